@@ -1,0 +1,22 @@
+import * as fs from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import { createGzip } from 'node:zlib'
+
+/**
+ * Gzips a rotated file to `<path>.gz` and removes the original. The archive is
+ * written under a temporary name and renamed into place, so a reader never
+ * sees a half-written `.gz` next to (or instead of) the original.
+ */
+export async function gzipFile(path: string, mode?: number): Promise<string> {
+  const target = path + '.gz'
+  const tmp = `${target}.${process.pid}.tmp`
+  try {
+    await pipeline(fs.createReadStream(path), createGzip(), fs.createWriteStream(tmp, mode === undefined ? {} : { mode }))
+    await fs.promises.rename(tmp, target)
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true })
+    throw err
+  }
+  await fs.promises.unlink(path)
+  return target
+}

@@ -1,0 +1,86 @@
+/**
+ * Every error chainlog raises is a {@link ChainlogError} with a stable `code`.
+ * Messages start with the code so that a log line alone says what happened;
+ * callers (the CLI, the transports, tests) branch on `code`, never on text.
+ */
+export const ErrorCodes = {
+  /** An option has the wrong type or value. */
+  INVALID_OPTION: 'INVALID_OPTION',
+  /** The log directory does not exist and `mkdir` was not set. */
+  NO_DIRECTORY: 'NO_DIRECTORY',
+  /** The OS refused access (EACCES / EPERM). */
+  ACCESS_DENIED: 'ACCESS_DENIED',
+  /** The disk or quota is full (ENOSPC / EDQUOT). */
+  DISK_FULL: 'DISK_FULL',
+  /** A path that must be a file is a directory (EISDIR). */
+  IS_DIRECTORY: 'IS_DIRECTORY',
+  /** Any other I/O failure; `cause` holds the system error. */
+  IO_ERROR: 'IO_ERROR',
+  /** The file being written was deleted or replaced under the writer. */
+  FILE_REMOVED: 'FILE_REMOVED',
+  /** A line given as bytes is not valid UTF-8. */
+  INVALID_LINE: 'INVALID_LINE',
+  /** The writer was used after `close()`. */
+  WRITER_CLOSED: 'WRITER_CLOSED',
+  /** More data is waiting for a failing disk than the writer may hold. */
+  BUFFER_FULL: 'BUFFER_FULL',
+  /** An existing file at the log path is not a chainlog file. */
+  NOT_CHAINLOG: 'NOT_CHAINLOG',
+  /** The input given to the verifier holds no chainlog file at all. */
+  NO_INPUT: 'NO_INPUT',
+  /** A keyed chain was opened without its key. */
+  KEY_REQUIRED: 'KEY_REQUIRED',
+  /** The key given does not belong to this chain. */
+  KEY_MISMATCH: 'KEY_MISMATCH',
+  /** A key file is missing, unreadable or too short. */
+  BAD_KEY: 'BAD_KEY',
+  /** The file uses an algorithm this version does not know. */
+  UNKNOWN_ALGORITHM: 'UNKNOWN_ALGORITHM',
+  /** The existing log was written by another format version. */
+  UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
+} as const
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+export class ChainlogError extends Error {
+  readonly code: ErrorCode
+  /** The path the error is about, when there is one. */
+  readonly path?: string
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; path?: string } = {}) {
+    super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'ChainlogError'
+    this.code = code
+    if (options.path !== undefined) this.path = options.path
+  }
+}
+
+/** Narrows an unknown thrown value to a Node system error with a `code`. */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string'
+}
+
+/**
+ * Turns a Node system error into a {@link ChainlogError} with a stable code and
+ * a message that names the path and says what to do about it.
+ */
+export function fromSystemError(err: unknown, action: string, path: string): ChainlogError {
+  if (err instanceof ChainlogError) return err
+  const sys = isSystemError(err) ? err.code : undefined
+  switch (sys) {
+    case 'ENOENT':
+      return new ChainlogError(ErrorCodes.NO_DIRECTORY, `cannot ${action} ${path}: the directory does not exist (set mkdir: true to create it)`, { cause: err, path })
+    case 'EACCES':
+    case 'EPERM':
+      return new ChainlogError(ErrorCodes.ACCESS_DENIED, `cannot ${action} ${path}: permission denied`, { cause: err, path })
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new ChainlogError(ErrorCodes.DISK_FULL, `cannot ${action} ${path}: no space left on device`, { cause: err, path })
+    case 'EISDIR':
+      return new ChainlogError(ErrorCodes.IS_DIRECTORY, `cannot ${action} ${path}: it is a directory`, { cause: err, path })
+    default: {
+      const detail = err instanceof Error ? err.message : String(err)
+      return new ChainlogError(ErrorCodes.IO_ERROR, `cannot ${action} ${path}: ${detail}`, { cause: err, path })
+    }
+  }
+}

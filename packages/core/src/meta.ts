@@ -1,0 +1,90 @@
+/**
+ * Metadata records (docs/FORMAT.md §5). A metadata record is an ordinary
+ * `prev|line|hash` record whose stored line is `\m` followed by one JSON
+ * object with a `t` (type) member. User lines can never take this form:
+ * a user line starting with `\` is always stored escaped as `\e…`.
+ */
+import type { Algorithm } from './algorithm'
+import { META_PREFIX } from './record'
+
+/** The format version this code writes and reads. */
+export const FORMAT_VERSION = 1
+
+/** First record of every file. Its record `prev` is `prevHash`. */
+export interface HeaderMeta {
+  t: 'header'
+  /** Format version. */
+  v: number
+  alg: Algorithm
+  /** Random id shared by every file of one chain. */
+  chain: string
+  /** 0 for the first file of the chain, +1 per rotation. */
+  index: number
+  /** This file's name when it was created. */
+  file: string
+  /** Name of the previous file of the chain, or null for index 0. */
+  prevFile: string | null
+  /** Last hash of the previous file (the GENESIS value for index 0). */
+  prevHash: string
+  /** Number of physical lines in the chain before this header (its 0-based position). */
+  seq: number
+  /** ISO-8601 time the file was started. */
+  time: string
+  /** For hmac-sha256: public id of the key (see keyId()). */
+  keyId?: string
+  /** Why the writer started this file, when it was not a routine rotation. */
+  reason?: string
+}
+
+/** One file deleted by retention. */
+export interface DeletedFile {
+  file: string
+  index: number
+  lastHash: string
+  records: number
+}
+
+/** Written before the writer deletes old files (FORMAT.md §6). */
+export interface RetentionMeta {
+  t: 'retention'
+  time: string
+  deleted: DeletedFile[]
+}
+
+/** Written after a torn last record was found on restart (FORMAT.md §7). */
+export interface RecoveryMeta {
+  t: 'recovery'
+  time: string
+  /** What was found: a torn (partial) record, or a tail that failed its own hash check. */
+  reason: 'torn-tail' | 'broken-tail'
+  /** For torn-tail: byte length of the fragment (without the `\n` the writer added). */
+  length?: number
+  /** For torn-tail: SHA-256 hex of the fragment bytes. */
+  sha256?: string
+  /** For broken-tail: the file whose tail failed. */
+  file?: string
+  detail?: string
+}
+
+export type Meta = HeaderMeta | RetentionMeta | RecoveryMeta | { t: string; [k: string]: unknown }
+
+/** Serializes metadata into a stored line. */
+export function metaLine(meta: Meta): string {
+  return META_PREFIX + JSON.stringify(meta)
+}
+
+/** Parses a stored line that starts with `\m`; null if the JSON is not an object with a string `t`. */
+export function parseMeta(stored: string): Meta | null {
+  if (!stored.startsWith(META_PREFIX)) return null
+  try {
+    const value: unknown = JSON.parse(stored.slice(META_PREFIX.length))
+    if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as { t?: unknown }).t === 'string') return value as Meta
+  } catch {
+    // fall through
+  }
+  return null
+}
+
+export function isHeader(meta: Meta | null): meta is HeaderMeta {
+  return meta?.t === 'header'
+}
