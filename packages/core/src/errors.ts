@@ -28,6 +28,8 @@ export const ErrorCodes = {
   NOT_CHAINLOG: 'NOT_CHAINLOG',
   /** The input given to the verifier holds no chainlog file at all. */
   NO_INPUT: 'NO_INPUT',
+  /** The input holds files of more than one chain. */
+  MULTIPLE_CHAINS: 'MULTIPLE_CHAINS',
   /** A keyed chain was opened without its key. */
   KEY_REQUIRED: 'KEY_REQUIRED',
   /** The key given does not belong to this chain. */

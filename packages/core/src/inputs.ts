@@ -1,0 +1,167 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { createGunzip } from 'node:zlib'
+import { ChainlogError, ErrorCodes } from './errors'
+import { isHeader, parseMeta, type HeaderMeta } from './meta'
+import { parseRecord } from './record'
+
+/** One file of a chain, as the verifier will read it. */
+export interface ChainFile {
+  path: string
+  gz: boolean
+  size: number
+  /** Its header, or null when line 1 is not a chainlog header. */
+  header: HeaderMeta | null
+  /** Hash of the header record, to spot the same file twice (plain and .gz). */
+  headerHash: string | null
+}
+
+const FIRST_LINE_MAX = 64 * 1024
+
+/** Reads the first line of a file (decompressing .gz), at most 64 KiB. */
+export async function readFirstLine(file: string, gz: boolean): Promise<string | null> {
+  const raw = fs.createReadStream(file, gz ? {} : { end: FIRST_LINE_MAX - 1 })
+  const stream = gz ? raw.pipe(createGunzip()) : raw
+  const parts: Buffer[] = []
+  let total = 0
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const nl = chunk.indexOf(0x0a)
+      if (nl !== -1) {
+        parts.push(chunk.subarray(0, nl))
+        return Buffer.concat(parts).toString('utf8')
+      }
+      parts.push(chunk)
+      total += chunk.length
+      if (total >= FIRST_LINE_MAX) return null
+    }
+  } catch {
+    return null // not gzip, or unreadable past the start: not a chainlog file we can order
+  } finally {
+    raw.destroy()
+    if (stream !== raw) (stream as NodeJS.ReadableStream & { destroy(): void }).destroy()
+  }
+  return null
+}
+
+async function describe(file: string): Promise<ChainFile> {
+  const gz = file.endsWith('.gz')
+  const size = (await fs.promises.stat(file)).size
+  const first = await readFirstLine(file, gz)
+  const rec = first === null ? null : parseRecord(first)
+  const meta = rec ? parseMeta(rec.line) : null
+  return { path: file, gz, size, header: isHeader(meta) ? meta : null, headerHash: isHeader(meta) && rec ? rec.hash : null }
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Files of a rotation base path: `logs/app.log` → `logs/app.1.log`, `logs/app.2026-11-22.3.log.gz`, … */
+function baseFiles(base: string): string[] {
+  const dir = path.dirname(base)
+  const ext = path.extname(base)
+  const stem = path.basename(base, ext)
+  const re = new RegExp(`^${escapeRe(stem)}\\.(?:.+\\.)?\\d+${escapeRe(ext)}(?:\\.gz)?$`)
+  let names: string[]
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return []
+  }
+  return names.filter((n) => re.test(n)).map((n) => path.join(dir, n))
+}
+
+function unreadable(p: string, err: unknown): ChainlogError {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return new ChainlogError(ErrorCodes.NO_INPUT, `${p}: no such file, directory or log base path`, { path: p, cause: err })
+  if (code === 'EACCES' || code === 'EPERM') return new ChainlogError(ErrorCodes.ACCESS_DENIED, `${p}: permission denied`, { path: p, cause: err })
+  return new ChainlogError(ErrorCodes.IO_ERROR, `${p}: ${(err as Error).message}`, { path: p, cause: err })
+}
+
+/**
+ * Expands inputs (files, directories, rotation base paths) into the files of
+ * one chain, ordered by their links: by the chain index in each header, with
+ * the links themselves checked by the verifier. A file given by name that is
+ * not a chainlog file is kept (the verifier reports it); a directory's
+ * unrelated files are skipped.
+ * @throws ChainlogError NO_INPUT, NOT_CHAINLOG, ACCESS_DENIED, MULTIPLE_CHAINS
+ */
+export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> {
+  const explicit: string[] = []
+  const fromDirs: string[] = []
+  for (const input of inputs) {
+    let st: fs.Stats
+    try {
+      st = await fs.promises.stat(input)
+    } catch (err) {
+      const files = (err as NodeJS.ErrnoException).code === 'ENOENT' ? baseFiles(input) : []
+      if (files.length === 0) throw unreadable(input, err)
+      fromDirs.push(...files)
+      continue
+    }
+    if (st.isDirectory()) {
+      let names: fs.Dirent[]
+      try {
+        names = await fs.promises.readdir(input, { withFileTypes: true })
+      } catch (err) {
+        throw unreadable(input, err)
+      }
+      fromDirs.push(...names.filter((d) => d.isFile()).map((d) => path.join(input, d.name)))
+    } else explicit.push(input)
+  }
+  const described: ChainFile[] = []
+  for (const f of explicit) {
+    try {
+      await fs.promises.access(f, fs.constants.R_OK)
+      described.push(await describe(f))
+    } catch (err) {
+      throw unreadable(f, err)
+    }
+  }
+  for (const f of fromDirs) {
+    try {
+      const d = await describe(f)
+      if (d.header) described.push(d)
+    } catch {
+      // unreadable files in a directory are not part of the chain we were asked about
+    }
+  }
+  if (described.length === 0) {
+    throw new ChainlogError(ErrorCodes.NO_INPUT, `${inputs.join(', ')}: no chainlog files found`, { path: inputs[0] ?? '' })
+  }
+  if (described.every((d) => d.header === null)) {
+    const which = described.map((d) => d.path).join(', ')
+    const empty = described.every((d) => d.size === 0)
+    throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${which}: ${empty ? 'empty file' : 'not a chainlog file (line 1 is not a chainlog header record)'}`, { path: described[0]!.path })
+  }
+  const chains = new Set(described.filter((d) => d.header).map((d) => d.header!.chain))
+  if (chains.size > 1) {
+    throw new ChainlogError(ErrorCodes.MULTIPLE_CHAINS, `the input holds ${chains.size} different chains; verify one log at a time (give its base path, e.g. logs/app.log)`, { path: inputs[0] ?? '' })
+  }
+  // The same file may be present plain and gzipped (compression in progress, or copied twice).
+  const seen = new Map<string, ChainFile>()
+  const unique: ChainFile[] = []
+  for (const d of described) {
+    if (d.headerHash) {
+      const other = seen.get(d.headerHash)
+      if (other) {
+        if (other.gz && !d.gz) unique[unique.indexOf(other)] = d
+        seen.set(d.headerHash, d.gz ? other : d)
+        continue
+      }
+      seen.set(d.headerHash, d)
+    }
+    unique.push(d)
+  }
+  // Order by chain index. Files without a header keep their place among their neighbours by name.
+  if (unique.every((d) => d.header)) unique.sort((a, b) => a.header!.index - b.header!.index)
+  return unique
+}
+
+/** Opens a chain file for reading, decompressing .gz to its real end (every member). */
+export function openChainFile(file: ChainFile, highWaterMark = 4 * 1024 * 1024): NodeJS.ReadableStream {
+  const raw = fs.createReadStream(file.path, { highWaterMark })
+  if (!file.gz) return raw
+  const gunzip = createGunzip({ chunkSize: 1024 * 1024 })
+  raw.on('error', (err) => gunzip.destroy(err))
+  return raw.pipe(gunzip)
+}
