@@ -12,6 +12,8 @@ export async function gzipFile(path: string, mode?: number): Promise<string> {
   const tmp = `${target}.${process.pid}.tmp`
   try {
     await pipeline(fs.createReadStream(path), createGzip(), fs.createWriteStream(tmp, mode === undefined ? {} : { mode }))
+    // Retention may have deleted the file meanwhile; then its archive must not appear.
+    await fs.promises.stat(path)
     await fs.promises.rename(tmp, target)
   } catch (err) {
     await fs.promises.rm(tmp, { force: true })

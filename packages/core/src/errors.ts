@@ -20,6 +20,10 @@ export const ErrorCodes = {
   FILE_REMOVED: 'FILE_REMOVED',
   /** A line given as bytes is not valid UTF-8. */
   INVALID_LINE: 'INVALID_LINE',
+  /** The log lock was taken over while this writer held it (it was thought dead). */
+  LOCK_LOST: 'LOCK_LOST',
+  /** The log lock could not be taken in time. */
+  LOCK_TIMEOUT: 'LOCK_TIMEOUT',
   /** The writer was used after `close()`. */
   WRITER_CLOSED: 'WRITER_CLOSED',
   /** More data is waiting for a failing disk than the writer may hold. */

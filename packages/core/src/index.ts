@@ -5,7 +5,7 @@ export { FORMAT_VERSION, isHeader, metaLine, parseMeta, type DeletedFile, type H
 export { FileNaming, type LogFileEntry } from './naming'
 export { nextBoundary, parseFrequency, parseSize, periodStart, type Frequency } from './options'
 export { encodeRecord, escapeLine, ESCAPE_PREFIX, GENESIS, HASH_HEX, isHash, lineKind, META_PREFIX, parseRecord, RECORD_OVERHEAD, unescapeLine, type LineKind, type Record } from './record'
-export { scanFile, type FileTail } from './scan'
+export { countLines, readTail, scanFile, type FileTail } from './scan'
 export { ChainWriter, createChainWriter, type ChainHead, type ChainWriterOptions, type RecoveryEvent, type RotateEvent } from './writer'
 export { openChainFile, readFirstLine, resolveChainFiles, type ChainFile } from './inputs'
 export { BreakReasons, ChainVerifier, MAX_LINE_BYTES, type Break, type BreakReason, type TornTail, type VerifierOptions, type VerifyReport } from './verifier'

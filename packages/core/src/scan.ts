@@ -10,79 +10,132 @@ export interface FileTail {
   size: number
   /** Parsed header record (line 1), or null when line 1 is not a header. */
   header: HeaderMeta | null
-  /** Number of complete physical lines (ending in `\n`). */
+  /** Number of complete physical lines (ending in `\n`); -1 when not counted. */
   lines: number
   /** `prev` and `hash` of the last complete line (null if none or malformed). */
   last: Pick<Record, 'prev' | 'hash'> | null
   /** The last complete physical line's bytes, without `\n`. */
   lastBytes: Buffer | null
+  /** Byte offset just after the last `\n` (where a torn fragment starts). */
+  end: number
+  /** Byte offset just after the first `\n` (the end of the header line), or 0. */
+  headerEnd: number
   /** Bytes after the last `\n`: a record torn by a crash, or null. */
   fragment: Buffer | null
 }
 
-const CHUNK = 1 << 20
+const CHUNK = 1 << 16
+const COUNT_CHUNK = 1 << 20
+const HEADER_MAX = 1 << 16
 const LF = 0x0a
 
 type ReadAt = (into: Buffer, offset: number, length: number, position: number) => number
 
-/**
- * Reads a chain file once: counts its lines, parses its header and its last
- * complete record, and returns any trailing bytes after the last newline.
- * Only one chunk, the first line and the last line are held in memory.
- * A `.gz` file is decompressed first (rotated files are bounded by `size`).
- */
-export function scanFile(path: string): FileTail {
+interface Source {
+  size: number
+  readAt: ReadAt
+  close(): void
+}
+
+function openSource(path: string): Source {
   if (path.endsWith('.gz')) {
     const data = gunzipSync(fs.readFileSync(path))
-    return scan(path, data.length, (into, offset, length, position) => data.copy(into, offset, position, position + length))
+    return { size: data.length, readAt: (into, offset, length, position) => data.copy(into, offset, position, position + length), close() {} }
   }
   const fd = fs.openSync(path, 'r')
   try {
-    return scan(path, fs.fstatSync(fd).size, (into, offset, length, position) => fs.readSync(fd, into, offset, length, position))
-  } finally {
+    return { size: fs.fstatSync(fd).size, readAt: (into, offset, length, position) => fs.readSync(fd, into, offset, length, position), close: () => fs.closeSync(fd) }
+  } catch (err) {
     fs.closeSync(fd)
+    throw err
   }
 }
 
-function scan(path: string, size: number, readAt: ReadAt): FileTail {
-  let lines = 0
-  let lastLf = -1
-  let prevLf = -1
-  let firstLf = -1
-  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)))
-  for (let pos = 0; pos < size; ) {
-    const n = readAt(buf, 0, Math.min(buf.length, size - pos), pos)
+function readRange(src: Source, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start)
+  let off = 0
+  while (off < out.length) {
+    const n = src.readAt(out, off, out.length - off, start + off)
     if (n === 0) break
-    let i = buf.indexOf(LF, 0)
-    while (i !== -1 && i < n) {
-      lines++
-      prevLf = lastLf
-      lastLf = pos + i
-      if (firstLf === -1) firstLf = lastLf
-      i = buf.indexOf(LF, i + 1)
-    }
-    pos += n
+    off += n
   }
-  const read = (start: number, end: number) => {
-    const out = Buffer.allocUnsafe(end - start)
-    let off = 0
-    while (off < out.length) {
-      const n = readAt(out, off, out.length - off, start + off)
-      if (n === 0) break
-      off += n
-    }
-    return out.subarray(0, off)
+  return out.subarray(0, off)
+}
+
+/** Offset of the last LF in [0, before), or -1; reads backwards in chunks. */
+function lastLfBefore(src: Source, before: number): number {
+  const buf = Buffer.allocUnsafe(CHUNK)
+  for (let hi = before; hi > 0; ) {
+    const lo = Math.max(0, hi - CHUNK)
+    const n = src.readAt(buf, 0, hi - lo, lo)
+    const i = buf.subarray(0, n).lastIndexOf(LF)
+    if (i !== -1) return lo + i
+    hi = lo
   }
+  return -1
+}
+
+function tailOf(path: string, src: Source): FileTail {
+  const size = src.size
   let header: HeaderMeta | null = null
+  const first = readRange(src, 0, Math.min(size, HEADER_MAX))
+  const firstLf = first.indexOf(LF)
   if (firstLf !== -1) {
-    const rec = parseRecord(read(0, firstLf).toString('utf8'))
+    const rec = parseRecord(first.toString('utf8', 0, firstLf))
     const meta = rec ? parseMeta(rec.line) : null
     if (isHeader(meta)) header = meta
   }
-  const lastBytes = lastLf === -1 ? null : read(prevLf + 1, lastLf)
+  const lastLf = lastLfBefore(src, size)
+  const prevLf = lastLf === -1 ? -1 : lastLfBefore(src, lastLf)
+  const lastBytes = lastLf === -1 ? null : readRange(src, prevLf + 1, lastLf)
   // prev and hash are ASCII, so latin1 decoding finds them without caring
   // whether the stored line in between is valid UTF-8.
   const last = lastBytes && parseRecord(lastBytes.toString('latin1'))
-  const fragment = lastLf + 1 < size ? read(lastLf + 1, size) : null
-  return { path, size, header, lines, last: last ? { prev: last.prev, hash: last.hash } : null, lastBytes, fragment }
+  const fragment = lastLf + 1 < size ? readRange(src, lastLf + 1, size) : null
+  return { path, size, header, lines: -1, last: last ? { prev: last.prev, hash: last.hash } : null, lastBytes, end: lastLf + 1, headerEnd: firstLf + 1, fragment }
+}
+
+/**
+ * Reads what a writer needs from the end of a chain file: its header, its last
+ * complete line and any torn fragment after the last newline. Reads only the
+ * first line and the tail, so it is cheap on any file size. `.gz` files are
+ * decompressed first (rotated files are bounded by `size`).
+ */
+export function readTail(path: string): FileTail {
+  const src = openSource(path)
+  try {
+    return tailOf(path, src)
+  } finally {
+    src.close()
+  }
+}
+
+/** Counts the newlines of a file in [from, to). */
+export function countLines(path: string, from = 0, to = Infinity): number {
+  const src = openSource(path)
+  try {
+    const end = Math.min(to, src.size)
+    const buf = Buffer.allocUnsafe(COUNT_CHUNK)
+    let lines = 0
+    for (let pos = from; pos < end; ) {
+      const n = src.readAt(buf, 0, Math.min(COUNT_CHUNK, end - pos), pos)
+      if (n === 0) break
+      for (let i = buf.indexOf(LF, 0); i !== -1 && i < n; i = buf.indexOf(LF, i + 1)) lines++
+      pos += n
+    }
+    return lines
+  } finally {
+    src.close()
+  }
+}
+
+/** {@link readTail} plus the number of complete lines in the file. */
+export function scanFile(path: string): FileTail {
+  const src = openSource(path)
+  try {
+    const tail = tailOf(path, src)
+    return { ...tail, lines: countLines(path, 0, tail.end) }
+  } finally {
+    src.close()
+  }
 }

@@ -2,16 +2,17 @@ import { EventEmitter } from 'node:events'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import SonicBoom from 'sonic-boom'
 import { createHashFn, keyId, type Algorithm, type HashFn } from './algorithm'
 import { gzipFile } from './compress'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 import { loadKey } from './key'
+import { LogLock } from './lock'
 import { FORMAT_VERSION, metaLine, type DeletedFile, type HeaderMeta, type Meta } from './meta'
 import { FileNaming, type LogFileEntry } from './naming'
-import { invalidOption, nextBoundary, parseAlgorithm, parseBoolean, parseCount, parseFrequency, parseMode, parseSize, type Frequency } from './options'
+import { invalidOption, nextBoundary, parseAlgorithm, parseBoolean, parseCount, parseFrequency, parseMode, parseSize, periodStart, type Frequency } from './options'
 import { escapeLine, GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD } from './record'
-import { scanFile, type FileTail } from './scan'
+import { countLines, readTail, type FileTail } from './scan'
+import { FileSink } from './sink'
 
 /** Options of {@link createChainWriter}. Rotation names mirror pino-roll. */
 export interface ChainWriterOptions {
@@ -33,7 +34,7 @@ export interface ChainWriterOptions {
   symlink?: boolean | string
   /** Gzip rotated files to `app.1.log.gz`. */
   compress?: boolean
-  /** fsync after every write, and make flush() wait for the disk. */
+  /** fsync after every batch, and make flush() wait for the disk. */
   fsync?: boolean
   /** File mode of new log files, e.g. `0o640`. */
   mode?: number | string
@@ -45,10 +46,10 @@ export interface ChainWriterOptions {
   key?: Uint8Array
   /** Path of the key file for `hmac-sha256`. */
   keyFile?: string
-  /** Bytes sonic-boom gathers before a write (0 writes as soon as possible; batches form while a write is in flight). */
-  minLength?: number
   /** Bytes that may wait in memory while the disk fails (ENOSPC, EIO); past that, write() throws BUFFER_FULL. Default 64 MiB. */
   maxBuffered?: number | string
+  /** How long a dead writer's lock blocks the others before it is taken over, in ms (>= 2000). Default 3000. */
+  staleLockMs?: number
   /** Clock, for tests and fixtures. */
   now?: () => number
   /** Chain id for a new chain, for tests and fixtures. Random by default. */
@@ -58,7 +59,7 @@ export interface ChainWriterOptions {
 /** The writer's current position: the value to keep elsewhere to detect truncation. */
 export interface ChainHead {
   chain: string
-  /** Hash of the last record written. */
+  /** Hash of the last record in the chain. */
   hash: string
   /** Number of physical lines in the chain so far (the position after the head). */
   count: number
@@ -79,22 +80,6 @@ export interface RecoveryEvent {
   length?: number
 }
 
-interface FileState {
-  path: string
-  name: string
-  index: number
-  sonic: SonicBoom
-  fd: number
-  /** end() or destroy() was called on the sonic-boom. */
-  ended: boolean
-  ino: number
-  /** Bytes in the file, counting what is still buffered. */
-  bytes: number
-  /** Physical lines in the file, counting the header. */
-  lines: number
-  closed: Promise<void>
-}
-
 interface Settings {
   naming: FileNaming
   size: number
@@ -108,11 +93,34 @@ interface Settings {
   append: boolean
   algorithm: Algorithm
   key?: Uint8Array
-  minLength: number
   maxBuffered: number
+  staleLockMs: number
   now: () => number
   chainId?: string
 }
+
+/** The file being appended to, as last seen under the lock. */
+interface Current {
+  sink: FileSink
+  path: string
+  name: string
+  number: number
+  header: HeaderMeta
+  /** Byte size of the file after our last append or re-read. */
+  end: number
+  /** Byte offset just after the header line. */
+  headerEnd: number
+  /** Lines known up to `countedTo` bytes (from the header's seq); the rest is counted when asked. */
+  counted: number
+  countedTo: number
+}
+
+/** Lines handed to the OS per lock hold, at most (bounds how long one writer holds the lock). */
+const BATCH_BYTES = 256 * 1024
+/** write() returns false while more than this many bytes wait in the queue. */
+const HIGH_WATER_MARK = 1024 * 1024
+const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
+const RETRY_MS = 500
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -125,14 +133,6 @@ function decodeLine(line: unknown): string {
     throw new ChainlogError(ErrorCodes.INVALID_LINE, 'the line is not valid UTF-8; pass a string, or bytes that are UTF-8')
   }
 }
-
-/** Records gathered before one hand-off to sonic-boom (UTF-16 units, about bytes for log text). */
-const BATCH_BYTES = 64 * 1024
-/** write() returns false while more than this many bytes wait for the OS. */
-const HIGH_WATER_MARK = 1024 * 1024
-const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
-const RETRY_MS = 1000
-const WATCH_MS = 1000
 
 function normalize(options: ChainWriterOptions): Settings {
   if (options === null || typeof options !== 'object') throw invalidOption('options must be an object with at least { file }')
@@ -157,10 +157,10 @@ function normalize(options: ChainWriterOptions): Settings {
   if (options.symlink === true) symlink = 'current' + naming.extension
   else if (typeof options.symlink === 'string' && options.symlink !== '' && !/[/\\]/.test(options.symlink)) symlink = options.symlink
   else if (options.symlink !== undefined && options.symlink !== false) throw invalidOption(`symlink must be true, false or a file name; got ${JSON.stringify(options.symlink)}`)
-  const minLength = options.minLength === undefined ? 0 : parseCount(options.minLength, 'minLength')
-  if (minLength >= 16 * 1024) throw invalidOption(`minLength must be below 16384 bytes; got ${minLength}`)
   if (options.now !== undefined && typeof options.now !== 'function') throw invalidOption('now must be a function returning milliseconds')
   if (options.chainId !== undefined && (typeof options.chainId !== 'string' || !/^[0-9a-f]{32}$/.test(options.chainId))) throw invalidOption('chainId must be 32 lowercase hex characters')
+  const staleLockMs = options.staleLockMs === undefined ? 3000 : parseCount(options.staleLockMs, 'staleLockMs')
+  if (staleLockMs < 2000) throw invalidOption(`staleLockMs must be at least 2000; got ${staleLockMs}`)
   const settings: Settings = {
     naming,
     size: options.size === undefined ? Infinity : parseSize(options.size),
@@ -169,8 +169,8 @@ function normalize(options: ChainWriterOptions): Settings {
     fsync: parseBoolean(options.fsync, 'fsync', false),
     append: parseBoolean(options.append, 'append', true),
     algorithm,
-    minLength,
     maxBuffered: options.maxBuffered === undefined ? DEFAULT_MAX_BUFFERED : parseSize(options.maxBuffered, 'maxBuffered'),
+    staleLockMs,
     now: options.now ?? Date.now,
   }
   if (settings.size < RECORD_OVERHEAD + 256) throw invalidOption(`size must be at least ${RECORD_OVERHEAD + 256} bytes; got ${settings.size}`)
@@ -185,18 +185,22 @@ function normalize(options: ChainWriterOptions): Settings {
 }
 
 /**
- * Appends records to a chain through one serialized queue per file.
+ * Appends records to one chain, safely shared by any number of writers
+ * (threads or processes) pointed at the same log path.
  *
- * `write()` is synchronous: it hashes the record against the current head and
- * hands the bytes to sonic-boom, which batches everything queued while a write
- * is in flight into one syscall. Rotation happens between records, so a record
- * is never split across files, and each file starts with a header record that
- * links to the previous file's last hash.
+ * `write()` queues the line. The queue is appended in batches: the writer
+ * takes the log's lock, re-reads the head from disk if anyone else appended
+ * or rotated since its last batch, hashes the batch against that head,
+ * appends it with one write through sonic-boom, and releases the lock. So
+ * the chain never forks, bytes never interleave, and each writer's lines keep
+ * their order. Rotation and retention happen under the same lock, by whichever
+ * writer finds them due; the others follow when they next take the lock.
  *
- * Events: `'new'` (path) for each file started, `'rotate'` ({ from, to }),
- * `'remove'` (path) for each file deleted by retention, `'recovery'`
- * ({ file, reason }) when a torn or broken tail was found at start-up,
- * `'drain'` after write() returned false, `'error'` (ChainlogError), `'close'`.
+ * Events: `'new'` (path) for each file this writer started, `'rotate'`
+ * ({ from, to }), `'remove'` (path) for each file deleted by retention,
+ * `'recovery'` ({ file, reason, length }) when a torn or broken tail was
+ * found, `'drain'` after write() returned false, `'error'` (ChainlogError),
+ * `'resume'` when a failing disk accepts writes again, `'close'`.
  *
  * @example
  * const w = await createChainWriter({ file: 'logs/app.log', size: '10m', mkdir: true })
@@ -205,180 +209,279 @@ function normalize(options: ChainWriterOptions): Settings {
  */
 export class ChainWriter extends EventEmitter {
   readonly algorithm: Algorithm
-  readonly chain: string
   private readonly settings: Settings
   private readonly hashFn: HashFn
   private readonly keyId?: string
-  private current!: FileState
+  private readonly lock: LogLock
+  private cur: Current | null = null
+  private chainId = ''
   private prev = GENESIS
-  private count = 0
-  private number = 0
-  /** Bytes handed to sonic-boom, over all files. */
+  /** Stored lines waiting to be appended, in order. */
+  private queue: string[] = []
+  private queueBytes = 0
+  /** Lines ever queued / ever appended: flush() waits for appended to pass its mark. */
+  private queued = 0
   private appended = 0
-  /** Bytes the OS accepted, over all files. */
-  private written = 0
   private waiters: { target: number; resolve: () => void; reject: (err: Error) => void }[] = []
+  private scheduled = false
+  private waitingForLock = false
   private failure: ChainlogError | null = null
+  private needDrain = false
   private closing: Promise<void> | null = null
   private closed = false
-  private needDrain = false
-  private readonly highWaterMark = HIGH_WATER_MARK
-  private batch = ''
-  private batchBytes = 0
-  private batchFile: FileState | null = null
-  private batchScheduled = false
   private rotateTimer: NodeJS.Timeout | undefined
   private retryTimer: NodeJS.Timeout | undefined
-  private watchTimer: NodeJS.Timeout | undefined
-  /** Retention and compression run one after another, off the write path. */
+  /** Compression and deletion of rotated files run one after another, off the write path. */
   private background: Promise<void> = Promise.resolve()
-  /** What this writer knows about finished files, by path, for retention records. */
-  private finished = new Map<string, DeletedFile>()
-  /** Plain paths named in a retention record whose deletion has not finished. */
-  private deleting = new Set<string>()
 
   /** Use {@link createChainWriter}. */
-  constructor(settings: Settings, state: { chain: string; prev: string; count: number; number: number; index: number }) {
+  constructor(settings: Settings) {
     super()
     this.settings = settings
     this.algorithm = settings.algorithm
-    this.chain = state.chain
     this.hashFn = createHashFn(settings.algorithm, settings.key ? { key: settings.key } : {})
     if (settings.key) this.keyId = keyId(settings.key)
-    this.prev = state.prev
-    this.count = state.count
-    this.number = state.number
+    const n = settings.naming
+    this.lock = new LogLock(path.join(n.dir, n.stem + n.extension), {
+      staleMs: settings.staleLockMs,
+      onCompromised: (err) => this.emit('error', new ChainlogError(ErrorCodes.LOCK_LOST, `the log lock was taken over while held (${err.message}); another writer thought this one dead`, { cause: err })),
+    })
   }
 
-  /** The current head: keep `hash` and `count` elsewhere to detect truncation later. */
-  head(): ChainHead {
-    return { chain: this.chain, hash: this.prev, count: this.count, file: this.current.path, index: this.current.index }
+  /** The chain's id (from the headers). */
+  get chain(): string {
+    return this.chainId
   }
 
   /** The path of the file being written. */
   get file(): string {
-    return this.current.path
+    return this.cur!.path
   }
 
   /**
-   * Appends one log line (without its newline) as one record.
+   * The head as this writer last saw it: keep `hash` and `count` elsewhere to
+   * detect truncation later. Call after flush() for the head including every
+   * line written so far. Counting reads what other writers appended since the
+   * last count.
+   */
+  head(): ChainHead {
+    const cur = this.cur!
+    if (cur.countedTo < cur.end) {
+      try {
+        cur.counted += countLines(cur.path, cur.countedTo, cur.end)
+        cur.countedTo = cur.end
+      } catch {
+        // The file is gone (removed under the writer): what it held is lost with it.
+      }
+    }
+    return { chain: this.chainId, hash: this.prev, count: cur.counted, file: cur.path, index: cur.header.index }
+  }
+
+  /**
+   * Queues one log line (without its newline) as one record.
    * @returns false when the caller should wait for `'drain'` before writing more.
-   * @throws ChainlogError WRITER_CLOSED after close(); BUFFER_FULL when the disk has been failing and `maxBuffered` bytes are waiting.
+   * @throws ChainlogError WRITER_CLOSED after close(); BUFFER_FULL when the disk has been failing and `maxBuffered` bytes are waiting; INVALID_LINE for bytes that are not UTF-8.
    */
   write(line: string | Uint8Array): boolean {
-    if (this.closing) throw new ChainlogError(ErrorCodes.WRITER_CLOSED, 'write() after close()')
-    if (this.failure && this.appended - this.written > this.settings.maxBuffered) {
-      throw new ChainlogError(ErrorCodes.BUFFER_FULL, `the line was not logged: ${this.appended - this.written} bytes are waiting for a failing disk (${this.failure.message})`, { cause: this.failure })
-    }
     if (typeof line !== 'string') line = decodeLine(line)
-    return this.append(escapeLine(line))
+    return this.enqueue(escapeLine(line))
   }
 
-  /** Appends a metadata record. Used by rotation, retention, recovery and seals. */
+  /** Queues a metadata record (FORMAT.md §4), in order with the lines around it. */
   writeMeta(meta: Meta): boolean {
-    return this.append(metaLine(meta))
+    return this.enqueue(metaLine(meta))
   }
 
-  private append(stored: string): boolean {
-    const body = this.prev + '|' + stored
-    const hash = this.hashFn(body)
-    const text = body + '|' + hash + '\n'
-    const bytes = Buffer.byteLength(text)
-    const cur = this.current
-    if (cur.bytes + bytes > this.settings.size && cur.lines > 1) {
-      this.rotate()
-      return this.append(stored)
+  private enqueue(stored: string): boolean {
+    if (this.closing) throw new ChainlogError(ErrorCodes.WRITER_CLOSED, 'write() after close()')
+    if (this.failure && this.queueBytes > this.settings.maxBuffered) {
+      throw new ChainlogError(ErrorCodes.BUFFER_FULL, `the line was not logged: ${this.queueBytes} bytes are waiting for a failing disk (${this.failure.message})`, { cause: this.failure })
     }
-    this.prev = hash
-    this.count++
-    cur.lines++
-    cur.bytes += bytes
-    this.appended += bytes
-    return this.push(cur, text)
-  }
-
-  /**
-   * Queues record bytes. Records are gathered into one string per batch and
-   * handed to sonic-boom per batch, not per line: sonic-boom re-measures its
-   * pending buffer on every write, which costs more than hashing at 200 bytes
-   * a line. A batch goes out when it reaches BATCH_BYTES, at the end of the
-   * current tick, on flush(), and before a rotation.
-   */
-  private push(cur: FileState, text: string): boolean {
-    if (this.batchFile !== cur) this.pushBatch()
-    this.batchFile = cur
-    this.batch += text
-    this.batchBytes += text.length
-    if (this.batchBytes >= BATCH_BYTES) this.pushBatch()
-    else if (!this.batchScheduled) {
-      this.batchScheduled = true
-      process.nextTick(this.pushBatchBound)
-    }
-    if (this.appended - this.written < this.highWaterMark && !this.failure) return true
+    this.queue.push(stored)
+    this.queueBytes += stored.length + RECORD_OVERHEAD
+    this.queued++
+    if (this.queueBytes >= BATCH_BYTES && !this.failure) this.pump()
+    else this.schedule()
+    if (this.queueBytes < HIGH_WATER_MARK && !this.failure) return true
     this.needDrain = true
     return false
   }
 
-  private readonly pushBatchBound = () => this.pushBatch()
-
-  private pushBatch(): void {
-    this.batchScheduled = false
-    const file = this.batchFile
-    if (!file || this.batch === '') return
-    const text = this.batch
-    this.batch = ''
-    this.batchBytes = 0
-    if (!file.ended) file.sonic.write(text)
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(this.pumpBound)
   }
 
-  /** Starts the next file now. Rotation by size and time calls this; so can the application. */
-  rotate(reason?: string): void {
-    if (this.closing) return
-    const old = this.current
-    this.finished.set(old.path, { file: old.name, index: old.index, lastHash: this.prev, records: old.lines })
-    this.number++
-    this.current = this.openFile(this.settings.naming.pathFor(this.number, this.settings.now()), old.index + 1, old.name, reason)
-    this.endFile(old)
-    this.emit('rotate', { from: old.path, to: this.current.path } satisfies RotateEvent)
-    this.applyRetention(old)
+  private readonly pumpBound = () => {
+    this.scheduled = false
+    this.pump()
   }
 
   /**
-   * Resolves once every record appended before the call has been handed to the
+   * Appends the queue now if the lock is free; otherwise waits for it in the
+   * background. Lines queued meanwhile join the next batch.
+   */
+  private pump(): void {
+    // While the disk fails, the retry timer alone tries again.
+    if (this.waitingForLock || this.queue.length === 0 || this.failure) return
+    if (this.lock.tryAcquire()) {
+      this.underLock(() => this.appendQueue())
+      return
+    }
+    this.waitingForLock = true
+    void this.lock.acquire().then(() => {
+      this.waitingForLock = false
+      this.underLock(() => this.appendQueue())
+    })
+  }
+
+  /** Runs `fn` with the lock held (it must be held on entry), refreshing the head first. */
+  private underLock(fn: () => void): void {
+    try {
+      this.refresh()
+      fn()
+    } catch (err) {
+      this.fail(err instanceof ChainlogError ? err : fromSystemError(err, 'write to', this.cur?.path ?? this.settings.naming.dir))
+    } finally {
+      this.lock.releaseLock()
+    }
+    if (this.queue.length && !this.failure) this.schedule()
+  }
+
+  /** Appends queued lines in batches of at most BATCH_BYTES, rotating by size between records. */
+  private appendQueue(): void {
+    let budget = BATCH_BYTES * 4
+    while (this.queue.length && budget > 0) {
+      const cur = this.cur!
+      let text = ''
+      let bytes = 0
+      let prev = this.prev
+      let n = 0
+      let units = 0
+      let rotateAfter = false
+      for (; n < this.queue.length && bytes < BATCH_BYTES; n++) {
+        const stored = this.queue[n]!
+        const body = prev + '|' + stored
+        const hash = this.hashFn(body)
+        const record = body + '|' + hash + '\n'
+        const size = Buffer.byteLength(record)
+        // A file always takes at least one record after its header, however large.
+        if (cur.end + bytes + size > this.settings.size && cur.end + bytes > cur.headerEnd) {
+          rotateAfter = true
+          break
+        }
+        text += record
+        bytes += size
+        units += stored.length + RECORD_OVERHEAD
+        prev = hash
+      }
+      if (n > 0) {
+        cur.sink.write(text, cur.end)
+        cur.end += bytes
+        this.prev = prev
+        this.queue.splice(0, n)
+        this.queueBytes -= units
+        this.appended += n
+        budget -= bytes
+        if (this.settings.fsync) cur.sink.fsync()
+        this.settle()
+      }
+      if (rotateAfter) this.rotateLocked('size')
+    }
+  }
+
+  /** Appends records right now (lock held), outside the queue: headers, retention, recovery. */
+  private appendNow(stored: string[]): void {
+    const cur = this.cur!
+    let text = ''
+    let prev = this.prev
+    for (const s of stored) {
+      const body = prev + '|' + s
+      prev = this.hashFn(body)
+      text += body + '|' + prev + '\n'
+    }
+    const bytes = Buffer.byteLength(text)
+    cur.sink.write(text, cur.end)
+    cur.end += bytes
+    this.prev = prev
+    if (this.settings.fsync) cur.sink.fsync()
+  }
+
+  private settle(): void {
+    if (this.waiters.length) {
+      const still: typeof this.waiters = []
+      for (const w of this.waiters) (this.appended >= w.target ? w.resolve() : still.push(w))
+      this.waiters = still
+    }
+    if (this.needDrain && this.queueBytes < HIGH_WATER_MARK / 2) {
+      this.needDrain = false
+      this.emit('drain')
+    }
+  }
+
+  /**
+   * Resolves once every line written before the call has been handed to the
    * OS (and, with `fsync`, is on disk). Rejects if the disk is failing.
    */
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure)
-    this.pushBatch()
-    const target = this.appended
-    const done = this.written >= target ? Promise.resolve() : new Promise<void>((resolve, reject) => {
+    const target = this.queued
+    if (this.appended >= target) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
       this.waiters.push({ target, resolve, reject })
-      if (this.settings.minLength > 0) this.current.sonic.flush()
+      this.pump()
     })
-    if (!this.settings.fsync) return done
-    return done.then(() => new Promise<void>((resolve, reject) => fs.fsync(this.current.fd, (err) => (err ? reject(fromSystemError(err, 'fsync', this.current.path)) : resolve()))))
   }
 
-  /** Flushes, closes the current file and waits for retention and compression to finish. */
+  /**
+   * Appends everything queued before returning, blocking if another writer
+   * holds the lock (for at most about `staleLockMs`). For exit paths where the
+   * event loop will not run again: pino calls it on `process.exit()`.
+   * @throws ChainlogError when the queue cannot be written
+   */
+  flushSync(): void {
+    if (this.queue.length === 0) {
+      if (this.failure) throw this.failure
+      return
+    }
+    const deadline = Date.now() + this.settings.staleLockMs + 2000
+    const nap = new Int32Array(new SharedArrayBuffer(4))
+    while (!this.lock.tryAcquire()) {
+      if (Date.now() > deadline) throw new ChainlogError(ErrorCodes.LOCK_TIMEOUT, `could not take the lock ${this.lock.path}.lock to flush ${this.queue.length} lines`)
+      Atomics.wait(nap, 0, 0, 2)
+    }
+    this.failure = null
+    this.underLock(() => {
+      while (this.queue.length && !this.failure) this.appendQueue()
+    })
+    if (this.failure) throw this.failure
+  }
+
+  /** Starts the next file now (under the lock). */
+  async rotate(reason?: string): Promise<void> {
+    await this.flush()
+    await this.lock.acquire()
+    this.underLock(() => this.rotateLocked(reason))
+    if (this.failure) throw this.failure
+  }
+
+  /** Appends the rest of the queue, closes the file and waits for retention and compression. */
   close(): Promise<void> {
     if (this.closing) return this.closing
+    const flushed = this.flush()
     this.closing = (async () => {
       clearTimeout(this.rotateTimer)
-      clearInterval(this.watchTimer)
       try {
-        await this.flush()
-      } catch (err) {
-        clearTimeout(this.retryTimer)
-        this.current.ended = true
-        this.current.sonic.destroy()
+        await flushed
+      } finally {
+        clearInterval(this.retryTimer)
+        this.retryTimer = undefined
+        await this.cur?.sink.close()
+        await this.background
         this.closed = true
-        throw err
+        this.emit('close')
       }
-      this.endFile(this.current)
-      await this.current.closed
-      await this.background
-      this.closed = true
-      this.emit('close')
     })()
     return this.closing
   }
@@ -388,99 +491,193 @@ export class ChainWriter extends EventEmitter {
     return this.closed
   }
 
-  // ---- files -------------------------------------------------------------
+  // ---- failures -----------------------------------------------------------
 
-  /** Opens (creating) a file synchronously and writes its header record. */
-  openFile(filePath: string, index: number, prevFile: string | null, reason?: string): FileState {
-    const s = this.settings
-    let fd: number
-    try {
-      if (s.mkdir) fs.mkdirSync(path.dirname(filePath), { recursive: true })
-      fd = fs.openSync(filePath, 'a', s.mode)
-    } catch (err) {
-      throw fromSystemError(err, 'open log file', filePath)
-    }
-    const stat = fs.fstatSync(fd)
-    const sonic = new SonicBoom({ fd, minLength: s.minLength, fsync: s.fsync, sync: false })
-    const state: FileState = { path: filePath, name: path.basename(filePath), index, sonic, fd, ended: false, ino: stat.ino, bytes: stat.size, lines: 0, closed: new Promise((resolve) => sonic.once('close', () => resolve())) }
-    this.attach(state)
-    if (stat.size === 0) {
-      const header: HeaderMeta = {
-        t: 'header', v: FORMAT_VERSION, alg: this.algorithm, chain: this.chain, index, file: state.name, prevFile, prevHash: this.prev, seq: this.count, time: new Date(s.now()).toISOString(),
-      }
-      if (this.keyId) header.keyId = this.keyId
-      if (reason) header.reason = reason
-      this.current = state
-      this.writeMeta(header)
-    }
-    this.linkCurrent(state)
-    if (stat.size === 0) this.emit('new', filePath)
-    return state
-  }
-
-  /** Wires sonic-boom's events into the writer's byte accounting and error state. */
-  private attach(state: FileState): void {
-    state.sonic.on('write', (n: number) => {
-      this.written += n
-      if (this.failure) this.recover()
-      if (this.waiters.length) this.settle()
-      if (this.needDrain && this.appended - this.written < this.highWaterMark / 2) {
-        this.needDrain = false
-        this.emit('drain')
-      }
-    })
-    state.sonic.on('error', (err: Error) => this.fail(fromSystemError(err, 'write to', state.path)))
-  }
-
-  private settle(): void {
-    const still: typeof this.waiters = []
-    for (const w of this.waiters) (this.written >= w.target ? w.resolve() : still.push(w))
-    this.waiters = still
-    // With minLength > 0 sonic-boom holds a short tail back; a pending flush() needs it out.
-    if (still.length && this.settings.minLength > 0) this.current.sonic.flush()
-  }
-
-  /** A write failed: tell the caller once, keep the unwritten bytes, and retry until the disk accepts them. */
+  /** An append failed: tell the caller once, keep the queue, and retry until the disk takes it. */
   private fail(err: ChainlogError): void {
     const first = this.failure === null
     this.failure = err
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w.reject(err)
-    if (!this.retryTimer && !this.closed) {
-      this.retryTimer = setInterval(() => {
-        // sonic-boom keeps the unwritten tail of the batch; an empty write makes it try again.
-        const { sonic, ended } = this.current
-        if (ended) return
-        sonic.write('')
-        if (this.settings.minLength > 0) sonic.flush()
-      }, RETRY_MS)
+    if (!this.retryTimer && !this.closing) {
+      this.retryTimer = setInterval(() => this.retry(), RETRY_MS)
       this.retryTimer.unref()
     }
     if (first) this.emit('error', err)
   }
 
-  private recover(): void {
+  private retry(): void {
+    if (!this.lock.tryAcquire()) return
+    const before = this.appended
     this.failure = null
-    clearInterval(this.retryTimer)
-    this.retryTimer = undefined
-    this.emit('resume')
+    this.underLock(() => {
+      if (!this.cur) this.discover()
+      this.appendQueue()
+    })
+    if (!this.failure) {
+      clearInterval(this.retryTimer)
+      this.retryTimer = undefined
+      if (this.appended >= before) this.emit('resume')
+    }
   }
 
-  private endFile(state: FileState): void {
-    if (state.ended) return
-    if (this.batchFile === state) this.pushBatch()
-    state.ended = true
-    state.sonic.end()
+  // ---- the head on disk ---------------------------------------------------
+
+  /**
+   * With the lock held: makes sure this writer appends after the true head.
+   * If the file grew, shrank, vanished or was replaced, or another writer
+   * rotated to a newer file, the head is read again from disk.
+   */
+  private refresh(): void {
+    const cur = this.cur
+    if (!cur) return this.discover()
+    let st: fs.Stats | null = null
+    try {
+      st = fs.statSync(cur.path)
+    } catch {
+      st = null
+    }
+    const newest = this.settings.naming.list().filter((f) => !f.gz).at(-1)
+    if (st && st.ino === cur.sink.ino && st.size === cur.end && newest?.path === cur.path) return
+    if (!st || st.ino !== cur.sink.ino) {
+      if (!newest || newest.number <= cur.number) {
+        // Our file is gone and nobody started a newer one: lines written to it are lost with it.
+        this.emit('error', new ChainlogError(ErrorCodes.FILE_REMOVED, `${cur.path} was removed or replaced while being written; continuing in a new file`, { path: cur.path }))
+        return this.rotateLocked('file-removed')
+      }
+    }
+    this.discover()
   }
 
-  private linkCurrent(state: FileState): void {
+  /** Finds the newest file of the log and continues from its last valid record. */
+  private discover(): void {
+    const s = this.settings
+    const files = s.naming.list()
+    let entry = files.at(-1) ?? null
+    let tail = entry ? readTail(entry.path) : null
+    if (entry && tail && tail.size === 0 && !entry.gz) {
+      // Created but never written (a writer died right after creating it). It
+      // holds no evidence; remove it and continue from the file before it.
+      fs.rmSync(entry.path, { force: true })
+      entry = files.at(-2) ?? null
+      tail = entry ? readTail(entry.path) : null
+    }
+    if (!entry || !tail) {
+      this.chainId = this.chainId || (s.chainId ?? crypto.randomBytes(16).toString('hex'))
+      return this.startFile(1, 0, null, GENESIS, 0, undefined)
+    }
+    const header = tail.header
+    if (!header) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${entry.path} exists but is not a chainlog file (its first line is not a chainlog header); move it away or log to another path`, { path: entry.path })
+    if (header.v !== FORMAT_VERSION) throw new ChainlogError(ErrorCodes.UNSUPPORTED_VERSION, `${entry.path} is chainlog format ${header.v}; this version writes format ${FORMAT_VERSION}`, { path: entry.path })
+    this.chainId = header.chain
+    const broken = brokenTail(tail, this.hashFn)
+    const foreign = header.alg !== this.algorithm || header.keyId !== this.keyId
+    const fresh = !this.cur && !s.append
+    if (entry.gz || broken || foreign || fresh) {
+      // Never append to a finished, broken or differently-keyed file: start the next one.
+      const lastHash = tail.last && isHash(tail.last.hash) ? tail.last.hash : GENESIS
+      const lines = countLines(entry.path)
+      const reason = broken ? 'broken-tail' : foreign ? 'algorithm-change' : fresh ? 'restart' : undefined
+      this.startFile(entry.number + 1, header.index + 1, header.file, lastHash, header.seq + lines, reason)
+      if (broken) {
+        this.appendNow([metaLine({ t: 'recovery', time: new Date(s.now()).toISOString(), reason: 'broken-tail', file: entry.name, detail: broken })])
+        this.emit('recovery', { file: entry.path, reason: 'broken-tail' } satisfies RecoveryEvent)
+      }
+      return
+    }
+    if (this.cur?.path !== entry.path) {
+      if (this.cur) void this.cur.sink.close()
+      this.cur = { sink: this.openSink(entry.path), path: entry.path, name: entry.name, number: entry.number, header, end: tail.end, headerEnd: tail.headerEnd, counted: header.seq, countedTo: 0 }
+      this.linkCurrent(this.cur)
+    }
+    const cur = this.cur
+    cur.end = tail.end
+    if (cur.countedTo > cur.end) {
+      cur.counted = header.seq
+      cur.countedTo = 0
+    }
+    this.prev = tail.last!.hash
+    if (tail.fragment) this.terminateFragment(tail.fragment)
+  }
+
+  /**
+   * A writer died mid-append and left bytes after the last newline. If they are
+   * the whole last record (only its newline is missing) it is completed;
+   * otherwise the fragment is terminated and a recovery record names its length
+   * and SHA-256, so the verifier reports a recovered torn tail, not tampering.
+   */
+  private terminateFragment(fragment: Buffer): void {
+    const cur = this.cur!
+    const text = fragment.toString('latin1')
+    cur.end += fragment.length
+    if (text.length >= RECORD_OVERHEAD - 1 && text.startsWith(this.prev) && text.charCodeAt(HASH_HEX) === 0x7c && text.charCodeAt(text.length - HASH_HEX - 1) === 0x7c) {
+      const hash = text.slice(-HASH_HEX)
+      if (isHash(hash) && this.hashFn(fragment.subarray(0, fragment.length - HASH_HEX - 1)) === hash) {
+        cur.sink.write('\n', cur.end)
+        cur.end += 1
+        this.prev = hash
+        return
+      }
+    }
+    cur.sink.write('\n', cur.end)
+    cur.end += 1
+    const sha256 = crypto.createHash('sha256').update(fragment).digest('hex')
+    this.appendNow([metaLine({ t: 'recovery', time: new Date(this.settings.now()).toISOString(), reason: 'torn-tail', length: fragment.length, sha256 })])
+    this.emit('recovery', { file: cur.path, reason: 'torn-tail', length: fragment.length } satisfies RecoveryEvent)
+  }
+
+  // ---- files --------------------------------------------------------------
+
+  private openSink(filePath: string): FileSink {
+    const s = this.settings
+    try {
+      if (s.mkdir) fs.mkdirSync(path.dirname(filePath), { recursive: true })
+      return new FileSink(filePath, { ...(s.mode !== undefined && { mode: s.mode }), fsync: s.fsync })
+    } catch (err) {
+      throw fromSystemError(err, 'open log file', filePath)
+    }
+  }
+
+  /** Creates file `number` with its header (lock held). */
+  private startFile(number: number, index: number, prevFile: string | null, prevHash: string, seq: number, reason: string | undefined): void {
+    const s = this.settings
+    const filePath = s.naming.pathFor(number, s.now())
+    const sink = this.openSink(filePath)
+    const size = sink.size()
+    if (size !== 0) {
+      void sink.close()
+      throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${filePath} already exists; cannot start a new chain file there`, { path: filePath })
+    }
+    const header: HeaderMeta = { t: 'header', v: FORMAT_VERSION, alg: this.algorithm, chain: this.chainId, index, file: path.basename(filePath), prevFile, prevHash, seq, time: new Date(s.now()).toISOString() }
+    if (this.keyId) header.keyId = this.keyId
+    if (reason) header.reason = reason
+    const old = this.cur
+    this.cur = { sink, path: filePath, name: header.file, number, header, end: 0, headerEnd: 0, counted: seq, countedTo: 0 }
+    this.prev = prevHash
+    this.appendNow([metaLine(header)])
+    this.cur.headerEnd = this.cur.end
+    if (old) void old.sink.close()
+    this.linkCurrent(this.cur)
+    this.emit('new', filePath)
+  }
+
+  /** Rotation, with the lock held and the head fresh. */
+  private rotateLocked(reason?: string): void {
+    const old = this.cur!
+    const seq = this.head().count
+    this.startFile(old.number + 1, old.header.index + 1, old.name, this.prev, seq, reason === 'size' || reason === 'time' ? undefined : reason)
+    this.emit('rotate', { from: old.path, to: this.cur!.path } satisfies RotateEvent)
+    this.applyRetention(old.path)
+  }
+
+  private linkCurrent(cur: Current): void {
     const name = this.settings.symlink
     if (!name) return
-    const link = path.join(path.dirname(state.path), name)
+    const link = path.join(path.dirname(cur.path), name)
     const tmp = `${link}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`
     try {
-      fs.symlinkSync(state.name, tmp)
+      fs.symlinkSync(cur.name, tmp)
       fs.renameSync(tmp, link)
     } catch (err) {
       fs.rmSync(tmp, { force: true })
@@ -489,173 +686,101 @@ export class ChainWriter extends EventEmitter {
   }
 
   /**
-   * Deletes the oldest files past `limit.count`. The retention record naming
-   * each deleted file and its last hash goes into the chain first, and the
-   * files are deleted only once that record has reached the OS.
+   * Deletes the oldest files past `limit.count` (lock held). The retention
+   * record naming each deleted file and its last hash is appended first; the
+   * files are deleted only after it is written.
    */
-  private applyRetention(justRotated: FileState): void {
+  private applyRetention(rotated: string): void {
     const s = this.settings
-    const compressJob = s.compress ? justRotated.closed.then(() => gzipFile(justRotated.path, s.mode)).then(() => undefined) : Promise.resolve()
-    let doomed: (LogFileEntry & { info: DeletedFile })[] = []
-    if (s.keep !== undefined) {
-      // A file being compressed may show up twice (plain and .gz); count it once.
-      const seen = new Set<string>()
-      const files = s.naming.list().filter((f) => {
-        const plain = f.gz ? f.path.slice(0, -3) : f.path
-        if (plain === this.current.path || seen.has(plain) || this.deleting.has(plain)) return false
-        seen.add(plain)
-        return true
-      })
-      const excess = files.length - s.keep
-      if (excess > 0) {
-        doomed = files.slice(0, excess).map((f) => ({ ...f, info: this.describe(f) }))
-        for (const d of doomed) this.deleting.add(d.gz ? d.path.slice(0, -3) : d.path)
-        this.writeMeta({ t: 'retention', time: new Date(s.now()).toISOString(), deleted: doomed.map((d) => d.info) })
-      }
+    if (s.compress) {
+      this.background = this.background
+        .then(() => gzipFile(rotated, s.mode))
+        .then(() => undefined, (err: unknown) => {
+          // Retention may delete a file before its compression ran: nothing was lost.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.emit('error', fromSystemError(err, 'compress rotated file', rotated))
+        })
     }
-    const flushed = doomed.length ? this.flush() : Promise.resolve()
-    this.background = this.background
-      .then(() => compressJob)
-      .then(() => flushed)
-      .then(async () => {
-        for (const d of doomed) {
-          const plain = d.gz ? d.path.slice(0, -3) : d.path
-          // Compression may have replaced the plain file since the list was taken.
-          for (const target of [plain, plain + '.gz']) {
-            if (!fs.existsSync(target)) continue
-            await fs.promises.rm(target, { force: true })
-            this.emit('remove', target)
-          }
-          this.finished.delete(plain)
-          this.deleting.delete(plain)
-        }
-      })
-      .catch((err: unknown) => {
-        this.emit('error', fromSystemError(err, 'compress or delete rotated file', justRotated.path))
-      })
-  }
-
-  /** Last hash, index and line count of a finished file, from memory or from the file itself. */
-  private describe(f: LogFileEntry): DeletedFile {
-    const plain = f.gz ? f.path.slice(0, -3) : f.path
-    const known = this.finished.get(plain)
-    if (known) return known
-    const tail = scanFile(f.path)
-    return { file: tail.header?.file ?? f.name, index: tail.header?.index ?? -1, lastHash: tail.last?.hash ?? '', records: tail.lines }
-  }
-
-  // ---- start-up ----------------------------------------------------------
-
-  /** Continues the chain from the last file, or starts a new chain. */
-  start(tail: FileTail | null, entry: LogFileEntry | null): void {
-    const s = this.settings
-    if (!tail || !entry) {
-      this.number = 1
-      this.current = this.openFile(s.naming.pathFor(1, s.now()), 0, null)
-      return this.startTimers()
-    }
-    const header = tail.header!
-    const broken = brokenTail(tail, this.hashFn)
-    if (entry.gz || broken || !s.append || header.alg !== this.algorithm || header.keyId !== this.keyId) {
-      // Never append to a finished, broken or differently-keyed file: start the next one.
-      this.number = entry.number + 1
-      const reason = broken ? 'broken-tail' : entry.gz ? undefined : !s.append ? 'restart' : 'algorithm-change'
-      this.current = this.openFile(s.naming.pathFor(this.number, s.now()), header.index + 1, tail.header?.file ?? entry.name, reason)
-      if (broken) {
-        this.writeMeta({ t: 'recovery', time: new Date(s.now()).toISOString(), reason: 'broken-tail', file: entry.name, detail: broken })
-        this.emit('recovery', { file: entry.path, reason: 'broken-tail' } satisfies RecoveryEvent)
-      }
-      return this.startTimers()
-    }
-    this.number = entry.number
-    this.current = this.openFile(entry.path, header.index, header.prevFile)
-    this.current.lines = tail.lines
-    if (tail.fragment) this.terminateFragment(entry.path, tail.fragment)
-    this.startTimers()
-  }
-
-  /**
-   * A crash left bytes after the last newline. If they are the whole last record
-   * (only its newline is missing) they are completed; otherwise the fragment is
-   * terminated and a recovery record names its length and SHA-256, so the
-   * verifier can report a recovered torn tail rather than tampering.
-   */
-  private terminateFragment(file: string, fragment: Buffer): void {
-    const cur = this.current
-    const text = fragment.toString('latin1')
-    if (text.length >= RECORD_OVERHEAD - 1 && text.startsWith(this.prev) && text.charCodeAt(HASH_HEX) === 0x7c && text.charCodeAt(text.length - HASH_HEX - 1) === 0x7c) {
-      const hash = text.slice(-HASH_HEX)
-      if (isHash(hash) && this.hashFn(fragment.subarray(0, fragment.length - HASH_HEX - 1)) === hash) {
-        this.push(cur, '\n')
-        cur.bytes += 1
-        this.appended += 1
-        cur.lines++
-        this.count++
-        this.prev = hash
-        return
-      }
-    }
-    this.push(cur, '\n')
-    cur.bytes += 1
-    this.appended += 1
-    cur.lines++
-    this.count++
-    this.writeMeta({ t: 'recovery', time: new Date(this.settings.now()).toISOString(), reason: 'torn-tail', length: fragment.length, sha256: crypto.createHash('sha256').update(fragment).digest('hex') })
-    this.emit('recovery', { file, reason: 'torn-tail', length: fragment.length } satisfies RecoveryEvent)
-  }
-
-  private startTimers(): void {
-    const s = this.settings
-    if (s.frequency !== undefined) {
-      const frequency = s.frequency
-      const schedule = () => {
-        const now = s.now()
-        this.rotateTimer = setTimeout(() => {
-          if (this.closing) return
-          try {
-            this.rotate()
-          } catch (err) {
-            this.fail(fromSystemError(err, 'rotate', this.current.path))
-          }
-          schedule()
-        }, Math.max(1, nextBoundary(frequency, now) - now))
-        this.rotateTimer.unref()
-      }
-      schedule()
-    }
-    // A file deleted or replaced under the writer takes every later line with it
-    // (writes to an unlinked inode succeed); check and move to a fresh file.
-    this.watchTimer = setInterval(() => this.checkFile(), WATCH_MS)
-    this.watchTimer.unref()
-  }
-
-  private checkFile(): void {
-    const cur = this.current
-    fs.stat(cur.path, (err, st) => {
-      if (this.closing || cur !== this.current) return
-      if (!err && st.ino === cur.ino) return
-      this.emit('error', new ChainlogError(ErrorCodes.FILE_REMOVED, `${cur.path} was removed or replaced while being written; continuing in a new file`, { path: cur.path }))
-      try {
-        this.rotate('file-removed')
-      } catch (e) {
-        this.fail(fromSystemError(e, 'open a new log file after', cur.path))
-      }
+    if (s.keep === undefined) return
+    const seen = new Set<string>()
+    const files = s.naming.list().filter((f) => {
+      const plain = f.gz ? f.path.slice(0, -3) : f.path
+      if (plain === this.cur!.path || seen.has(plain)) return false
+      seen.add(plain)
+      return true
     })
+    const excess = files.length - s.keep
+    if (excess <= 0) return
+    const doomed = files.slice(0, excess).map((f) => ({ entry: f, info: describeFile(f) }))
+    this.appendNow([metaLine({ t: 'retention', time: new Date(s.now()).toISOString(), deleted: doomed.map((d) => d.info) })])
+    for (const { entry } of doomed) {
+      const plain = entry.gz ? entry.path.slice(0, -3) : entry.path
+      const remove = () => {
+        for (const target of [plain, plain + '.gz']) {
+          if (!fs.existsSync(target)) continue
+          fs.rmSync(target, { force: true })
+          this.emit('remove', target)
+        }
+      }
+      // A file still being compressed goes too: the compression job finds its source gone and stops.
+      try {
+        remove()
+      } catch (err) {
+        this.emit('error', fromSystemError(err, 'delete rotated file', plain))
+      }
+    }
   }
+
+  // ---- start-up -----------------------------------------------------------
+
+  /** Takes the lock and finds (or starts) the current file. */
+  async start(): Promise<void> {
+    await this.lock.acquire()
+    try {
+      this.discover()
+    } finally {
+      this.lock.releaseLock()
+    }
+    this.startTimer()
+  }
+
+  private startTimer(): void {
+    const s = this.settings
+    if (s.frequency === undefined) return
+    const frequency = s.frequency
+    const now = s.now()
+    this.rotateTimer = setTimeout(() => {
+      if (this.closing) return
+      // Every writer has this timer; the first to take the lock after the boundary
+      // rotates, the others find a file that already belongs to the new period.
+      void this.lock.acquire().then(() => {
+        this.underLock(() => {
+          if (Date.parse(this.cur!.header.time) < periodStart(frequency, s.now())) this.rotateLocked('time')
+        })
+        this.startTimer()
+      })
+    }, Math.max(1, nextBoundary(frequency, now) - now))
+    this.rotateTimer.unref()
+  }
+}
+
+/** Last hash, index and line count of a finished file, read from the file. */
+function describeFile(f: LogFileEntry): DeletedFile {
+  const tail = readTail(f.path)
+  return { file: tail.header?.file ?? f.name, index: tail.header?.index ?? -1, lastHash: tail.last?.hash ?? '', records: countLines(f.path) }
 }
 
 /** Why the last complete record of a file cannot be continued from, or null if it can. */
 function brokenTail(tail: FileTail, hashFn: HashFn): string | null {
-  if (tail.lines === 0) return 'the file has no complete record'
-  if (!tail.last || !tail.lastBytes) return `line ${tail.lines} is not a record`
+  if (!tail.last || !tail.lastBytes) return tail.lastBytes ? 'the last line is not a record' : 'the file has no complete record'
   const body = tail.lastBytes.subarray(0, tail.lastBytes.length - HASH_HEX - 1)
-  if (hashFn(body) !== tail.last.hash) return `line ${tail.lines} does not match its hash`
+  if (hashFn(body) !== tail.last.hash) return 'the last record does not match its hash'
   return null
 }
 
 /**
  * Opens a chain writer on `options.file`, continuing the existing chain from
- * its last valid record or starting a new one.
+ * its last valid record or starting a new one. Any number of writers, in any
+ * threads or processes, may open the same log: they append to one chain.
  * @throws ChainlogError INVALID_OPTION, NO_DIRECTORY, ACCESS_DENIED, IS_DIRECTORY, NOT_CHAINLOG, UNSUPPORTED_VERSION, KEY_REQUIRED, BAD_KEY
  */
 export async function createChainWriter(options: ChainWriterOptions): Promise<ChainWriter> {
@@ -674,41 +799,7 @@ export async function createChainWriter(options: ChainWriterOptions): Promise<Ch
       }
     } else throw fromSystemError(err, 'use directory', dir)
   }
-  const files = s.naming.list()
-  let entry = files.at(-1) ?? null
-  let tail: FileTail | null = null
-  const read = (e: LogFileEntry) => {
-    try {
-      return scanFile(e.path)
-    } catch (err) {
-      throw fromSystemError(err, 'read existing log file', e.path)
-    }
-  }
-  if (entry) {
-    tail = read(entry)
-    if (tail.size === 0 && !entry.gz) {
-      // Created but never written (a crash right after rotation). It holds no
-      // evidence; remove it and continue from the file before it.
-      await fs.promises.rm(entry.path, { force: true })
-      entry = files.at(-2) ?? null
-      tail = entry ? read(entry) : null
-    }
-  }
-  if (entry && tail) {
-    if (!tail.header) {
-      throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${entry.path} exists but is not a chainlog file (its first line is not a chainlog header); move it away or log to another path`, { path: entry.path })
-    } else if (tail.header.v !== FORMAT_VERSION) {
-      throw new ChainlogError(ErrorCodes.UNSUPPORTED_VERSION, `${entry.path} is chainlog format ${tail.header.v}; this version writes format ${FORMAT_VERSION}`, { path: entry.path })
-    }
-  }
-  const h = tail?.header
-  const writer = new ChainWriter(s, {
-    chain: h ? h.chain : s.chainId ?? crypto.randomBytes(16).toString('hex'),
-    prev: h ? (tail!.last && isHash(tail!.last.hash) ? tail!.last.hash : GENESIS) : GENESIS,
-    count: h ? h.seq + tail!.lines : 0,
-    number: entry?.number ?? 0,
-    index: h?.index ?? 0,
-  })
-  writer.start(tail, tail ? entry : null)
+  const writer = new ChainWriter(s)
+  await writer.start()
   return writer
 }

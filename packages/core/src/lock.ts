@@ -1,0 +1,62 @@
+import * as lockfile from 'proper-lockfile'
+import { ChainlogError, ErrorCodes } from './errors'
+
+/**
+ * The exclusive lock every writer of one log takes around each batch append
+ * (docs/FORMAT.md §12). It is proper-lockfile's mkdir lock on `<base>.lock`
+ * (atomic on local and network file systems), taken synchronously so that
+ * acquire, re-read of the head, append and release happen in one tick.
+ *
+ * A holder killed with SIGKILL leaves the lock directory behind; proper-lockfile
+ * treats it as stale once its mtime is older than `staleMs` and the next
+ * writer takes it over, so a dead writer blocks the others for at most about
+ * `staleMs`. A live holder never keeps it longer than one batch.
+ */
+export class LogLock {
+  readonly path: string
+  private readonly staleMs: number
+  private release: (() => void) | null = null
+  private readonly onCompromised: (err: Error) => void
+
+  constructor(base: string, options: { staleMs: number; onCompromised: (err: Error) => void }) {
+    this.path = base
+    this.staleMs = options.staleMs
+    this.onCompromised = options.onCompromised
+  }
+
+  get held(): boolean {
+    return this.release !== null
+  }
+
+  /** Takes the lock if it is free (or stale). Returns false if another writer holds it. */
+  tryAcquire(): boolean {
+    if (this.release) return true
+    try {
+      this.release = lockfile.lockSync(this.path, { realpath: false, stale: this.staleMs, onCompromised: this.onCompromised })
+      return true
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ELOCKED') return false
+      throw new ChainlogError(ErrorCodes.IO_ERROR, `cannot take the lock ${this.path}.lock: ${(err as Error).message}`, { cause: err, path: this.path })
+    }
+  }
+
+  /** Waits for the lock, polling with a short randomized backoff. */
+  async acquire(): Promise<void> {
+    let delay = 1
+    while (!this.tryAcquire()) {
+      await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay))
+      delay = Math.min(delay * 2, 25)
+    }
+  }
+
+  releaseLock(): void {
+    const release = this.release
+    this.release = null
+    if (!release) return
+    try {
+      release()
+    } catch {
+      // Already released or compromised (taken over as stale); onCompromised reported it.
+    }
+  }
+}

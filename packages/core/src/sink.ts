@@ -1,0 +1,87 @@
+import * as fs from 'node:fs'
+import SonicBoom from 'sonic-boom'
+
+/**
+ * One open log file. Writes go through sonic-boom in synchronous mode, the
+ * same path as `pino.destination({ sync: true })`: one `write(2)` per batch,
+ * with sonic-boom's handling of partial writes and EAGAIN. Each batch is
+ * written whole while the writer holds the log's lock, so a batch that fails
+ * half-way (ENOSPC, EIO) is cut back to where it started: the file never
+ * keeps a torn record from a failure the writer survived.
+ */
+export class FileSink {
+  readonly path: string
+  readonly ino: number
+  private fd: number
+  private sonic: SonicBoom
+  private failure: Error | null = null
+  private readonly fsyncEach: boolean
+  private closed = false
+
+  /** Opens `path` for appending, creating it with `mode`. Throws the system error. */
+  constructor(path: string, options: { mode?: number; fsync?: boolean } = {}) {
+    this.path = path
+    this.fsyncEach = options.fsync ?? false
+    this.fd = fs.openSync(path, 'a', options.mode)
+    try {
+      this.ino = fs.fstatSync(this.fd).ino
+    } catch (err) {
+      fs.closeSync(this.fd)
+      throw err
+    }
+    this.sonic = this.boom()
+  }
+
+  private boom(): SonicBoom {
+    const sonic = new SonicBoom({ fd: this.fd, sync: true, fsync: this.fsyncEach })
+    sonic.on('error', (err: Error) => {
+      this.failure = err
+    })
+    return sonic
+  }
+
+  /** Current size of the file on disk. */
+  size(): number {
+    return fs.fstatSync(this.fd).size
+  }
+
+  /**
+   * Appends `text`, which starts at byte `start` of the file. On failure the
+   * file is truncated back to `start` and the system error is thrown.
+   */
+  write(text: string, start: number): void {
+    this.failure = null
+    this.sonic.write(text)
+    const err = this.failure as Error | null
+    if (!err) return
+    // sonic-boom keeps the unwritten rest of a failed batch; drop that instance
+    // (the batch is retried by the writer, re-hashed against the head) and cut
+    // the file back to the last whole record.
+    try {
+      fs.ftruncateSync(this.fd, start)
+    } finally {
+      this.sonic.removeAllListeners('error')
+      this.sonic.on('error', () => {})
+      // sonic-boom closes the fd it was given when destroyed: open a fresh one first.
+      this.fd = fs.openSync(this.path, 'a')
+      this.sonic.destroy()
+      this.sonic = this.boom()
+    }
+    throw err
+  }
+
+  fsync(): void {
+    fs.fsyncSync(this.fd)
+  }
+
+  /** Flushes to disk and closes. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.closed = true
+    return new Promise((resolve) => {
+      this.sonic.once('close', () => resolve())
+      this.sonic.once('error', () => resolve())
+      this.sonic.end()
+    })
+  }
+}
