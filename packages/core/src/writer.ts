@@ -336,17 +336,20 @@ export class ChainWriter extends EventEmitter {
     })
   }
 
-  /** Runs `fn` with the lock held (it must be held on entry), refreshing the head first. */
-  private underLock(fn: () => void): void {
+  /** Runs `fn` with the lock held (it must be held on entry), refreshing the head first. Returns false if it failed. */
+  private underLock(fn: () => void): boolean {
+    let ok = true
     try {
       this.refresh()
       fn()
     } catch (err) {
+      ok = false
       this.fail(err instanceof ChainlogError ? err : fromSystemError(err, 'write to', this.cur?.path ?? this.settings.naming.dir))
     } finally {
       this.lock.releaseLock()
     }
     if (this.queue.length && !this.failure) this.schedule()
+    return ok
   }
 
   /** Appends queued lines in batches of at most BATCH_BYTES, rotating by size between records. */
@@ -451,11 +454,11 @@ export class ChainWriter extends EventEmitter {
       if (Date.now() > deadline) throw new ChainlogError(ErrorCodes.LOCK_TIMEOUT, `could not take the lock ${this.lock.path}.lock to flush ${this.queue.length} lines`)
       Atomics.wait(nap, 0, 0, 2)
     }
-    this.failure = null
-    this.underLock(() => {
-      while (this.queue.length && !this.failure) this.appendQueue()
+    const ok = this.underLock(() => {
+      while (this.queue.length) this.appendQueue()
     })
-    if (this.failure) throw this.failure
+    if (!ok) throw this.failure!
+    this.failure = null
   }
 
   /** Starts the next file now (under the lock). */
@@ -507,19 +510,18 @@ export class ChainWriter extends EventEmitter {
     if (first) this.emit('error', err)
   }
 
+  /** Tries the queue again while the disk fails; the failure stays set (and unreported again) until a batch goes through. */
   private retry(): void {
     if (!this.lock.tryAcquire()) return
-    const before = this.appended
-    this.failure = null
-    this.underLock(() => {
-      if (!this.cur) this.discover()
-      this.appendQueue()
+    const ok = this.underLock(() => {
+      while (this.queue.length) this.appendQueue()
     })
-    if (!this.failure) {
-      clearInterval(this.retryTimer)
-      this.retryTimer = undefined
-      if (this.appended >= before) this.emit('resume')
-    }
+    if (!ok) return
+    this.failure = null
+    clearInterval(this.retryTimer)
+    this.retryTimer = undefined
+    this.settle()
+    this.emit('resume')
   }
 
   // ---- the head on disk ---------------------------------------------------
