@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { createHashFn, keyId, type Algorithm, type HashFn } from './algorithm'
+import { createHashFn, keyId, MIN_KEY_BYTES, type Algorithm, type HashFn } from './algorithm'
 import { gzipFile } from './compress'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 import { loadKey } from './key'
@@ -141,6 +141,7 @@ function normalize(options: ChainWriterOptions): Settings {
   let key: Uint8Array | undefined
   if (options.key !== undefined) {
     if (!(options.key instanceof Uint8Array)) throw invalidOption('key must be a Buffer or Uint8Array; use keyFile for a path')
+    if (options.key.length < MIN_KEY_BYTES) throw invalidOption(`key must be at least ${MIN_KEY_BYTES} bytes (as a key file must); got ${options.key.length}`)
     key = options.key
   } else if (options.keyFile !== undefined) {
     if (typeof options.keyFile !== 'string') throw invalidOption(`keyFile must be a path; got ${JSON.stringify(options.keyFile)}`)
