@@ -784,9 +784,11 @@ function brokenTail(tail: FileTail, hashFn: HashFn): string | null {
  * Opens a chain writer on `options.file`, continuing the existing chain from
  * its last valid record or starting a new one. Any number of writers, in any
  * threads or processes, may open the same log: they append to one chain.
+ * `setup` runs before start-up, so listeners it adds also hear the events
+ * start-up emits (the first `'new'`, a `'recovery'`): the transports need them.
  * @throws ChainlogError INVALID_OPTION, NO_DIRECTORY, ACCESS_DENIED, IS_DIRECTORY, NOT_CHAINLOG, UNSUPPORTED_VERSION, KEY_REQUIRED, BAD_KEY
  */
-export async function createChainWriter(options: ChainWriterOptions): Promise<ChainWriter> {
+export async function createChainWriter(options: ChainWriterOptions, setup?: (writer: ChainWriter) => void): Promise<ChainWriter> {
   const s = normalize(options)
   const dir = s.naming.dir
   try {
@@ -803,6 +805,7 @@ export async function createChainWriter(options: ChainWriterOptions): Promise<Ch
     } else throw fromSystemError(err, 'use directory', dir)
   }
   const writer = new ChainWriter(s)
+  setup?.(writer)
   await writer.start()
   return writer
 }
