@@ -10,3 +10,4 @@ export { ChainWriter, createChainWriter, type ChainHead, type ChainWriterOptions
 export { openChainFile, readFirstLine, resolveChainFiles, type ChainFile } from './inputs'
 export { BreakReasons, ChainVerifier, MAX_LINE_BYTES, type Break, type BreakReason, type TornTail, type VerifierOptions, type VerifyReport } from './verifier'
 export { verify, type VerifyOptions } from './verify'
+export { LogLock } from './lock'
