@@ -26,8 +26,12 @@ export interface ChainWriterOptions {
   frequency?: Frequency | string
   /** date-fns format of a date part in file names, e.g. `'yyyy-MM-dd'` gives `app.2026-11-22.1.log`. */
   dateFormat?: string
-  /** Retention: keep `count` rotated files besides the current one; older ones are deleted (and recorded in the chain). */
-  limit?: { count?: number }
+  /**
+   * Retention: keep `count` rotated files besides the current one, and/or only
+   * rotated files whose last write is less than `days` days old; older ones are
+   * deleted (and recorded in the chain). Checked at each rotation.
+   */
+  limit?: { count?: number; days?: number }
   /** Create the directory if it is missing. */
   mkdir?: boolean
   /** Keep a symlink to the current file: `true` for `current.log`, or a file name. */
@@ -85,6 +89,7 @@ interface Settings {
   size: number
   frequency?: Frequency
   keep?: number
+  keepDays?: number
   mkdir: boolean
   symlink?: string
   compress: boolean
@@ -150,9 +155,14 @@ function normalize(options: ChainWriterOptions): Settings {
   if (algorithm === 'hmac-sha256' && !key) throw new ChainlogError(ErrorCodes.KEY_REQUIRED, "algorithm 'hmac-sha256' needs keyFile (a file of at least 32 secret bytes)")
   if (algorithm !== 'hmac-sha256' && key) throw invalidOption(`a key was given but algorithm is ${algorithm}; set algorithm: 'hmac-sha256' to use it`)
   let keep: number | undefined
+  let keepDays: number | undefined
   if (options.limit !== undefined) {
     if (options.limit === null || typeof options.limit !== 'object') throw invalidOption(`limit must be an object such as { count: 14 }; got ${JSON.stringify(options.limit)}`)
     if (options.limit.count !== undefined) keep = parseCount(options.limit.count, 'limit.count')
+    if (options.limit.days !== undefined) {
+      keepDays = parseCount(options.limit.days, 'limit.days')
+      if (keepDays < 1) throw invalidOption('limit.days must be at least 1')
+    }
   }
   let symlink: string | undefined
   if (options.symlink === true) symlink = 'current' + naming.extension
@@ -177,6 +187,7 @@ function normalize(options: ChainWriterOptions): Settings {
   if (settings.size < RECORD_OVERHEAD + 256) throw invalidOption(`size must be at least ${RECORD_OVERHEAD + 256} bytes; got ${settings.size}`)
   if (options.frequency !== undefined) settings.frequency = parseFrequency(options.frequency)
   if (keep !== undefined) settings.keep = keep
+  if (keepDays !== undefined) settings.keepDays = keepDays
   if (symlink !== undefined) settings.symlink = symlink
   const mode = parseMode(options.mode)
   if (mode !== undefined) settings.mode = mode
@@ -703,7 +714,7 @@ export class ChainWriter extends EventEmitter {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.emit('error', fromSystemError(err, 'compress rotated file', rotated))
         })
     }
-    if (s.keep === undefined) return
+    if (s.keep === undefined && s.keepDays === undefined) return
     const seen = new Set<string>()
     const files = s.naming.list().filter((f) => {
       const plain = f.gz ? f.path.slice(0, -3) : f.path
@@ -711,7 +722,14 @@ export class ChainWriter extends EventEmitter {
       seen.add(plain)
       return true
     })
-    const excess = files.length - s.keep
+    let excess = s.keep === undefined ? 0 : files.length - s.keep
+    if (s.keepDays !== undefined) {
+      // Only a run of the oldest files: deleting one from the middle would break the chain.
+      const cutoff = s.now() - s.keepDays * 86_400_000
+      let old = 0
+      while (old < files.length && fileTime(files[old]!.path) < cutoff) old++
+      excess = Math.max(excess, old)
+    }
     if (excess <= 0) return
     const doomed = files.slice(0, excess).map((f) => ({ entry: f, info: describeFile(f) }))
     this.appendNow([metaLine({ t: 'retention', time: new Date(s.now()).toISOString(), deleted: doomed.map((d) => d.info) })])
@@ -763,6 +781,15 @@ export class ChainWriter extends EventEmitter {
       })
     }, Math.max(1, nextBoundary(frequency, now) - now))
     this.rotateTimer.unref()
+  }
+}
+
+/** Last modification time of a file in ms, or Infinity when it cannot be read (it is then kept). */
+function fileTime(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs
+  } catch {
+    return Infinity
   }
 }
 
