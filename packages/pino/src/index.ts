@@ -1,0 +1,67 @@
+import { createChainWriter } from '@chainlog/core'
+import { inThreadStream, toMainThread } from './bridge'
+import { ChainlogDestination } from './destination'
+import { resolveOptions, type ChainlogPinoOptions } from './options'
+
+/** Destinations in the main thread, flushed synchronously on process exit. */
+const open = new Set<ChainlogDestination>()
+
+function flushAllOnExit(): void {
+  for (const dest of open) {
+    try {
+      dest.flushSync()
+    } catch (err) {
+      process.stderr.write(`@chainlog/pino: lines lost at exit: ${(err as Error).message}\n`)
+    }
+  }
+}
+
+/**
+ * Opens a hash-chained log and returns a stream for pino.
+ *
+ * As a worker-thread transport pino calls this itself; in the main thread,
+ * pass the result to `pino()`. Every line pino writes becomes one record whose
+ * line is pino's bytes, unchanged. Options are checked before anything is
+ * opened. In the main thread, everything written is handed to the OS on
+ * `process.exit()` and crashes too; in a worker, pino ends the transport on
+ * exit, which closes the file.
+ *
+ * @example
+ * // worker thread
+ * const logger = pino(pino.transport({ target: '@chainlog/pino', options: { file: 'logs/app.log', size: '10m' } }))
+ * // main thread
+ * const logger = pino(await chainlog({ file: 'logs/app.log', size: '10m' }))
+ * @throws ChainlogError INVALID_OPTION for a bad option; NO_DIRECTORY, ACCESS_DENIED, NOT_CHAINLOG, BAD_KEY … when the log cannot be opened
+ */
+export async function chainlog(options: ChainlogPinoOptions): Promise<ChainlogDestination> {
+  const resolved = resolveOptions(options)
+  const worker = inThreadStream()
+  const emit = worker ? toMainThread() : undefined
+  let dest: ChainlogDestination | undefined
+  // Events of the writer's start-up (the first 'new', a 'recovery') fire
+  // before it is returned; hold them until the destination exists.
+  const early: [string, unknown][] = []
+  const writer = await createChainWriter(resolved.writer, (w) => {
+    for (const name of ['new', 'recovery', 'error'] as const) {
+      w.on(name, (arg: unknown) => {
+        if (!dest) early.push([name, arg])
+      })
+    }
+  })
+  dest = new ChainlogDestination(writer, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) })
+  for (const [name, arg] of early) writer.emit(name, arg)
+  if (!worker) {
+    if (open.size === 0) process.on('exit', flushAllOnExit)
+    open.add(dest)
+    dest.once('close', () => {
+      open.delete(dest!)
+      if (open.size === 0) process.off('exit', flushAllOnExit)
+    })
+  }
+  return dest
+}
+
+export default chainlog
+export { ChainlogDestination, Events } from './destination'
+export { exitOnSignals, type ExitOnSignalsOptions, type Flushable } from './signals'
+export { resolveOptions, type ChainlogPinoOptions } from './options'
