@@ -1,0 +1,207 @@
+import * as path from 'node:path'
+import { ChainlogError, ErrorCodes, type ChainWriterOptions } from '@chainlog/core'
+
+/**
+ * Options of {@link ChainlogTransport}: winston's usual transport options, the
+ * rotation options of winston-daily-rotate-file where they overlap, and
+ * chainlog's own.
+ */
+export interface ChainlogTransportOptions {
+  /** winston: highest level this transport writes. */
+  level?: string
+  /** winston: a format applied by this transport only. */
+  format?: unknown
+  /** winston: write nothing. */
+  silent?: boolean
+  /** winston: also write uncaught exceptions (and wait for them before winston exits). */
+  handleExceptions?: boolean
+  /** winston: also write unhandled promise rejections. */
+  handleRejections?: boolean
+  /** winston: the transport's name. */
+  name?: string
+  /** Log file, e.g. `logs/app.log` or `app-%DATE%.log`. Default `winston.log`. */
+  filename?: string
+  /** Directory of the log; by default the directory of `filename`. */
+  dirname?: string
+  /** moment.js-style date in file names (`'YYYY-MM-DD'`); its smallest unit sets the rotation period unless `frequency` is given. */
+  datePattern?: string
+  /** Rotate every `'#m'` minutes or `'#h'` hours. */
+  frequency?: string
+  /** Rotate when a file would grow past this: bytes, or `'10k'`, `'10m'`, `'1g'`. */
+  maxSize?: number | string
+  /** Files to keep (a number, the current one included) or days to keep (`'14d'`). */
+  maxFiles?: number | string
+  /** Gzip rotated files. */
+  zippedArchive?: boolean
+  /** Keep a symlink to the current file. */
+  createSymlink?: boolean
+  /** Name of that symlink. Default `current.log`. */
+  symlinkName?: string
+  /** Extension after the file number; by default the extension of `filename`. */
+  extension?: string
+  /** Chain hash: `'sha256'` (default), `'blake3'` or `'hmac-sha256'`. */
+  algorithm?: 'sha256' | 'blake3' | 'hmac-sha256'
+  /** Key file for `'hmac-sha256'` (at least 32 bytes). */
+  keyFile?: string
+  /** fsync after every write; `'finish'` then means on disk. */
+  fsync?: boolean
+  /** Mode of new files, e.g. `0o640` or `'640'`. */
+  mode?: number | string
+  /** Bytes that may wait in memory while the disk fails; past that, lines fail with BUFFER_FULL. Default 64 MiB. */
+  maxBuffered?: number | string
+  /** Create the directory if it is missing. Default true, as winston does. */
+  mkdir?: boolean
+}
+
+const invalid = (message: string) => new ChainlogError(ErrorCodes.INVALID_OPTION, message)
+
+/** winston-transport reads these itself. */
+const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
+/** Handed to the core writer unchanged; core validates them. Issue #7 (seals) adds its option names here. */
+const CORE_OPTIONS = ['algorithm', 'keyFile', 'fsync', 'mode', 'maxBuffered', 'extension', 'mkdir'] as const
+/** Translated below. */
+const ROTATION_OPTIONS = ['filename', 'dirname', 'datePattern', 'frequency', 'maxSize', 'maxFiles', 'zippedArchive', 'createSymlink', 'symlinkName'] as const
+
+/** winston-daily-rotate-file options chainlog does not take, with the reason. */
+const REFUSED: { [name: string]: string } = {
+  stream: 'chainlog writes files; use winston.transports.Stream for a stream',
+  auditFile: 'chainlog records each deleted file in the chain itself; there is no audit file',
+  auditHashType: 'chainlog records each deleted file in the chain itself; there is no audit file',
+  utc: 'dates in file names are local time',
+  options: 'the file is always opened for appending',
+  watchLog: 'the writer notices a removed file itself and starts a new one',
+  eol: 'each record ends with LF, as the format requires',
+}
+
+const KNOWN: readonly string[] = [...WINSTON_OPTIONS, ...ROTATION_OPTIONS, ...CORE_OPTIONS]
+
+/**
+ * moment.js format tokens and their date-fns equivalents, longest first
+ * (moment: https://momentjs.com/docs/#/displaying/format/, date-fns: format()).
+ * The value tells the rotation period a token implies.
+ */
+const TOKENS: [moment: string, dateFns: string, unit: Unit][] = [
+  ['YYYY', 'yyyy', 'year'], ['YY', 'yy', 'year'],
+  ['MMMM', 'MMMM', 'month'], ['MMM', 'MMM', 'month'], ['MM', 'MM', 'month'], ['M', 'M', 'month'],
+  ['Q', 'q', 'month'],
+  ['DDDD', 'DDD', 'day'], ['DDD', 'D', 'day'], ['DD', 'dd', 'day'], ['Do', 'do', 'day'], ['D', 'd', 'day'],
+  ['dddd', 'EEEE', 'day'], ['ddd', 'EEE', 'day'], ['d', 'e', 'day'], ['E', 'i', 'day'],
+  ['WW', 'II', 'week'], ['W', 'I', 'week'], ['ww', 'ww', 'week'], ['w', 'w', 'week'],
+  ['HH', 'HH', 'hour'], ['H', 'H', 'hour'], ['hh', 'hh', 'hour'], ['h', 'h', 'hour'], ['kk', 'kk', 'hour'], ['k', 'k', 'hour'],
+  ['A', 'a', 'hour'], ['a', 'aaa', 'hour'],
+  ['mm', 'mm', 'minute'], ['m', 'm', 'minute'],
+  ['ss', 'ss', 'second'], ['s', 's', 'second'],
+]
+type Unit = 'year' | 'month' | 'week' | 'day' | 'hour' | 'minute' | 'second'
+const ORDER: Unit[] = ['second', 'minute', 'hour', 'day', 'week', 'month', 'year']
+
+/**
+ * Translates a moment.js date pattern to date-fns, and finds its smallest unit.
+ * Text in `[brackets]` is literal in moment; it becomes `'quoted'` in date-fns.
+ * @throws ChainlogError INVALID_OPTION for a letter that is not a token chainlog knows
+ */
+export function translateDatePattern(pattern: string): { dateFormat: string; unit: Unit } {
+  let out = ''
+  let smallest: Unit | null = null
+  for (let i = 0; i < pattern.length;) {
+    const c = pattern[i]!
+    if (c === '[') {
+      const end = pattern.indexOf(']', i)
+      if (end === -1) throw invalid(`datePattern ${JSON.stringify(pattern)} has an unclosed [`)
+      const literal = pattern.slice(i + 1, end)
+      if (literal) out += `'${literal.replace(/'/g, "''")}'`
+      i = end + 1
+      continue
+    }
+    const token = TOKENS.find(([m]) => pattern.startsWith(m, i))
+    if (token) {
+      out += token[1]
+      if (!smallest || ORDER.indexOf(token[2]) < ORDER.indexOf(smallest)) smallest = token[2]
+      i += token[0].length
+      continue
+    }
+    if (/[a-zA-Z]/.test(c)) throw invalid(`datePattern ${JSON.stringify(pattern)}: ${JSON.stringify(c)} is not a moment.js token chainlog supports; put literal text in [brackets]`)
+    out += c === "'" ? "''" : c
+    i++
+  }
+  if (!smallest) throw invalid(`datePattern ${JSON.stringify(pattern)} has no date or time token`)
+  return { dateFormat: out, unit: smallest }
+}
+
+/** The rotation period of a date pattern's smallest unit, as core's frequency. */
+function periodOf(unit: Unit, pattern: string): ChainWriterOptions['frequency'] {
+  switch (unit) {
+    case 'second':
+      return 1000
+    case 'minute':
+      return 60_000
+    case 'hour':
+      return 'hourly'
+    case 'day':
+      return 'daily'
+    default:
+      throw invalid(`datePattern ${JSON.stringify(pattern)} rotates by ${unit}, which chainlog cannot do; use a pattern with a day token such as 'YYYY-MM-DD', or set frequency`)
+  }
+}
+
+/**
+ * Checks every option and translates winston-daily-rotate-file's options to
+ * core's. File names follow chainlog's scheme: `%DATE%` and its separator are
+ * taken out of `filename`, and the date goes before the file number
+ * (`app-%DATE%.log` → `app.2026-11-22.1.log`).
+ * @throws ChainlogError INVALID_OPTION
+ */
+export function resolveOptions(options: unknown): ChainWriterOptions {
+  if (options === undefined) options = {}
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalid(`options must be an object such as { filename: 'logs/app.log' }; got ${JSON.stringify(options)}`)
+  const o = options as { [name: string]: unknown }
+  const writer: { [name: string]: unknown } = {}
+  for (const name of Object.keys(o)) {
+    if (o[name] === undefined) continue
+    if (name in REFUSED) throw invalid(`option ${name} is not supported by @chainlog/winston: ${REFUSED[name]}`)
+    if (!KNOWN.includes(name)) throw invalid(`unknown option ${JSON.stringify(name)}; @chainlog/winston takes ${KNOWN.join(', ')}`)
+    if ((CORE_OPTIONS as readonly string[]).includes(name)) writer[name] = o[name]
+  }
+  for (const name of ['filename', 'dirname', 'datePattern', 'frequency', 'symlinkName'] as const) {
+    if (o[name] !== undefined && (typeof o[name] !== 'string' || o[name] === '')) throw invalid(`${name} must be a non-empty string; got ${JSON.stringify(o[name])}`)
+  }
+  for (const name of ['zippedArchive', 'createSymlink', 'silent', 'handleExceptions', 'handleRejections'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'boolean') throw invalid(`${name} must be true or false; got ${JSON.stringify(o[name])}`)
+  }
+  if (o.level !== undefined && typeof o.level !== 'string') throw invalid(`level must be a level name such as 'info'; got ${JSON.stringify(o.level)}`)
+  if (o.format !== undefined && (o.format === null || typeof (o.format as { transform?: unknown }).transform !== 'function')) throw invalid('format must be a winston format, such as winston.format.json()')
+
+  const filename = (o.filename as string | undefined) ?? 'winston.log'
+  const dirname = (o.dirname as string | undefined) ?? path.dirname(filename)
+  let base = path.basename(filename)
+  const dated = base.includes('%DATE%')
+  // The date has its own place in chainlog's names; drop the placeholder and one separator next to it.
+  base = base.replace(/[-_.]?%DATE%/, '').replace(/%DATE%[-_.]?/, '')
+  if (base === '' || base.startsWith('.')) throw invalid(`filename ${JSON.stringify(filename)} needs a name besides %DATE%, such as 'app-%DATE%.log'`)
+  writer.file = path.join(dirname, base)
+
+  const pattern = (o.datePattern as string | undefined) ?? 'YYYY-MM-DD'
+  const { dateFormat, unit } = translateDatePattern(pattern)
+  if (dated || o.datePattern !== undefined) writer.dateFormat = dateFormat
+  if (o.frequency !== undefined) {
+    const m = /^(\d+)([mh])$/.exec(o.frequency as string)
+    if (!m || Number(m[1]) < 1) throw invalid(`frequency must be minutes or hours such as '5m' or '3h'; got ${JSON.stringify(o.frequency)}`)
+    writer.frequency = Number(m[1]) * (m[2] === 'm' ? 60_000 : 3_600_000)
+  } else writer.frequency = periodOf(unit, pattern)
+
+  if (o.maxSize !== undefined) writer.size = o.maxSize
+  if (o.maxFiles !== undefined) {
+    const v = o.maxFiles
+    const days = typeof v === 'string' ? /^(\d+)d$/.exec(v) : null
+    const count = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN
+    if (days && Number(days[1]) >= 1) writer.limit = { days: Number(days[1]) }
+    // maxFiles counts the current file; core's limit.count counts the files kept besides it.
+    else if (Number.isInteger(count) && count >= 1) writer.limit = { count: count - 1 }
+    else throw invalid(`maxFiles must be a number of files (>= 1) or of days such as '14d'; got ${JSON.stringify(v)}`)
+  }
+  if (o.zippedArchive) writer.compress = true
+  if (o.createSymlink) writer.symlink = (o.symlinkName as string | undefined) ?? 'current.log'
+  else if (o.symlinkName !== undefined) throw invalid('symlinkName needs createSymlink: true')
+  if (writer.mkdir === undefined) writer.mkdir = true
+  return writer as unknown as ChainWriterOptions
+}
