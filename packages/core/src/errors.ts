@@ -40,6 +40,8 @@ export const ErrorCodes = {
   KEY_MISMATCH: 'KEY_MISMATCH',
   /** A key file is missing, unreadable or too short. */
   BAD_KEY: 'BAD_KEY',
+  /** The sealing key has no epoch left for the current time. */
+  SEAL_KEY_EXPIRED: 'SEAL_KEY_EXPIRED',
   /** The file uses an algorithm this version does not know. */
   UNKNOWN_ALGORITHM: 'UNKNOWN_ALGORITHM',
   /** The existing log was written by another format version. */

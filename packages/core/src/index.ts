@@ -11,3 +11,4 @@ export { openChainFile, readFirstLine, resolveChainFiles, type ChainFile } from 
 export { BreakReasons, ChainVerifier, MAX_LINE_BYTES, type Break, type BreakReason, type TornTail, type VerifierOptions, type VerifyReport } from './verifier'
 export { verify, type VerifyOptions } from './verify'
 export { LogLock } from './lock'
+export { checkSealSignature, epochOf, generateSealKeys, loadVerifyKey, rootFromProof, SEAL_ALGORITHM, Sealer, sealMessage, writeSealKeys, type SealKind, type SealMeta, type SealState, type VerifyKey } from './seal'

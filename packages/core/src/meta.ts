@@ -6,6 +6,7 @@
  */
 import type { Algorithm } from './algorithm'
 import { META_PREFIX } from './record'
+import type { SealMeta } from './seal'
 
 /** The format version this code writes and reads. */
 export const FORMAT_VERSION = 1
@@ -66,7 +67,7 @@ export interface RecoveryMeta {
   detail?: string
 }
 
-export type Meta = HeaderMeta | RetentionMeta | RecoveryMeta | { t: string; [k: string]: unknown }
+export type Meta = HeaderMeta | RetentionMeta | RecoveryMeta | SealMeta | { t: string; [k: string]: unknown }
 
 /** Serializes metadata into a stored line. */
 export function metaLine(meta: Meta): string {

@@ -12,6 +12,7 @@ import { FileNaming, type LogFileEntry } from './naming'
 import { invalidOption, nextBoundary, parseAlgorithm, parseBoolean, parseCount, parseFrequency, parseMode, parseSize, periodStart, type Frequency } from './options'
 import { escapeLine, GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD } from './record'
 import { countLines, readTail, type FileTail } from './scan'
+import { Sealer, type SealKind } from './seal'
 import { FileSink } from './sink'
 
 /** Options of {@link createChainWriter}. Rotation names mirror pino-roll. */
@@ -54,6 +55,12 @@ export interface ChainWriterOptions {
   maxBuffered?: number | string
   /** How long a dead writer's lock blocks the others before it is taken over, in ms (>= 2000). Default 3000. */
   staleLockMs?: number
+  /** Path of the sealing state made by `chainlog keygen` (`<dir>/seal.key`): appends signed, forward-secure seals. */
+  sealKey?: string
+  /** Seal after this many records (per writer). Default 1000. */
+  sealEvery?: number
+  /** Seal at least this often, in ms, also when idle (heartbeat). Default 60000. */
+  sealInterval?: number
   /** Clock, for tests and fixtures. */
   now?: () => number
   /** Chain id for a new chain, for tests and fixtures. Random by default. */
@@ -100,6 +107,9 @@ interface Settings {
   key?: Uint8Array
   maxBuffered: number
   staleLockMs: number
+  sealKey?: string
+  sealEvery: number
+  sealInterval: number
   now: () => number
   chainId?: string
 }
@@ -182,7 +192,15 @@ function normalize(options: ChainWriterOptions): Settings {
     algorithm,
     maxBuffered: options.maxBuffered === undefined ? DEFAULT_MAX_BUFFERED : parseSize(options.maxBuffered, 'maxBuffered'),
     staleLockMs,
+    sealEvery: options.sealEvery === undefined ? 1000 : parseCount(options.sealEvery, 'sealEvery'),
+    sealInterval: options.sealInterval === undefined ? 60_000 : parseCount(options.sealInterval, 'sealInterval'),
     now: options.now ?? Date.now,
+  }
+  if (settings.sealEvery < 1) throw invalidOption('sealEvery must be at least 1 record')
+  if (settings.sealInterval < 100) throw invalidOption(`sealInterval must be at least 100 ms; got ${settings.sealInterval}`)
+  if (options.sealKey !== undefined) {
+    if (typeof options.sealKey !== 'string' || options.sealKey === '') throw invalidOption(`sealKey must be the path of seal.key made by chainlog keygen; got ${JSON.stringify(options.sealKey)}`)
+    settings.sealKey = options.sealKey
   }
   if (settings.size < RECORD_OVERHEAD + 256) throw invalidOption(`size must be at least ${RECORD_OVERHEAD + 256} bytes; got ${settings.size}`)
   if (options.frequency !== undefined) settings.frequency = parseFrequency(options.frequency)
@@ -245,6 +263,12 @@ export class ChainWriter extends EventEmitter {
   private retryTimer: NodeJS.Timeout | undefined
   /** Compression and deletion of rotated files run one after another, off the write path. */
   private background: Promise<void> = Promise.resolve()
+  private readonly sealer: Sealer | null
+  /** Chain position after this writer's last seal, and when it was made. */
+  private lastSealCount = -1
+  private lastSealTime = 0
+  private sealTimer: NodeJS.Timeout | undefined
+  private sealErrorReported = false
 
   /** Use {@link createChainWriter}. */
   constructor(settings: Settings) {
@@ -253,6 +277,7 @@ export class ChainWriter extends EventEmitter {
     this.algorithm = settings.algorithm
     this.hashFn = createHashFn(settings.algorithm, settings.key ? { key: settings.key } : {})
     if (settings.key) this.keyId = keyId(settings.key)
+    this.sealer = settings.sealKey ? new Sealer(settings.sealKey) : null
     const n = settings.naming
     this.lock = new LogLock(path.join(n.dir, n.stem + n.extension), {
       staleMs: settings.staleLockMs,
@@ -393,7 +418,7 @@ export class ChainWriter extends EventEmitter {
       }
       if (n > 0) {
         cur.sink.write(text, cur.end)
-        cur.end += bytes
+        this.counted(cur, n, bytes)
         this.prev = prev
         this.queue.splice(0, n)
         this.queueBytes -= units
@@ -401,6 +426,7 @@ export class ChainWriter extends EventEmitter {
         budget -= bytes
         if (this.settings.fsync) cur.sink.fsync()
         this.settle()
+        if (this.sealer && this.head().count - this.lastSealCount >= this.settings.sealEvery) this.appendSeal('interval')
       }
       if (rotateAfter) this.rotateLocked('size')
     }
@@ -418,9 +444,63 @@ export class ChainWriter extends EventEmitter {
     }
     const bytes = Buffer.byteLength(text)
     cur.sink.write(text, cur.end)
-    cur.end += bytes
+    this.counted(cur, stored.length, bytes)
     this.prev = prev
     if (this.settings.fsync) cur.sink.fsync()
+  }
+
+  /** Advances the file end past our own append, keeping the line count exact without reading it back. */
+  private counted(cur: Current, lines: number, bytes: number): void {
+    if (cur.countedTo === cur.end) {
+      cur.counted += lines
+      cur.countedTo += bytes
+    }
+    cur.end += bytes
+  }
+
+  /**
+   * Appends a signed seal over the current head (lock held). A sealing
+   * failure (an expired key, a clock before the key) is reported once and
+   * logging goes on unsealed: the verifier shows the unsealed records.
+   */
+  private appendSeal(kind: SealKind): void {
+    const sealer = this.sealer!
+    const count = this.head().count
+    let meta
+    try {
+      meta = sealer.seal({ chain: this.chainId, count, head: this.prev, time: this.settings.now(), kind, every: this.settings.sealInterval })
+    } catch (err) {
+      if (!this.sealErrorReported) {
+        this.sealErrorReported = true
+        this.emit('error', err instanceof ChainlogError ? err : new ChainlogError(ErrorCodes.IO_ERROR, `sealing failed: ${(err as Error).message}`, { cause: err }))
+      }
+      this.lastSealCount = count
+      this.lastSealTime = this.settings.now()
+      return
+    }
+    this.appendNow([metaLine(meta)])
+    this.lastSealCount = count + 1
+    this.lastSealTime = meta.time
+    this.emit('seal', { count: count + 1, head: this.prev, time: meta.time, epoch: meta.epoch, kind })
+  }
+
+  /** Heartbeat: seal at least every sealInterval, also when nothing is logged. */
+  private startSealTimer(): void {
+    if (!this.sealer) return
+    const every = this.settings.sealInterval
+    this.sealTimer = setInterval(() => {
+      if (this.closing || this.waitingForLock || this.failure) return
+      if (this.settings.now() - this.lastSealTime < every * 0.9) return
+      this.waitingForLock = true
+      void this.lock.acquire().then(() => {
+        this.waitingForLock = false
+        this.underLock(() => {
+          this.appendQueue()
+          if (this.settings.now() - this.lastSealTime >= every * 0.9) this.appendSeal(this.head().count > this.lastSealCount ? 'interval' : 'heartbeat')
+        })
+      })
+    }, Math.max(50, Math.floor(every / 4)))
+    this.sealTimer.unref()
   }
 
   private settle(): void {
@@ -487,9 +567,16 @@ export class ChainWriter extends EventEmitter {
     const flushed = this.flush()
     this.closing = (async () => {
       clearTimeout(this.rotateTimer)
+      clearInterval(this.sealTimer)
       try {
         await flushed
+        if (this.sealer) {
+          await this.lock.acquire()
+          const ok = this.underLock(() => this.appendSeal('close'))
+          if (!ok) throw this.failure!
+        }
       } finally {
+        this.sealer?.close()
         clearInterval(this.retryTimer)
         this.retryTimer = undefined
         await this.cur?.sink.close()
@@ -679,6 +766,7 @@ export class ChainWriter extends EventEmitter {
   /** Rotation, with the lock held and the head fresh. */
   private rotateLocked(reason?: string): void {
     const old = this.cur!
+    if (this.sealer && reason !== 'file-removed') this.appendSeal('rotation')
     const seq = this.head().count
     this.startFile(old.number + 1, old.header.index + 1, old.name, this.prev, seq, reason === 'size' || reason === 'time' ? undefined : reason)
     this.emit('rotate', { from: old.path, to: this.cur!.path } satisfies RotateEvent)
@@ -758,10 +846,15 @@ export class ChainWriter extends EventEmitter {
     await this.lock.acquire()
     try {
       this.discover()
+      if (this.sealer) {
+        this.lastSealCount = this.head().count
+        this.lastSealTime = this.settings.now()
+      }
     } finally {
       this.lock.releaseLock()
     }
     this.startTimer()
+    this.startSealTimer()
   }
 
   private startTimer(): void {
