@@ -672,8 +672,11 @@ export class ChainWriter extends EventEmitter {
     if (!header) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${entry.path} exists but is not a chainlog file (its first line is not a chainlog header); move it away or log to another path`, { path: entry.path })
     if (header.v !== FORMAT_VERSION) throw new ChainlogError(ErrorCodes.UNSUPPORTED_VERSION, `${entry.path} is chainlog format ${header.v}; this version writes format ${FORMAT_VERSION}`, { path: entry.path })
     this.chainId = header.chain
-    const broken = brokenTail(tail, this.hashFn)
     const foreign = header.alg !== this.algorithm || header.keyId !== this.keyId
+    // A file of another algorithm is checked with its own hash (not ours, which would call any tail broken);
+    // an hmac-sha256 file under another key cannot be checked here.
+    const ownHash = !foreign ? this.hashFn : header.alg === 'sha256' || header.alg === 'blake3' ? createHashFn(header.alg) : null
+    const broken = ownHash ? brokenTail(tail, ownHash) : null
     const fresh = !this.cur && !s.append
     if (entry.gz || broken || foreign || fresh) {
       // Never append to a finished, broken or differently-keyed file: start the next one.
