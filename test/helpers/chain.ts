@@ -1,46 +1,105 @@
+// Reading chains back in tests: files in chain order, records, user lines,
+// and the two verifiers (core's and the independent Python script).
+import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { verify, type VerifyReport } from '@chainlog/core'
+import { lineKind, parseRecord, unescapeLine, verify, type VerifyOptions, type VerifyReport } from '@chainlog/core'
 
-/** A fresh temporary directory, removed by the returned cleanup. */
+export const ROOT = path.resolve(__dirname, '../..')
+export const PY_VERIFIER = path.join(ROOT, 'docs/verify_chain.py')
+
+/** A fresh directory under os.tmpdir(); removed by cleanup(). */
 export function tempDir(prefix = 'chainlog-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
-/** Scale for stress counts: CHAINLOG_STRESS_SCALE=10 for the soak run. */
-export const SCALE = Number(process.env.CHAINLOG_STRESS_SCALE ?? '1')
-
-/**
- * Verifies a log and collects its user lines per writer, checking that each
- * writer's lines arrive complete and in order. Lines are JSON with `w` (writer
- * id) and `i` (sequence); other lines are counted in `other`.
- */
-export async function collect(base: string): Promise<{ report: VerifyReport; perWriter: Map<string, number[]>; other: string[] }> {
-  const perWriter = new Map<string, number[]>()
-  const other: string[] = []
-  const report = await verify(base, {
-    all: true,
-    onLine: (line) => {
-      let rec: { w?: unknown; i?: unknown } | null = null
-      try {
-        rec = JSON.parse(line)
-      } catch {
-        rec = null
-      }
-      if (rec && typeof rec.w === 'string' && typeof rec.i === 'number') {
-        const list = perWriter.get(rec.w) ?? []
-        list.push(rec.i)
-        perWriter.set(rec.w, list)
-      } else other.push(line)
-    },
-  })
-  return { report, perWriter, other }
+/** The log files of base `stem` in `dir`, in file-number order (gzip excluded). */
+export function chainFiles(dir: string, stem = 'app', ext = '.log'): string[] {
+  const re = new RegExp(`^${stem}\\.(?:.+\\.)?(\\d+)${ext.replace('.', '\\.')}$`)
+  return fs.readdirSync(dir)
+    .map((name) => ({ name, m: re.exec(name) }))
+    .filter((e) => e.m)
+    .sort((a, b) => Number(a.m![1]) - Number(b.m![1]))
+    .map((e) => path.join(dir, e.name))
 }
 
-/** True when `seq` is exactly 0..n-1 in order. */
-export function isSequence(seq: number[] | undefined, n: number): boolean {
-  if (!seq || seq.length !== n) return false
-  for (let i = 0; i < n; i++) if (seq[i] !== i) return false
-  return true
+export interface StoredRecord {
+  file: string
+  /** 1-based physical line number in its file. */
+  line: number
+  prev: string
+  stored: string
+  hash: string
+}
+
+/** Every record of the files, in order. Throws on a line that is not a record. */
+export function records(files: string[]): StoredRecord[] {
+  const out: StoredRecord[] = []
+  for (const file of files) {
+    const text = fs.readFileSync(file, 'utf8')
+    if (text !== '' && !text.endsWith('\n')) throw new Error(`${file} ends with a partial line`)
+    const lines = text.split('\n').slice(0, -1)
+    lines.forEach((physical, i) => {
+      const r = parseRecord(physical)
+      if (!r) throw new Error(`${file}:${i + 1} is not a record`)
+      out.push({ file, line: i + 1, prev: r.prev, stored: r.line, hash: r.hash })
+    })
+  }
+  return out
+}
+
+/** The user records (not metadata), stored form. */
+export function userRecords(files: string[]): StoredRecord[] {
+  return records(files).filter((r) => lineKind(r.stored) !== 'meta')
+}
+
+/** The logger's lines, unescaped, in chain order. */
+export function userLines(files: string[]): string[] {
+  return userRecords(files).map((r) => unescapeLine(r.stored))
+}
+
+/** The independent ten-line verifier from FORMAT.md §10 (plain sha256 chains from file 0). */
+export function pythonVerify(files: string[]): { ok: boolean; output: string } {
+  const r = spawnSync('python3', [PY_VERIFIER, ...files], { encoding: 'utf8' })
+  return { ok: r.status === 0, output: (r.stdout + r.stderr).trim() }
+}
+
+/** Core verifier over the rotation base, e.g. `dir/app.log`. */
+export async function coreVerify(base: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  return verify(base, options)
+}
+
+export interface ChildResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs a helper script with `CHAINLOG_CHILD` = JSON config. With `signal`,
+ * sends it once the child prints `ready`.
+ */
+export function runChild(script: string, config: object, options: { signal?: NodeJS.Signals; uid?: number; gid?: number } = {}): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'test/helpers', script)], {
+      env: { ...process.env, CHAINLOG_CHILD: JSON.stringify(config) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid !== undefined && { uid: options.uid, gid: options.gid ?? options.uid }),
+    })
+    let stdout = ''
+    let stderr = ''
+    let signalled = false
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+      if (options.signal && !signalled && stdout.includes('ready\n')) {
+        signalled = true
+        child.kill(options.signal)
+      }
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
 }

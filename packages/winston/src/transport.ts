@@ -13,6 +13,18 @@ interface Info {
 
 const noop = () => {}
 
+/** Open writers, handed to the OS synchronously if the process exits without ending its logger. */
+const open = new Set<ChainWriter>()
+function flushAllOnExit(): void {
+  for (const w of open) {
+    try {
+      w.flushSync()
+    } catch (err) {
+      process.stderr.write(`@chainlog/winston: entries lost at exit: ${(err as Error).message}\n`)
+    }
+  }
+}
+
 /**
  * A winston transport that appends each log entry to a hash-chained,
  * rotating log (docs/FORMAT.md). The record's line is exactly
@@ -45,8 +57,6 @@ export class ChainlogTransport extends TransportStream {
   private writer: ChainWriter | null = null
   private failure: Error | null = null
   private pending: [Info, Callback][] = []
-  /** The writer reported an error and may be stalled on a failing disk. */
-  private stalled = false
   /** Entries refused with BUFFER_FULL since the last report. */
   private dropped = 0
   /** Set by winston's exception and rejection handlers before they log the last entry. */
@@ -66,6 +76,12 @@ export class ChainlogTransport extends TransportStream {
     }
     this.ready = createChainWriter(writerOptions, (w) => this.listen(w)).then((w) => {
       this.writer = w
+      if (open.size === 0) process.on('exit', flushAllOnExit)
+      open.add(w)
+      w.once('close', () => {
+        open.delete(w)
+        if (open.size === 0) process.off('exit', flushAllOnExit)
+      })
       const pending = this.pending
       this.pending = []
       for (const [info, callback] of pending) this.append(info, callback)
@@ -82,19 +98,14 @@ export class ChainlogTransport extends TransportStream {
     w.on('rotate', (e: RotateEvent) => this.emit('rotate', e.from, e.to))
     w.on('remove', (file: string) => this.emit('logRemoved', file))
     w.on('recovery', (e: object) => this.emit('recovery', e))
-    w.on('drain', () => (this.stalled = false))
     w.on('resume', () => {
-      this.stalled = false
       if (this.dropped) {
         this.emit('error', new ChainlogError(ErrorCodes.BUFFER_FULL, `${this.dropped} entries were not logged while the disk was failing`))
         this.dropped = 0
       }
       this.emit('resume')
     })
-    w.on('error', (err: Error) => {
-      this.stalled = true
-      this.emit('error', err)
-    })
+    w.on('error', (err: Error) => this.emit('error', err))
   }
 
   /** The log could not be opened: report it once, after the caller could attach listeners. */
@@ -112,14 +123,17 @@ export class ChainlogTransport extends TransportStream {
   override log(info: Info, callback: Callback = noop): void {
     if (this.writer) this.append(info, callback)
     else if (this.failure) callback()
-    else this.pending.push([info, callback])
+    else {
+      // Called back at once for the same reason as in append().
+      this.pending.push([info, noop])
+      callback()
+    }
   }
 
   private append(info: Info, callback: Callback): void {
     const message = info[MESSAGE]
-    let ok: boolean
     try {
-      ok = this.writer!.write(typeof message === 'string' ? message : String(message))
+      this.writer!.write(typeof message === 'string' ? message : String(message))
     } catch (err) {
       // BUFFER_FULL: the disk has been failing for maxBuffered bytes. Report
       // the first refusal now and the count when the disk is back.
@@ -129,19 +143,12 @@ export class ChainlogTransport extends TransportStream {
     }
     this.emit('logged', info)
     if (this._ending) this.finishForExit()
-    // Backpressure, except while the disk fails: then the backlog would only
-    // pile up in winston's own unbounded buffers, and core's maxBuffered is the bound.
-    if (ok || this.stalled) {
-      callback()
-      return
-    }
-    const done = () => {
-      this.writer!.off('drain', done)
-      this.writer!.off('error', done)
-      callback()
-    }
-    this.writer!.on('drain', done)
-    this.writer!.on('error', done)
+    // No backpressure: winston's logger ends its transports as soon as its own
+    // writable side is done, even if entries still wait in its readable buffer
+    // because a transport was slow to call back; those entries would be lost
+    // ("write after end"). Core queues what the disk has not taken yet, and
+    // bounds it with maxBuffered while the disk fails.
+    callback()
   }
 
   /**
