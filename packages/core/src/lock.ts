@@ -1,5 +1,5 @@
 import * as lockfile from 'proper-lockfile'
-import { ChainlogError, ErrorCodes } from './errors'
+import { fromSystemError } from './errors'
 
 /**
  * The exclusive lock every writer of one log takes around each batch append
@@ -36,7 +36,8 @@ export class LogLock {
       return true
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ELOCKED') return false
-      throw new ChainlogError(ErrorCodes.IO_ERROR, `cannot take the lock ${this.path}.lock: ${(err as Error).message}`, { cause: err, path: this.path })
+      // EACCES, ENOSPC, a removed directory: the same stable codes as the log file's own errors.
+      throw fromSystemError(err, 'take the lock', `${this.path}.lock`)
     }
   }
 

@@ -362,15 +362,35 @@ export class ChainWriter extends EventEmitter {
   private pump(): void {
     // While the disk fails, the retry timer alone tries again.
     if (this.waitingForLock || this.queue.length === 0 || this.failure) return
-    if (this.lock.tryAcquire()) {
+    if (this.tryLock()) {
       this.underLock(() => this.appendQueue())
       return
     }
+    if (this.failure) return
     this.waitingForLock = true
     void this.lock.acquire().then(() => {
       this.waitingForLock = false
       this.underLock(() => this.appendQueue())
-    })
+    }, (err: unknown) => this.lockFailed(err))
+  }
+
+  /**
+   * Takes the lock if it is free. A lock that cannot be taken at all (its
+   * directory was removed, permissions changed) fails the writer like a failed
+   * write, rather than throwing out of a timer and taking the process down.
+   */
+  private tryLock(): boolean {
+    try {
+      return this.lock.tryAcquire()
+    } catch (err) {
+      this.lockFailed(err)
+      return false
+    }
+  }
+
+  private lockFailed(err: unknown): void {
+    this.waitingForLock = false
+    this.fail(err instanceof ChainlogError ? err : fromSystemError(err, 'take the lock', `${this.lock.path}.lock`))
   }
 
   /** Runs `fn` with the lock held (it must be held on entry), refreshing the head first. Returns false if it failed. */
@@ -498,7 +518,7 @@ export class ChainWriter extends EventEmitter {
           this.appendQueue()
           if (this.settings.now() - this.lastSealTime >= every * 0.9) this.appendSeal(this.head().count > this.lastSealCount ? 'interval' : 'heartbeat')
         })
-      })
+      }, (err: unknown) => this.lockFailed(err))
     }, Math.max(50, Math.floor(every / 4)))
     this.sealTimer.unref()
   }
@@ -611,7 +631,7 @@ export class ChainWriter extends EventEmitter {
 
   /** Tries the queue again while the disk fails; the failure stays set (and unreported again) until a batch goes through. */
   private retry(): void {
-    if (!this.lock.tryAcquire()) return
+    if (!this.tryLock()) return
     const ok = this.underLock(() => {
       while (this.queue.length) this.appendQueue()
     })
@@ -873,6 +893,9 @@ export class ChainWriter extends EventEmitter {
         this.underLock(() => {
           if (Date.parse(this.cur!.header.time) < periodStart(frequency, s.now())) this.rotateLocked('time')
         })
+        this.startTimer()
+      }, (err: unknown) => {
+        this.lockFailed(err)
         this.startTimer()
       })
     }, Math.max(1, nextBoundary(frequency, now) - now))

@@ -108,17 +108,19 @@ export function sysError(code: 'EACCES' | 'EPERM' | 'ENOSPC' | 'EISDIR' | 'EIO' 
 }
 
 /**
- * Replaces a method of the `fs` module for the rest of the test. Both views
+ * Replaces a method of the `fs` module until the returned function is called, or the test ends. Both views
  * are patched: CommonJS callers (sonic-boom) see the module object, and the
  * ESM namespace the sources import is re-synced from it.
  */
-export function patchFs<K extends keyof typeof fs>(name: K, impl: (typeof fs)[K]): void {
-  vi.spyOn(fs as any, name as string).mockImplementation(impl as any)
+export function patchFs<K extends keyof typeof fs>(name: K, impl: (typeof fs)[K]): () => void {
+  const spy = vi.spyOn(fs as any, name as string).mockImplementation(impl as any)
   syncBuiltinESMExports()
-  onTestFinished(() => {
-    vi.restoreAllMocks()
+  const restore = () => {
+    spy.mockRestore()
     syncBuiltinESMExports()
-  })
+  }
+  onTestFinished(restore)
+  return restore
 }
 
 /** The path behind a file descriptor (Linux /proc). */
@@ -133,27 +135,50 @@ export function fdPath(fd: number): string | null {
 /**
  * A disk that holds `free` more bytes for files under `dir`, with the kernel's
  * semantics: a write larger than the space left writes what fits and returns
- * the short count; a write when nothing fits fails with ENOSPC. Returns a
- * handle to change the free space ("space returns").
+ * the short count; a write when nothing fits fails with ENOSPC. Both the
+ * synchronous and the callback `write` are covered. Set `free` again to make
+ * space "return".
  */
 export function fakeDisk(dir: string, free: number): { free: number; failures: number } {
   const disk = { free, failures: 0 }
-  const real = fs.write
+  const realWrite = fs.write
+  const realWriteSync = fs.writeSync
   const realDir = fs.realpathSync(dir)
-  patchFs('write', function (this: unknown, fd: number, data: any, ...rest: any[]) {
-    const cb = rest.at(-1) as (err: NodeJS.ErrnoException | null, n?: number, b?: unknown) => void
-    const target = fdPath(fd)
-    if (!target || !target.startsWith(realDir + path.sep)) return (real as any).call(this, fd, data, ...rest)
-    const buf: Buffer = typeof data === 'string' ? Buffer.from(data, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  const ours = (fd: number) => (fdPath(fd) ?? '').startsWith(realDir + path.sep)
+  /** The bytes a write(2) call was asked to write, from Node's overloads. */
+  const bytesOf = (data: unknown, rest: unknown[]): Buffer => {
+    if (typeof data === 'string') return Buffer.from(data, (rest.find((a) => typeof a === 'string') as BufferEncoding | undefined) ?? 'utf8')
+    const view = data as ArrayBufferView
+    const buf = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
+    const offset = typeof rest[0] === 'number' ? rest[0] : 0
+    const length = typeof rest[1] === 'number' ? rest[1] : buf.length - offset
+    return buf.subarray(offset, offset + length)
+  }
+  /** Writes what fits (append mode: the position is the end); throws ENOSPC when nothing fits. */
+  const put = (fd: number, buf: Buffer): number => {
+    if (buf.length === 0) return 0
     if (disk.free <= 0) {
       disk.failures++
-      process.nextTick(cb, sysError('ENOSPC', 'write'))
-      return
+      throw sysError('ENOSPC', 'write')
     }
-    const n = fs.writeSync(fd, buf, 0, Math.min(buf.length, disk.free))
+    const n = realWriteSync(fd, buf, 0, Math.min(buf.length, disk.free))
     disk.free -= n
-    process.nextTick(cb, null, n, data)
-  } as any)
+    return n
+  }
+  patchFs('writeSync', function (this: unknown, fd: number, data: unknown, ...rest: unknown[]) {
+    if (!ours(fd)) return (realWriteSync as (...a: unknown[]) => number).call(this, fd, data, ...rest)
+    return put(fd, bytesOf(data, rest))
+  } as typeof fs.writeSync)
+  patchFs('write', function (this: unknown, fd: number, data: unknown, ...rest: unknown[]) {
+    if (!ours(fd)) return (realWrite as (...a: unknown[]) => void).call(this, fd, data, ...rest)
+    const cb = rest.pop() as (err: NodeJS.ErrnoException | null, n?: number, b?: unknown) => void
+    try {
+      const n = put(fd, bytesOf(data, rest))
+      process.nextTick(cb, null, n, data)
+    } catch (err) {
+      process.nextTick(cb, err)
+    }
+  } as typeof fs.write)
   return disk
 }
 
