@@ -46,7 +46,7 @@ export class LogLock {
     let delay = 1
     while (!this.tryAcquire()) {
       await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay))
-      delay = Math.min(delay * 2, 25)
+      delay = Math.min(delay * 2, 4)
     }
   }
 

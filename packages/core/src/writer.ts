@@ -411,7 +411,7 @@ export class ChainWriter extends EventEmitter {
 
   /** Appends queued lines in batches of at most BATCH_BYTES, rotating by size between records. */
   private appendQueue(): void {
-    let budget = BATCH_BYTES * 4
+    let budget = BATCH_BYTES * 16
     while (this.queue.length && budget > 0) {
       const cur = this.cur!
       let text = ''

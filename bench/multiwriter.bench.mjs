@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Many writers, one chain: total throughput of 8 worker threads appending to
+// one log (each with its own ChainWriter, serialized by the log lock), next to
+// a single writer, with the same records in the same run.
+//   node bench/multiwriter.bench.mjs [records]
+import { createRequire } from 'node:module'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
+import { fileURLToPath } from 'node:url'
+
+const require = createRequire(import.meta.url)
+const { createChainWriter, verify } = require('@chainlog/core')
+const LINE = (w, i) => JSON.stringify({ level: 30, time: 1795341600000 + i, pid: 4242, hostname: 'bench', w, i, msg: 'request completed' })
+
+async function writeLines(file, id, count) {
+  const writer = await createChainWriter({ file })
+  for (let i = 0; i < count; i++) {
+    if (!writer.write(LINE(id, i))) await new Promise((resolve) => writer.once('drain', resolve))
+  }
+  await writer.close()
+}
+
+if (!isMainThread) {
+  const { file, id, count, start } = workerData
+  // Start together: wait for the shared start signal.
+  Atomics.wait(start, 0, 0)
+  await writeLines(file, id, count)
+  parentPort.postMessage('done')
+}
+
+async function run(threads, total) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-bench-mw-'))
+  const file = path.join(dir, 'app.log')
+  const start = new Int32Array(new SharedArrayBuffer(4))
+  const per = Math.floor(total / threads)
+  const workers = Array.from({ length: threads }, (_, k) => new Worker(fileURLToPath(import.meta.url), { workerData: { file, id: `w${k}`, count: per, start } }))
+  const done = workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject) }))
+  await new Promise((resolve) => setTimeout(resolve, 200)) // let the workers load
+  const t0 = process.hrtime.bigint()
+  Atomics.store(start, 0, 1)
+  Atomics.notify(start, 0)
+  await Promise.all(done)
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  const report = await verify(file)
+  fs.rmSync(dir, { recursive: true, force: true })
+  if (!report.ok || report.records !== per * threads + 1) throw new Error(`chain check failed: ok=${report.ok} records=${report.records}`)
+  return per * threads / seconds
+}
+
+/** Rows for bench/run.mjs: median over `runs` of 1 writer and of 8 writer threads. */
+export async function bench({ records = 200_000, runs = 1 } = {}) {
+  const single = []
+  const eight = []
+  for (let r = 0; r < runs; r++) {
+    single.push(await run(1, records))
+    eight.push(await run(8, records))
+  }
+  const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const one = median(single)
+  const many = median(eight)
+  return [
+    { group: 'many writers', name: '1 writer thread', linesPerSec: one, peer: null, ratio: null },
+    { group: 'many writers', name: '8 writer threads, one chain', linesPerSec: many, peer: '1 writer thread', ratio: many / one, target: 0.5 },
+  ]
+}
+
+if (isMainThread && process.argv[1] === fileURLToPath(import.meta.url)) {
+  const records = Number(process.argv[2] ?? 200_000)
+  const rows = await bench({ records, runs: 3 })
+  console.log(`many writers, ${records} records of ~${LINE('w0', 0).length} bytes, median of 3 (chain verified after each run)`)
+  for (const r of rows) console.log(`${r.name.padEnd(32)} ${Math.round(r.linesPerSec).toLocaleString('en-US').padStart(10)} lines/s${r.ratio ? `   ${r.ratio.toFixed(2)}x ${r.peer} (target >= ${r.target}x)` : ''}`)
+}
