@@ -122,8 +122,13 @@ export class SealAuditor {
     return null
   }
 
-  /** Coverage, and the end-of-chain problems: no valid seal at all, or heartbeats that stop too early. */
-  finish(): SealSummary {
+  /**
+   * Coverage, and the end-of-chain problems: no valid seal at all, or
+   * heartbeats that stop too early. `lastLineTime` is the time the last user
+   * line carries (see lineTime()), if any.
+   */
+  finish(lastLineTime: number | null = null): SealSummary {
+    if (lastLineTime !== null) this.lastRecordTime = Math.max(this.lastRecordTime ?? -Infinity, lastLineTime)
     const last = this.last
     if (!last) {
       if (this.firstPlace) this.problems.push({ place: this.firstPlace, reason: 'SEALS_MISSING', message: 'no record is covered by a valid seal: the log was not sealed with this key, its seals were stripped, or it was rebuilt without the sealing key' })
