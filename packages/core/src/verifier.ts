@@ -319,6 +319,8 @@ export class ChainVerifier {
       }
       return this.failAt(lineOffset, this.prevBreak(prev, buf, start, end), found, buf, start, end)
     }
+    // FORMAT.md §4: a header is line 1 of every file and only there (a concatenation of files would hide one).
+    if (!expectHeader && isHeader(meta)) return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'a header record may only be line 1 of a file', text: shorten(buf, start, end) }, found, buf, start, end)
     if (expectHeader) this.lastIndex = (meta as HeaderMeta).index
     if (meta) {
       if (meta.t === 'retention') this.retention(meta as RetentionMeta)
