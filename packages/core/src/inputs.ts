@@ -134,7 +134,7 @@ export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> 
     throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${which}: ${empty ? 'empty file' : 'not a chainlog file (line 1 is not a chainlog header record)'}`, { path: described[0]!.path })
   }
   const chains = new Set(described.filter((d) => d.header).map((d) => d.header!.chain))
-  if (chains.size > 1) {
+  if (chains.size > 1 && twoChains(described)) {
     throw new ChainlogError(ErrorCodes.MULTIPLE_CHAINS, `the input holds ${chains.size} different chains; verify one log at a time (give its base path, e.g. logs/app.log)`, { path: inputs[0] ?? '' })
   }
   // The same file may be present plain and gzipped (compression in progress, or copied twice).
@@ -155,6 +155,22 @@ export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> 
   // Order by chain index. Files without a header keep their place among their neighbours by name.
   if (unique.every((d) => d.header)) unique.sort((a, b) => a.header!.index - b.header!.index)
   return unique
+}
+
+/**
+ * Whether files of different chain ids are two logs (they claim the same
+ * position) rather than one chain with a damaged header, which stays in the
+ * input so that the verifier reports it at its line.
+ */
+function twoChains(files: { header: HeaderMeta | null }[]): boolean {
+  const at = new Map<number, string>()
+  for (const { header } of files) {
+    if (!header) continue
+    const other = at.get(header.index)
+    if (other !== undefined && other !== header.chain) return true
+    at.set(header.index, header.chain)
+  }
+  return false
 }
 
 /** Opens a chain file for reading, decompressing .gz to its real end (every member). */
