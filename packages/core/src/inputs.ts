@@ -44,13 +44,68 @@ export async function readFirstLine(file: string, gz: boolean): Promise<string |
   return null
 }
 
-async function describe(file: string): Promise<ChainFile> {
+/** Reads up to the first 64 KiB of a file (decompressed for .gz); null when it cannot be read or decompressed. */
+async function readHead(file: string, gz: boolean): Promise<Buffer | null> {
+  const raw = fs.createReadStream(file, gz ? {} : { end: FIRST_LINE_MAX - 1 })
+  const stream = gz ? raw.pipe(createGunzip()) : raw
+  if (stream !== raw) raw.on('error', (err) => (stream as NodeJS.ReadableStream & { destroy(e?: Error): void }).destroy(err))
+  const parts: Buffer[] = []
+  let total = 0
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      parts.push(chunk)
+      total += chunk.length
+      if (total >= FIRST_LINE_MAX) break
+    }
+  } catch (err) {
+    if (!gz) throw err
+    if (total === 0) return null // not gzip at all
+  } finally {
+    raw.destroy()
+    if (stream !== raw) (stream as NodeJS.ReadableStream & { destroy(): void }).destroy()
+  }
+  const head = Buffer.concat(parts, total)
+  return head.length > FIRST_LINE_MAX ? head.subarray(0, FIRST_LINE_MAX) : head
+}
+
+/** One input file, with what resolveChainFiles needs to decide about it. */
+interface Described extends ChainFile {
+  /** Line 1 is a header, or one of the first lines has the shape of a record: a chain file, perhaps damaged. */
+  chainLike: boolean
+}
+
+async function describe(file: string): Promise<Described> {
   const gz = file.endsWith('.gz')
   const size = (await fs.promises.stat(file)).size
-  const first = await readFirstLine(file, gz)
-  const rec = first === null ? null : parseRecord(first)
-  const meta = rec ? parseMeta(rec.line) : null
-  return { path: file, gz, size, header: isHeader(meta) ? meta : null, headerHash: isHeader(meta) && rec ? rec.hash : null }
+  const head = await readHead(file, gz)
+  let header: HeaderMeta | null = null
+  let headerHash: string | null = null
+  let chainLike = false
+  if (head) {
+    let start = 0
+    for (let nl = head.indexOf(0x0a); nl !== -1; nl = head.indexOf(0x0a, start)) {
+      const rec = parseRecord(head.toString('utf8', start, nl))
+      if (start === 0 && rec) {
+        const meta = parseMeta(rec.line)
+        if (isHeader(meta)) {
+          header = meta
+          headerHash = rec.hash
+        }
+      }
+      if (rec) {
+        chainLike = true
+        break
+      }
+      start = nl + 1
+    }
+  }
+  return { path: file, gz, size, header, headerHash, chainLike }
+}
+
+/** The rotation number in a file name (`app.3.log`, `app.2026-11-22.3.log.gz` → 3), or null. */
+function nameNumber(file: string): number | null {
+  const m = /\.(\d+)(?:\.[^./\\]*)?(?:\.gz)?$/.exec(path.basename(file))
+  return m ? Number(m[1]) : null
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -80,9 +135,11 @@ function unreadable(p: string, err: unknown): ChainlogError {
 /**
  * Expands inputs (files, directories, rotation base paths) into the files of
  * one chain, ordered by their links: by the chain index in each header, with
- * the links themselves checked by the verifier. A file given by name that is
- * not a chainlog file is kept (the verifier reports it); a directory's
- * unrelated files are skipped.
+ * the links themselves checked by the verifier. A file whose first line is not
+ * a header but that holds records (a chain file whose header was damaged) is
+ * kept, placed by the number in its name, so that the verifier reports it. A
+ * file given by name that is not a chainlog file at all is an error; a
+ * directory's unrelated files are skipped.
  * @throws ChainlogError NO_INPUT, NOT_CHAINLOG, ACCESS_DENIED, MULTIPLE_CHAINS
  */
 export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> {
@@ -108,19 +165,25 @@ export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> 
       fromDirs.push(...names.filter((d) => d.isFile()).map((d) => path.join(input, d.name)))
     } else explicit.push(input)
   }
-  const described: ChainFile[] = []
+  const described: Described[] = []
   for (const f of explicit) {
+    let d: Described
     try {
       await fs.promises.access(f, fs.constants.R_OK)
-      described.push(await describe(f))
+      d = await describe(f)
     } catch (err) {
       throw unreadable(f, err)
     }
+    if (!d.chainLike) {
+      const why = d.size === 0 ? 'empty file' : 'not a chainlog file (line 1 is not a chainlog header record)'
+      throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${f}: ${why}`, { path: f })
+    }
+    described.push(d)
   }
   for (const f of fromDirs) {
     try {
       const d = await describe(f)
-      if (d.header) described.push(d)
+      if (d.chainLike) described.push(d)
     } catch {
       // unreadable files in a directory are not part of the chain we were asked about
     }
@@ -130,17 +193,21 @@ export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> 
   }
   if (described.every((d) => d.header === null)) {
     const which = described.map((d) => d.path).join(', ')
-    const empty = described.every((d) => d.size === 0)
-    throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${which}: ${empty ? 'empty file' : 'not a chainlog file (line 1 is not a chainlog header record)'}`, { path: described[0]!.path })
+    throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${which}: not a chainlog file (line 1 is not a chainlog header record)`, { path: described[0]!.path })
   }
   const chains = new Set(described.filter((d) => d.header).map((d) => d.header!.chain))
   if (chains.size > 1 && twoChains(described)) {
     throw new ChainlogError(ErrorCodes.MULTIPLE_CHAINS, `the input holds ${chains.size} different chains; verify one log at a time (give its base path, e.g. logs/app.log)`, { path: inputs[0] ?? '' })
   }
-  // The same file may be present plain and gzipped (compression in progress, or copied twice).
-  const seen = new Map<string, ChainFile>()
-  const unique: ChainFile[] = []
+  // The same file may be present plain and gzipped (compression in progress, or copied twice),
+  // or given twice (a directory and a file in it).
+  const seen = new Map<string, Described>()
+  const seenPaths = new Set<string>()
+  const unique: Described[] = []
   for (const d of described) {
+    const real = path.resolve(d.path)
+    if (seenPaths.has(real)) continue
+    seenPaths.add(real)
     if (d.headerHash) {
       const other = seen.get(d.headerHash)
       if (other) {
@@ -152,9 +219,29 @@ export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> 
     }
     unique.push(d)
   }
-  // Order by chain index. Files without a header keep their place among their neighbours by name.
-  if (unique.every((d) => d.header)) unique.sort((a, b) => a.header!.index - b.header!.index)
-  return unique
+  return order(unique).map(({ chainLike: _, ...file }) => file)
+}
+
+/**
+ * Orders files by the chain index in their headers. Files without a header
+ * go by the number in their name next to the headed files' names, or last.
+ */
+function order(files: Described[]): Described[] {
+  const headed = files.filter((d) => d.header).sort((a, b) => a.header!.index - b.header!.index)
+  const headless = files.filter((d) => !d.header)
+  if (headless.length === 0) return headed
+  const num = (d: Described) => nameNumber(d.path) ?? Infinity
+  const out = [...headed]
+  for (const d of headless.sort((a, b) => num(a) - num(b))) {
+    const n = num(d)
+    let at = out.length
+    if (n !== Infinity) {
+      const after = out.findIndex((o) => (nameNumber(o.path) ?? -Infinity) > n)
+      if (after !== -1) at = after
+    }
+    out.splice(at, 0, d)
+  }
+  return out
 }
 
 /**

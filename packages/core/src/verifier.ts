@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto'
 import { createHashFn, isAlgorithm, keyId, type Algorithm, type HashFn } from './algorithm'
 import { ChainlogError, ErrorCodes } from './errors'
-import { FORMAT_VERSION, isHeader, parseMeta, type DeletedFile, type HeaderMeta, type RecoveryMeta, type RetentionMeta } from './meta'
+import { FORMAT_VERSION, isHeader, parseMeta, type DeletedFile, type HeaderMeta, type Meta, type RecoveryMeta, type RetentionMeta } from './meta'
 import { GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD, unescapeLine } from './record'
 
 /** Why a line breaks the chain. Stable codes; the CLI prints them and `--json` carries them. */
@@ -18,6 +18,8 @@ export const BreakReasons = {
   TORN_TAIL: 'TORN_TAIL',
   /** A file does not start with a valid header, or a header disagrees with the chain (id, index, position, version, key). */
   BAD_HEADER: 'BAD_HEADER',
+  /** A compressed file is damaged or cut short: the rest of it cannot be read. */
+  CORRUPT_FILE: 'CORRUPT_FILE',
 } as const
 export type BreakReason = (typeof BreakReasons)[keyof typeof BreakReasons]
 
@@ -66,6 +68,36 @@ export interface VerifyReport {
   /** First and last user lines verified (for time ranges); stored form unescaped. */
   firstLine: string | null
   lastLine: string | null
+  /**
+   * Present when {@link VerifierOptions.checkpoint} was given: where the chain
+   * holds a verified record with that hash. `count` is the chain length up to
+   * and including it (as in `head.count`), or null when no verified record has
+   * that hash (the chain was cut before it, or rewritten).
+   */
+  checkpoint?: { hash: string; count: number | null }
+}
+
+/** Where a line is, for the callbacks of {@link VerifierOptions}. */
+export interface LineLocation {
+  file: string
+  /** 1-based physical line number in `file`. */
+  line: number
+  /** Byte offset of the line in `file` (decompressed for .gz). */
+  offset?: number
+}
+
+/** What the verifier saw in one file, passed to {@link VerifierOptions.onFile}. */
+export interface FileSummary {
+  file: string
+  /** Physical lines in the file, a partial last line included. */
+  lines: number
+  /** Bytes read (decompressed for .gz). */
+  bytes: number
+  /** Lines of this file that verified as records. */
+  records: number
+  /** First and last user lines of this file that verified (unescaped), for time ranges. */
+  firstLine: string | null
+  lastLine: string | null
 }
 
 export interface VerifierOptions {
@@ -75,18 +107,48 @@ export interface VerifierOptions {
   all?: boolean
   /** Called for every verified user line (unescaped), in chain order. */
   onLine?: (line: string, where: { file: string; line: number }) => void
+  /** Called for every verified metadata record (headers included), in chain order. */
+  onMeta?: (meta: Meta, where: LineLocation) => void
+  /**
+   * Called for every break when it becomes final, in chain order, with the
+   * offending physical line (without its LF) when there is one. Breaks found
+   * only at the end (a missing start of the chain) come last, with `null`.
+   */
+  onBreak?: (brk: Break, line: Buffer | null) => void
+  /** Called when a file ends (after its last line), with what was seen in it. */
+  onFile?: (summary: FileSummary) => void
+  /** Look for a verified record with this hash (a head kept elsewhere); see {@link VerifyReport.checkpoint}. */
+  checkpoint?: { hash: string }
 }
 
 const LF = 0x0a
 const PIPE = 0x7c
 const BACKSLASH = 0x5c
+const LOWER_E = 0x65
 /** Longest line the verifier holds in memory; longer ones are reported MALFORMED and skipped. */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024
 const SHOW = 160
+/** Hex characters of prev and hash shown around a shortened record. */
+const SHOW_HASH = 8
 
+function shortenText(buf: Buffer, start: number, end: number, show = SHOW): string {
+  const text = buf.toString('utf8', start, Math.min(end, start + show * 4))
+  return text.length > show ? text.slice(0, show) + '…' : text
+}
+
+/**
+ * The offending line for display. A line with the shape of a record shows
+ * the start of its prev and hash around its stored line, so that the part a
+ * reader cares about is not pushed out by 64 hex characters.
+ */
 function shorten(buf: Buffer, start: number, end: number): string {
-  const text = buf.toString('utf8', start, Math.min(end, start + SHOW * 4))
-  return text.length > SHOW ? text.slice(0, SHOW) + '…' : text
+  const len = end - start
+  if (len >= RECORD_OVERHEAD - 1 && buf[start + HASH_HEX] === PIPE && buf[end - HASH_HEX - 1] === PIPE) {
+    const prev = buf.toString('latin1', start, start + SHOW_HASH)
+    const hash = buf.toString('latin1', end - HASH_HEX, end - HASH_HEX + SHOW_HASH)
+    return `${prev}…|${shortenText(buf, start + HASH_HEX + 1, end - HASH_HEX - 1, SHOW - 2 * SHOW_HASH - 6)}|${hash}…`
+  }
+  return shortenText(buf, start, end)
 }
 
 interface Pending {
@@ -97,6 +159,120 @@ interface Pending {
   foundHash: string | null
   length: number
   sha256: string
+  /** The failing line, kept only for `onBreak`. */
+  bytes: Buffer | null
+}
+
+/**
+ * The result of {@link scanRun}. One object is reused across calls.
+ * @internal
+ */
+export interface RunScan {
+  /** Position after the LF of the last line accepted (the start position when none was). */
+  end: number
+  /** Lines accepted. */
+  count: number
+  /** Hash of the last line accepted. */
+  hash: string
+  /** Stored line of the first and last line accepted: [start, end) in the buffer. */
+  firstStart: number
+  firstEnd: number
+  lastStart: number
+  lastEnd: number
+  /** 0-based index among the accepted lines of the first whose hash equals `watch`, or -1. */
+  watchAt: number
+}
+
+/** @internal */
+export function newRunScan(): RunScan {
+  return { end: 0, count: 0, hash: '', firstStart: 0, firstEnd: 0, lastStart: 0, lastEnd: 0, watchAt: -1 }
+}
+
+/**
+ * The verifier's hot loop. Starting at `start`, accepts consecutive complete
+ * lines of `buf` (ending before `limit`) that the full per-line logic would
+ * accept as plain records with no side effect beyond advancing the chain:
+ * record-shaped, not line 1 of a file (the caller's business), a user line
+ * (verbatim, or escaped with valid escapes), linked to the line before
+ * (the first to `expected`), and matching its hash. It stops at the first line
+ * that is anything else, without judging it: that line goes through the full
+ * logic. A worker verifying a slice of a file runs the same loop.
+ *
+ * The result is written to `out`.
+ * @internal
+ */
+export function scanRun(buf: Buffer, start: number, limit: number, expected: string, hashFn: HashFn, watch: string | null, out: RunScan): void {
+  let pos = start
+  let count = 0
+  let hash = expected
+  let prevAt = -1
+  let watchAt = -1
+  let firstStart = 0
+  let firstEnd = 0
+  let lastStart = 0
+  let lastEnd = 0
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.length)
+  // Plain Uint8Array views are cheaper to slice than Buffers.
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
+  for (;;) {
+    const nl = buf.indexOf(LF, pos)
+    if (nl === -1 || nl >= limit) break
+    const bodyEnd = nl - HASH_HEX - 1
+    if (nl - pos < RECORD_OVERHEAD - 1 || bytes[pos + HASH_HEX] !== PIPE || bytes[bodyEnd] !== PIPE) break
+    if (bytes[pos + HASH_HEX + 1] === BACKSLASH && !validEscaped(buf, pos + HASH_HEX + 1, bodyEnd)) break
+    if (prevAt === -1) {
+      if (latin1(buf, pos, pos + HASH_HEX) !== hash) break
+    } else if (!sameBytes(dv, pos, prevAt)) break
+    const computed = hashFn(bytes.subarray(pos, bodyEnd))
+    const found = latin1(buf, nl - HASH_HEX, nl)
+    if (found !== computed) break
+    if (watch !== null && watchAt === -1 && found === watch) watchAt = count
+    if (count === 0) {
+      firstStart = pos + HASH_HEX + 1
+      firstEnd = bodyEnd
+    }
+    lastStart = pos + HASH_HEX + 1
+    lastEnd = bodyEnd
+    hash = computed
+    prevAt = nl - HASH_HEX
+    count++
+    pos = nl + 1
+  }
+  out.end = pos
+  out.count = count
+  out.hash = hash
+  out.firstStart = firstStart
+  out.firstEnd = firstEnd
+  out.lastStart = lastStart
+  out.lastEnd = lastEnd
+  out.watchAt = watchAt
+}
+
+/**
+ * `buf.toString('latin1', start, end)` without the encoding dispatch. Buffer's
+ * own latin1Slice() is what toString() calls; it is not in the typings, so
+ * fall back to toString() where it is missing.
+ */
+const latin1: (buf: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
+    ? (buf, start, end) => (buf as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end)
+    : (buf, start, end) => buf.toString('latin1', start, end)
+
+/** Bytes [a, a+64) and [b, b+64) are equal. */
+function sameBytes(dv: DataView, a: number, b: number): boolean {
+  for (let i = 0; i < HASH_HEX; i += 4) if (dv.getUint32(a + i) !== dv.getUint32(b + i)) return false
+  return true
+}
+
+/** An escaped stored line (`\e…`) whose escapes are all valid (FORMAT.md §3). */
+function validEscaped(buf: Buffer, start: number, end: number): boolean {
+  if (buf[start + 1] !== LOWER_E) return false
+  try {
+    unescapeLine(buf.toString('utf8', start, end))
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -119,23 +295,45 @@ export class ChainVerifier {
   private fileNo = -1
   private lineNo = 0
   private offset = 0
-  private rest: Buffer | null = null
+  /** A partial line: the parts of it received so far, and their total length. */
+  private rest: Buffer[] | null = null
+  private restLength = 0
+  /** The current line is longer than MAX_LINE_BYTES: skip to its end. */
   private skipping = false
+  /** The rest of the current file cannot be read (see abortFile). */
+  private aborted = false
   private pending: Pending | null = null
   private stopped = false
   private readonly report: VerifyReport = {
     ok: true, records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], firstLine: null, lastLine: null,
   }
+  /** The head, kept as two fields rather than an object per record. */
+  private headHash: string | null = null
+  private headCount = 0
   private lastUser: { buf: Buffer; start: number; end: number } | null = null
-  private breakOrder: number[] = []
+  private readonly watch: string | null
+  private watchCount: number | null = null
+  private fileRecords = 0
+  private fileFirst: string | null = null
+  private fileLast: { buf: Buffer; start: number; end: number } | null = null
+  private readonly scan = newRunScan()
+  /** scanRun may take lines: no per-line callback wants each of them. */
+  private readonly fast: boolean
 
   constructor(options: VerifierOptions = {}) {
     this.options = options
+    this.watch = options.checkpoint?.hash ?? null
+    this.fast = !options.onLine
   }
 
   /** True once the first break was found and `all` is off: further input is ignored. */
   get done(): boolean {
     return this.stopped
+  }
+
+  /** The current file's byte offset: everything fed so far, a partial line included. */
+  get bytesFed(): number {
+    return this.offset + this.restLength
   }
 
   beginFile(name: string): void {
@@ -144,74 +342,170 @@ export class ChainVerifier {
     this.lineNo = 0
     this.offset = 0
     this.rest = null
+    this.restLength = 0
     this.skipping = false
+    this.aborted = false
+    this.fileRecords = 0
+    this.fileFirst = null
+    this.fileLast = null
     this.report.files.push(name)
   }
 
   /** Feeds the next bytes of the current file. */
   feed(chunk: Buffer): void {
-    if (this.stopped) return
-    let buf = chunk
+    if (this.stopped || this.aborted) return
     let pos = 0
     if (this.rest) {
       const nl = chunk.indexOf(LF)
       if (nl === -1) {
-        this.rest = Buffer.concat([this.rest, chunk])
+        this.rest.push(chunk)
+        this.restLength += chunk.length
         this.checkLong()
         return
       }
-      const line = Buffer.concat([this.rest, chunk.subarray(0, nl)])
+      this.rest.push(chunk.subarray(0, nl))
+      const line = this.rest.length === 1 ? this.rest[0]! : Buffer.concat(this.rest, this.restLength + nl)
       this.rest = null
+      this.restLength = 0
       this.line(line, 0, line.length)
       if (this.stopped) return
       pos = nl + 1
     }
-    let nl = buf.indexOf(LF, pos)
-    while (nl !== -1) {
-      this.line(buf, pos, nl)
+    const scan = this.scan
+    for (;;) {
+      if (this.fast && this.pending === null && this.hashFn !== null && this.expected !== null && this.lineNo > 0) {
+        scanRun(chunk, pos, chunk.length, this.expected, this.hashFn, this.watch, scan)
+        if (scan.count > 0) {
+          this.acceptRun(scan.count, scan.end - pos, scan.hash, scan.watchAt, chunk, scan.firstStart, scan.firstEnd, chunk, scan.lastStart, scan.lastEnd)
+          pos = scan.end
+        }
+      }
+      const nl = chunk.indexOf(LF, pos)
+      if (nl === -1) break
+      this.line(chunk, pos, nl)
       if (this.stopped) return
       pos = nl + 1
-      nl = buf.indexOf(LF, pos)
     }
-    if (pos < buf.length) {
-      this.rest = buf.subarray(pos)
+    if (pos < chunk.length) {
+      this.rest = [chunk.subarray(pos)]
+      this.restLength = chunk.length - pos
       this.checkLong()
     }
   }
 
+  /**
+   * Accepts `count` lines that a worker (or {@link scanRun}) verified: each is
+   * a user record linked to the one before and matching its hash, the first
+   * linking to `firstPrev`. Returns false, changing nothing the lines would not
+   * have changed, when the lines cannot be accepted as a block from the
+   * current state (a different hash function, or a first link that does not
+   * hold); the caller then feeds the lines themselves.
+   * @internal
+   */
+  applyRun(run: { count: number; bytes: number; firstPrev: string; hash: string; alg: Algorithm; watchAt: number; firstLine: string; lastLine: string }): boolean {
+    if (this.stopped) return true
+    if (this.rest || this.skipping || this.lineNo === 0 || !this.fast || this.hashFn === null || this.alg !== run.alg) return false
+    // The first line has a good hash, so the line-by-line logic would settle a held break here.
+    if (this.pending) {
+      this.flushPending()
+      if (this.stopped) return true
+    }
+    if (this.expected !== run.firstPrev) return false
+    const first = Buffer.from(run.firstLine)
+    const last = run.count === 1 ? first : Buffer.from(run.lastLine)
+    this.acceptRun(run.count, run.bytes, run.hash, run.watchAt, first, 0, first.length, last, 0, last.length)
+    return true
+  }
+
+  private acceptRun(count: number, bytes: number, hash: string, watchAt: number, firstBuf: Buffer, firstStart: number, firstEnd: number, lastBuf: Buffer, lastStart: number, lastEnd: number): void {
+    if (watchAt !== -1 && this.watchCount === null) this.watchCount = this.position + watchAt + 1
+    this.lineNo += count
+    this.offset += bytes
+    this.position += count
+    this.report.records += count
+    this.fileRecords += count
+    this.expected = hash
+    this.headHash = hash
+    this.headCount = this.position
+    if (this.report.firstLine === null) this.report.firstLine = decodeUser(firstBuf, firstStart, firstEnd)
+    if (this.fileFirst === null) this.fileFirst = decodeUser(firstBuf, firstStart, firstEnd)
+    this.lastUser = { buf: lastBuf, start: lastStart, end: lastEnd }
+    this.fileLast = this.lastUser
+  }
+
   private checkLong(): void {
-    if (!this.rest || this.rest.length <= MAX_LINE_BYTES) return
+    if (!this.rest || this.restLength <= MAX_LINE_BYTES) return
     if (!this.skipping) {
+      const rest = Buffer.concat(this.rest, this.restLength)
       this.lineNo++
-      this.fail({ reason: 'MALFORMED', message: `line is longer than ${MAX_LINE_BYTES} bytes`, text: shorten(this.rest, 0, this.rest.length) }, null, this.rest, 0, this.rest.length)
+      this.fail({ reason: 'MALFORMED', message: `line is longer than ${MAX_LINE_BYTES} bytes`, text: shorten(rest, 0, rest.length) }, null, rest, 0, rest.length)
       this.skipping = true
     }
-    this.offset += this.rest.length
-    this.rest = Buffer.alloc(0)
+    this.offset += this.restLength
+    this.rest = []
+    this.restLength = 0
+  }
+
+  /**
+   * The rest of the current file cannot be read (a .gz that is damaged or cut
+   * short): what was fed is verified, a partial line is dropped, and a
+   * CORRUPT_FILE break marks the line where the readable data ends.
+   */
+  abortFile(detail: string): void {
+    if (this.stopped || this.aborted) return
+    this.flushPending()
+    if (this.stopped) return
+    const dropped = this.skipping ? 0 : this.restLength
+    this.rest = null
+    this.restLength = 0
+    this.skipping = false
+    this.aborted = true
+    this.lineNo++
+    this.addBreak({ reason: 'CORRUPT_FILE', message: `the compressed data is damaged or cut short after ${this.offset + dropped} bytes (${detail}); the rest of the file cannot be read` }, null)
   }
 
   /** Ends the current file; `last` says whether more files follow. */
   endFile(last: boolean): void {
     if (this.stopped) return
+    if (this.aborted) return this.fileEnded()
     const rest = this.rest
+    const restLength = this.restLength
     this.rest = null
+    this.restLength = 0
     this.flushPending()
     if (this.stopped) return
     if (this.skipping) {
       this.skipping = false
+      this.fileEnded()
       return
     }
-    if (rest && rest.length) {
-      const where: TornTail = { file: this.file, line: this.lineNo + 1, offset: this.offset, length: rest.length }
+    if (rest && restLength) {
+      const where: TornTail = { file: this.file, line: this.lineNo + 1, offset: this.offset, length: restLength }
       if (last) this.report.partial = where
       else {
+        const bytes = Buffer.concat(rest, restLength)
         this.lineNo++
-        this.addBreak({ reason: 'TORN_TAIL', message: `the file ends in a partial line of ${rest.length} bytes that no recovery record accounts for`, text: shorten(rest, 0, rest.length) })
+        this.addBreak({ reason: 'TORN_TAIL', message: `the file ends in a partial line of ${restLength} bytes that no recovery record accounts for`, text: shorten(bytes, 0, bytes.length) }, bytes)
       }
     } else if (this.lineNo === 0) {
       this.lineNo = 1
-      this.addBreak({ reason: 'BAD_HEADER', message: 'the file is empty' })
+      this.addBreak({ reason: 'BAD_HEADER', message: 'the file is empty' }, null)
     }
+    if (!this.stopped) this.fileEnded(rest ? restLength : 0)
+  }
+
+  private fileEnded(partial = 0): void {
+    const onFile = this.options.onFile
+    if (!onFile) return
+    const last = this.fileLast
+    onFile({
+      file: this.file,
+      lines: this.lineNo + (partial ? 1 : 0),
+      bytes: this.offset + partial,
+      records: this.fileRecords,
+      firstLine: this.fileFirst,
+      lastLine: last ? decodeUser(last.buf, last.start, last.end) : null,
+    })
   }
 
   /** Finishes verification and returns the report. */
@@ -226,20 +520,23 @@ export class ChainVerifier {
     r.ok = r.breaks.length === 0
     r.algorithm = this.alg
     r.chain = this.chain
+    r.head = this.headHash === null ? null : { hash: this.headHash, count: this.headCount }
     if (this.lastUser) r.lastLine = decodeUser(this.lastUser.buf, this.lastUser.start, this.lastUser.end)
+    if (this.watch !== null) r.checkpoint = { hash: this.watch, count: this.watchCount }
     return r
   }
 
   // ---- per line ----------------------------------------------------------
 
   private line(buf: Buffer, start: number, end: number): void {
-    this.lineNo++
     const lineOffset = this.offset
     this.offset += end - start + 1
     if (this.skipping) {
+      // The end of a line already reported as too long (and counted) in checkLong().
       this.skipping = false
       return
     }
+    this.lineNo++
     const len = end - start
     if (len < RECORD_OVERHEAD - 1 || buf[start + HASH_HEX] !== PIPE || buf[end - HASH_HEX - 1] !== PIPE) {
       return this.failAt(lineOffset, { reason: 'MALFORMED', message: 'not a record: expected prev|line|hash with 64 hex characters at each end', text: shorten(buf, start, end) }, null, buf, start, end)
@@ -265,16 +562,26 @@ export class ChainVerifier {
     const prev = buf.toString('latin1', start, start + HASH_HEX)
     if (prev !== this.expected) return this.failAt(lineOffset, this.prevBreak(prev, buf, start, end), found, buf, start, end)
     this.accept(found)
-    if (this.report.firstLine === null) this.report.firstLine = buf.toString('utf8', start + HASH_HEX + 1, bodyEnd)
-    this.lastUser = { buf, start: start + HASH_HEX + 1, end: bodyEnd }
-    if (this.options.onLine) this.options.onLine(buf.toString('utf8', start + HASH_HEX + 1, bodyEnd), { file: this.file, line: this.lineNo })
+    this.userLine(buf, start + HASH_HEX + 1, bodyEnd, null)
+  }
+
+  /** A verified user line: first/last lines and the onLine callback. `text` is its unescaped form when already known. */
+  private userLine(buf: Buffer, start: number, end: number, text: string | null): void {
+    if (this.report.firstLine === null) this.report.firstLine = text ?? buf.toString('utf8', start, end)
+    if (this.fileFirst === null) this.fileFirst = text ?? buf.toString('utf8', start, end)
+    this.lastUser = { buf, start, end }
+    this.fileLast = this.lastUser
+    if (this.options.onLine) this.options.onLine(text ?? buf.toString('utf8', start, end), { file: this.file, line: this.lineNo })
   }
 
   private accept(hash: string): void {
+    if (this.watch !== null && this.watchCount === null && hash === this.watch) this.watchCount = this.position + 1
     this.expected = hash
     this.position++
     this.report.records++
-    this.report.head = { hash, count: this.position }
+    this.fileRecords++
+    this.headHash = hash
+    this.headCount = this.position
   }
 
   private hashBreak(found: string, computed: string, buf: Buffer, start: number, end: number): Omit<Break, 'file' | 'line' | 'offset'> {
@@ -306,7 +613,10 @@ export class ChainVerifier {
     const computed = this.hashFn(buf.subarray(start, bodyEnd))
     if (computed !== found) return this.failAt(lineOffset, this.hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end)
     if (this.pending) {
-      if (meta?.t === 'recovery' && this.recoveredBy(meta as RecoveryMeta, prev)) return this.accept(found)
+      if (meta?.t === 'recovery' && this.recoveredBy(meta as RecoveryMeta, prev)) {
+        this.accept(found)
+        return this.metaSeen(meta, lineOffset)
+      }
       this.flushPending()
       if (this.stopped) return
     }
@@ -332,14 +642,17 @@ export class ChainVerifier {
         return this.failAt(lineOffset, { reason: 'MALFORMED', message: `bad escape: ${(err as Error).message}`, text: shorten(buf, start, end) }, found, buf, start, end)
       }
       this.accept(found)
-      if (this.report.firstLine === null) this.report.firstLine = line
-      this.lastUser = { buf, start: start + HASH_HEX + 1, end: bodyEnd }
-      if (this.options.onLine) this.options.onLine(line, { file: this.file, line: this.lineNo })
+      this.userLine(buf, start + HASH_HEX + 1, bodyEnd, line)
       return
     } else if (!expectHeader) {
       return this.failAt(lineOffset, { reason: 'MALFORMED', message: stored.startsWith('\\m') ? 'metadata record is not a JSON object with a "t" member' : 'a stored line may only start with \\ as \\e (escaped) or \\m (metadata)', text: shorten(buf, start, end) }, found, buf, start, end)
     }
     this.accept(found)
+    if (meta) this.metaSeen(meta, lineOffset)
+  }
+
+  private metaSeen(meta: Meta, offset: number): void {
+    if (this.options.onMeta) this.options.onMeta(meta, { file: this.file, line: this.lineNo, offset })
   }
 
   /** Checks a header against the chain so far and sets the hash function. Returns a problem or null. */
@@ -403,12 +716,14 @@ export class ChainVerifier {
     if (this.pending) this.flushPending()
     if (this.stopped) return
     const full: Break = { file: this.file, line: this.lineNo, offset, ...brk }
+    const line = buf.subarray(start, end)
     this.pending = {
       brk: full,
       prevBefore: this.expected ?? GENESIS,
       foundHash,
       length: end - start,
-      sha256: crypto.createHash('sha256').update(buf.subarray(start, end)).digest('hex'),
+      sha256: crypto.createHash('sha256').update(line).digest('hex'),
+      bytes: this.options.onBreak ? Buffer.from(line) : null,
     }
   }
 
@@ -420,20 +735,25 @@ export class ChainVerifier {
     // Continue after the break from the line's own hash, so one edited line gives one break.
     if (p.foundHash) {
       this.expected = p.foundHash
-      this.report.head = { hash: p.foundHash, count: this.position + 1 }
+      this.headHash = p.foundHash
+      this.headCount = this.position + 1
     }
     this.position++
+    if (this.options.onBreak) this.options.onBreak(p.brk, p.bytes)
     if (!this.options.all) this.stopped = true
   }
 
-  private addBreak(brk: Omit<Break, 'file' | 'line' | 'offset'>): void {
-    this.report.breaks.push({ file: this.file, line: this.lineNo, offset: this.offset, ...brk })
+  private addBreak(brk: Omit<Break, 'file' | 'line' | 'offset'>, line: Buffer | null): void {
+    const full: Break = { file: this.file, line: this.lineNo, offset: this.offset, ...brk }
+    this.report.breaks.push(full)
+    if (this.options.onBreak) this.options.onBreak(full, line)
     if (!this.options.all) this.stopped = true
   }
 
   private insertFirst(brk: Break): void {
     this.report.breaks.unshift(brk)
     if (!this.options.all) this.report.breaks.length = 1
+    if (this.options.onBreak) this.options.onBreak(brk, null)
   }
 }
 

@@ -1,11 +1,21 @@
-import { openChainFile, resolveChainFiles, type ChainFile } from './inputs'
-import { ChainlogError, ErrorCodes } from './errors'
+import * as fs from 'node:fs'
+import { createGunzip } from 'node:zlib'
+import { resolveChainFiles, type ChainFile } from './inputs'
+import { ChainlogError, ErrorCodes, isSystemError } from './errors'
 import { ChainVerifier, type VerifierOptions, type VerifyReport } from './verifier'
 
 export interface VerifyOptions extends VerifierOptions {
   /** Called after each chunk with bytes read so far and the total size on disk. */
   onProgress?: (done: number, total: number) => void
+  /**
+   * Called after each chunk; when it returns a promise, reading waits for it.
+   * Lets a consumer of `onLine` apply backpressure (e.g. wait for stdout to drain).
+   */
+  pause?: () => Promise<void> | void
 }
+
+/** Bytes read at a time from a file. */
+const CHUNK = 4 * 1024 * 1024
 
 /**
  * Verifies the chain held in `inputs`: files, directories or a rotation base
@@ -18,47 +28,79 @@ export interface VerifyOptions extends VerifierOptions {
  * @throws ChainlogError NO_INPUT, NOT_CHAINLOG, ACCESS_DENIED, MULTIPLE_CHAINS, KEY_REQUIRED, KEY_MISMATCH
  */
 export async function verify(inputs: string | string[] | NodeJS.ReadableStream, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const verifier = new ChainVerifier(options)
   if (typeof inputs === 'object' && !Array.isArray(inputs)) {
+    const verifier = new ChainVerifier(options)
     verifier.beginFile('-')
     let any = false
-    for await (const chunk of inputs as AsyncIterable<Buffer | string>) {
-      any = true
-      verifier.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-      if (verifier.done) break
+    try {
+      for await (const chunk of inputs as AsyncIterable<Buffer | string>) {
+        any = true
+        verifier.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+        if (options.pause) await options.pause()
+        if (verifier.done) break
+      }
+    } catch (err) {
+      // A gunzip in the stream: the compressed data is damaged or cut short.
+      if (any && isZlibError(err)) verifier.abortFile((err as Error).message)
+      else throw readError('-', err)
     }
     if (!any) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, '-: empty input', { path: '-' })
     verifier.endFile(true)
     return notChainlogIfNothing(verifier.finish(), '-')
   }
   const files = await resolveChainFiles(Array.isArray(inputs) ? inputs : [inputs])
-  return verifyFiles(files, verifier, options.onProgress)
+  return verifyFiles(files, options)
 }
 
-async function verifyFiles(files: ChainFile[], verifier: ChainVerifier, onProgress?: (done: number, total: number) => void): Promise<VerifyReport> {
+/**
+ * Verifies files already resolved and ordered by {@link resolveChainFiles}, in this thread.
+ * @internal
+ */
+export async function verifyFiles(files: ChainFile[], options: VerifyOptions = {}): Promise<VerifyReport> {
+  const verifier = new ChainVerifier(options)
+  const { onProgress, pause } = options
   const total = files.reduce((n, f) => n + f.size, 0)
   let before = 0
   for (let i = 0; i < files.length && !verifier.done; i++) {
     const file = files[i]!
     verifier.beginFile(file.path)
-    const stream = openChainFile(file)
-    const raw = file.gz ? null : stream
+    const raw = fs.createReadStream(file.path, { highWaterMark: CHUNK })
+    const stream = file.gz ? raw.pipe(createGunzip({ chunkSize: 1024 * 1024 })) : raw
+    if (stream !== raw) raw.on('error', (err) => stream.destroy(err))
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         verifier.feed(chunk)
-        if (onProgress) onProgress(before + (raw ? (raw as unknown as { bytesRead: number }).bytesRead : 0), total)
+        onProgress?.(before + Math.min(raw.bytesRead, file.size), total)
+        if (pause) await pause()
         if (verifier.done) break
       }
     } catch (err) {
-      throw new ChainlogError(ErrorCodes.IO_ERROR, `${file.path}: ${(err as Error).message}`, { path: file.path, cause: err })
+      if (file.gz && isZlibError(err)) verifier.abortFile((err as Error).message)
+      else throw readError(file.path, err)
     } finally {
-      ;(stream as unknown as { destroy(): void }).destroy()
+      raw.destroy()
+      stream.destroy()
     }
     before += file.size
     onProgress?.(before, total)
     verifier.endFile(i === files.length - 1)
   }
   return verifier.finish()
+}
+
+/** A zlib error: the compressed data is damaged or cut short (not an I/O failure). */
+export function isZlibError(err: unknown): boolean {
+  return isSystemError(err) && typeof err.code === 'string' && err.code.startsWith('Z_')
+}
+
+/** An error reading a chain file, as a ChainlogError naming the path. */
+export function readError(file: string, err: unknown): ChainlogError {
+  if (err instanceof ChainlogError) return err
+  const code = isSystemError(err) ? err.code : undefined
+  if (code === 'EACCES' || code === 'EPERM') return new ChainlogError(ErrorCodes.ACCESS_DENIED, `${file}: permission denied`, { path: file, cause: err })
+  if (code === 'ENOENT') return new ChainlogError(ErrorCodes.IO_ERROR, `${file}: the file disappeared while it was being read`, { path: file, cause: err })
+  if (code === 'EISDIR') return new ChainlogError(ErrorCodes.IS_DIRECTORY, `${file}: is a directory`, { path: file, cause: err })
+  return new ChainlogError(ErrorCodes.IO_ERROR, `${file}: ${(err as Error).message}`, { path: file, cause: err })
 }
 
 function notChainlogIfNothing(report: VerifyReport, name: string): VerifyReport {

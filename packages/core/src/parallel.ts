@@ -1,0 +1,297 @@
+/**
+ * Parallel verification (issue #5). Every record carries its own `prev`, so
+ * a file can be cut into byte ranges at line boundaries and the ranges
+ * verified independently: each worker thread checks the hashes and the links
+ * inside its range, and the main thread checks the links at the joins and
+ * runs the header, metadata and break logic of {@link ChainVerifier} over
+ * everything that is not a plain verified record. The report is the one the
+ * sequential {@link verify} gives for the same input: same breaks, lines and
+ * offsets.
+ */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { createGunzip } from 'node:zlib'
+import { isAlgorithm, keyId } from './algorithm'
+import { ChainlogError, ErrorCodes } from './errors'
+import { resolveChainFiles, type ChainFile } from './inputs'
+import type { SegmentResult, SegmentTask, WorkerSetup } from './parallel-worker'
+import { ChainVerifier, type VerifyReport } from './verifier'
+import { isZlibError, readError, verifyFiles, type VerifyOptions } from './verify'
+
+export interface ParallelVerifyOptions extends VerifyOptions {
+  /** Worker threads; by default the number of cores (`os.availableParallelism()`). */
+  jobs?: number
+  /** Size of the byte ranges handed to workers. Default 8 MiB. */
+  segmentBytes?: number
+  /** Inputs smaller than this are verified in this thread, where starting workers would cost more than it saves. Default 16 MiB. */
+  minParallelBytes?: number
+}
+
+const DEFAULT_SEGMENT = 8 * 1024 * 1024
+const DEFAULT_MIN_PARALLEL = 16 * 1024 * 1024
+const READ = 1024 * 1024
+
+/** The compiled worker script next to this file (from the TypeScript sources, the built one in ../dist). */
+function workerScript(): string {
+  const here = path.join(__dirname, 'parallel-worker.js')
+  if (fs.existsSync(here)) return here
+  const built = path.join(__dirname, '..', 'dist', 'parallel-worker.js')
+  if (fs.existsSync(built)) return built
+  throw new ChainlogError(ErrorCodes.IO_ERROR, `cannot find the verifier worker script (${here}); build @chainlog/core first`)
+}
+
+interface Segment {
+  file: ChainFile
+  /** Null: verified in the main thread (no known hash function for the workers). */
+  task: SegmentTask | null
+  /** Bytes on disk this segment accounts for, for progress. */
+  diskBytes: number
+  result?: Promise<SegmentResult>
+}
+
+/** Cuts files into segments. */
+function plan(files: ChainFile[], segmentBytes: number, key: Uint8Array | undefined, watch: string | null): Segment[][] {
+  let id = 0
+  return files.map((file) => {
+    const h = file.header
+    // Without a header, or for a keyed chain whose key is missing or wrong, only the main
+    // thread knows what to do (it reports the bad header, or throws KEY_REQUIRED / KEY_MISMATCH).
+    const local = !h || (h.alg === 'hmac-sha256' && (!key || (h.keyId !== undefined && keyId(key) !== h.keyId))) || !isAlgorithm(h.alg)
+    if (local) return [{ file, task: null, diskBytes: file.size }]
+    if (file.gz || file.size <= segmentBytes) return [{ file, task: { id: id++, path: file.path, gz: file.gz, start: 0, end: -1, alg: h.alg, watch }, diskBytes: file.size }]
+    const out: Segment[] = []
+    for (let start = 0; start < file.size; start += segmentBytes) {
+      const last = start + segmentBytes >= file.size
+      out.push({ file, task: { id: id++, path: file.path, gz: false, start, end: last ? -1 : start + segmentBytes, alg: h.alg, watch }, diskBytes: Math.min(segmentBytes, file.size - start) })
+    }
+    return out
+  })
+}
+
+/** Tasks a worker holds at once: the next one waits in its queue, so it never idles between two. */
+const DEPTH = 2
+
+/** A fixed set of workers taking tasks in order. */
+class Pool {
+  private readonly workers: { worker: Worker; busy: number }[] = []
+  private readonly queue: SegmentTask[] = []
+  private readonly waiting = new Map<number, { resolve: (r: SegmentResult) => void; reject: (e: unknown) => void }>()
+  private failure: unknown = null
+
+  constructor(
+    private readonly size: number,
+    private readonly setup: WorkerSetup,
+  ) {}
+
+  run(task: SegmentTask): Promise<SegmentResult> {
+    const p = new Promise<SegmentResult>((resolve, reject) => {
+      if (this.failure) return reject(this.failure)
+      this.waiting.set(task.id, { resolve, reject })
+    })
+    // Awaited later, in order; until then a rejection must not count as unhandled.
+    p.catch(() => undefined)
+    this.queue.push(task)
+    this.next()
+    return p
+  }
+
+  private next(): void {
+    while (this.queue.length && !this.failure) {
+      let w = this.workers.reduce<{ worker: Worker; busy: number } | undefined>((best, x) => (x.busy < (best?.busy ?? DEPTH) ? x : best), undefined)
+      if (!w || (w.busy > 0 && this.workers.length < this.size)) w = this.spawn()
+      w.busy++
+      w.worker.postMessage(this.queue.shift()!)
+    }
+  }
+
+  private spawn(): { worker: Worker; busy: number } {
+    const worker = new Worker(workerScript(), { workerData: this.setup })
+    const entry = { worker, busy: 0 }
+    worker.on('message', (r: SegmentResult) => {
+      const waiter = this.waiting.get(r.id)
+      this.waiting.delete(r.id)
+      entry.busy--
+      waiter?.resolve(r)
+      this.next()
+    })
+    worker.on('error', (err) => this.fail(err))
+    worker.on('exit', (code) => {
+      if (code !== 0) this.fail(new Error(`a verifier worker exited with code ${code}`))
+    })
+    this.workers.push(entry)
+    return entry
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure) return
+    this.failure = err
+    for (const w of this.waiting.values()) w.reject(err)
+    this.waiting.clear()
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('closed')
+    await Promise.all(this.workers.map((w) => w.worker.terminate()))
+  }
+}
+
+/**
+ * Verifies the chain held in `inputs` (files, directories or a rotation base
+ * path, as for {@link verify}) with worker threads, in constant memory. The
+ * report is the one {@link verify} gives. With `onLine`, or for small inputs,
+ * it verifies in this thread.
+ *
+ * @example
+ * const report = await verifyParallel('logs/app.log', { jobs: 4 })
+ * if (!report.ok) console.log(report.breaks[0])
+ * @throws ChainlogError NO_INPUT, NOT_CHAINLOG, ACCESS_DENIED, MULTIPLE_CHAINS, KEY_REQUIRED, KEY_MISMATCH, INVALID_OPTION, IO_ERROR
+ */
+export async function verifyParallel(inputs: string | string[], options: ParallelVerifyOptions = {}): Promise<VerifyReport> {
+  const jobs = options.jobs ?? os.availableParallelism()
+  if (!Number.isInteger(jobs) || jobs < 1) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `jobs must be a whole number of at least 1; got ${String(options.jobs)}`)
+  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT
+  if (!Number.isInteger(segmentBytes) || segmentBytes < 1) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `segmentBytes must be a positive whole number; got ${String(options.segmentBytes)}`)
+  const files = await resolveChainFiles(Array.isArray(inputs) ? inputs : [inputs])
+  const total = files.reduce((n, f) => n + f.size, 0)
+  if (options.onLine || total < (options.minParallelBytes ?? DEFAULT_MIN_PARALLEL)) return verifyFiles(files, options)
+
+  const verifier = new ChainVerifier(options)
+  const watch = options.checkpoint?.hash ?? null
+  const byFile = plan(files, segmentBytes, options.key, watch)
+  const segments = byFile.flat()
+  const pool = new Pool(jobs, { chainlogWorker: true, key: options.key ?? null })
+  // Results waiting to be applied: enough to keep every worker busy, few enough to bound memory.
+  const window = jobs * (DEPTH + 1)
+  let dispatched = 0
+  let applied = 0
+  const pump = () => {
+    while (dispatched < segments.length && dispatched < applied + window) {
+      const s = segments[dispatched++]!
+      if (s.task) s.result = pool.run(s.task)
+    }
+  }
+  let done = 0
+  try {
+    for (let i = 0; i < byFile.length && !verifier.done; i++) {
+      const file = files[i]!
+      verifier.beginFile(file.path)
+      for (const seg of byFile[i]!) {
+        pump()
+        if (!seg.task) await feedRange(verifier, file, 0, null)
+        else {
+          const result = await seg.result!
+          seg.result = undefined
+          if (result.error) throw readError(file.path, Object.assign(new Error(result.error.message), result.error.code ? { code: result.error.code } : {}))
+          await apply(verifier, file, seg.task, result)
+        }
+        applied++
+        done += seg.diskBytes
+        options.onProgress?.(done, total)
+        if (options.pause) await options.pause()
+        if (verifier.done) break
+      }
+      verifier.endFile(i === files.length - 1)
+    }
+  } finally {
+    await pool.close()
+  }
+  return verifier.finish()
+}
+
+/** Applies a worker's findings to the verifier, in order. */
+async function apply(verifier: ChainVerifier, file: ChainFile, task: SegmentTask, result: SegmentResult): Promise<void> {
+  const raw = Buffer.from(result.raw.buffer, result.raw.byteOffset, result.raw.byteLength)
+  for (const item of result.items) {
+    if (verifier.done) return
+    switch (item.t) {
+      case 'raw':
+      case 'tail':
+        verifier.feed(raw.subarray(item.s, item.e))
+        break
+      case 'run':
+        if (!verifier.applyRun({ ...item, alg: task.alg })) {
+          // The state here is not what the worker assumed: verify the rest of the segment line by line.
+          return finishSegment(verifier, file, task, verifier.bytesFed)
+        }
+        break
+      case 'reread':
+        return finishSegment(verifier, file, task, item.from)
+      case 'corrupt':
+        verifier.abortFile(item.detail)
+        return
+    }
+  }
+}
+
+/** Feeds the segment from byte `from` to its end (the end of the line that crosses its range end). */
+function finishSegment(verifier: ChainVerifier, file: ChainFile, task: SegmentTask, from: number): Promise<void> {
+  return task.end < 0 ? feedRange(verifier, file, from, null) : feedRange(verifier, file, from, task.end, true)
+}
+
+/**
+ * Feeds bytes [from, to) of a file (decompressed for .gz; `to` null: to the
+ * end), and with `toLineEnd` on up to the end of the line that holds byte `to - 1`.
+ */
+async function feedRange(verifier: ChainVerifier, file: ChainFile, from: number, to: number | null, toLineEnd = false): Promise<void> {
+  if (file.gz) return feedGz(verifier, file, from, to)
+  let fh: fs.promises.FileHandle
+  try {
+    fh = await fs.promises.open(file.path, 'r')
+  } catch (err) {
+    throw readError(file.path, err)
+  }
+  try {
+    const buf = Buffer.allocUnsafe(READ)
+    let pos = from
+    let lastByte = -1
+    for (;;) {
+      const want = to === null ? READ : Math.min(READ, to - pos)
+      if (want <= 0) break
+      const { bytesRead } = await fh.read(buf, 0, want, pos)
+      if (bytesRead === 0) return
+      // feed() may keep a view of a partial line: give it its own copy.
+      verifier.feed(Buffer.from(buf.subarray(0, bytesRead)))
+      lastByte = buf[bytesRead - 1]!
+      pos += bytesRead
+      if (verifier.done) return
+    }
+    if (!toLineEnd || lastByte === 0x0a) return
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ, pos)
+      if (bytesRead === 0) return
+      const nl = buf.subarray(0, bytesRead).indexOf(0x0a)
+      verifier.feed(Buffer.from(buf.subarray(0, nl === -1 ? bytesRead : nl + 1)))
+      if (nl !== -1 || verifier.done) return
+      pos += bytesRead
+    }
+  } catch (err) {
+    throw readError(file.path, err)
+  } finally {
+    await fh.close()
+  }
+}
+
+async function feedGz(verifier: ChainVerifier, file: ChainFile, from: number, to: number | null): Promise<void> {
+  const raw = fs.createReadStream(file.path, { highWaterMark: READ })
+  const gunzip = createGunzip({ chunkSize: READ })
+  raw.on('error', (err) => gunzip.destroy(err))
+  raw.pipe(gunzip)
+  let pos = 0
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      const start = Math.max(0, from - pos)
+      const end = to === null ? chunk.length : Math.min(chunk.length, to - pos)
+      pos += chunk.length
+      if (end > start) verifier.feed(chunk.subarray(start, end))
+      if (verifier.done || (to !== null && pos >= to)) return
+    }
+  } catch (err) {
+    if (isZlibError(err)) verifier.abortFile((err as Error).message)
+    else throw readError(file.path, err)
+  } finally {
+    raw.destroy()
+    gunzip.destroy()
+  }
+}
