@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import * as path from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { describe, expect, test, vi } from 'vitest'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import { verify } from '../src/index'
 import { hashOf, logFiles, metaOf, openWriter, patchFs, physicalLines, tmpDir, writeLog } from './helpers'
 
@@ -51,8 +51,12 @@ function watchDeletions(dir: string): Deletion[] {
   patchFs('rmSync', ((p: fs.PathLike, o?: fs.RmOptions) => (check(p), realRmSync(p, o))) as typeof fs.rmSync)
   patchFs('unlinkSync', ((p: fs.PathLike) => (check(p), realUnlinkSync(p))) as typeof fs.unlinkSync)
   // fs.promises is one object shared by every view of the module.
-  vi.spyOn(fs.promises, 'rm').mockImplementation((p, o) => (check(p), realRm(p, o)))
-  vi.spyOn(fs.promises, 'unlink').mockImplementation((p) => (check(p), realUnlink(p)))
+  const rm = vi.spyOn(fs.promises, 'rm').mockImplementation((p, o) => (check(p), realRm(p, o)))
+  const unlink = vi.spyOn(fs.promises, 'unlink').mockImplementation((p) => (check(p), realUnlink(p)))
+  onTestFinished(() => {
+    rm.mockRestore()
+    unlink.mockRestore()
+  })
   return seen
 }
 
@@ -68,7 +72,7 @@ describe('limit.count', () => {
       w.write(l)
       await w.flush()
     }
-    const total = (await w.flush(), w.head().count)
+    const total = w.head().count
     await w.close()
 
     const left = logFiles(dir)

@@ -8,14 +8,14 @@ import fs from 'node:fs'
 import * as path from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
-import { verify } from '../src/index'
+import { createChainWriter, verify } from '../src/index'
 import { forge, hashOf, physicalLines, prevOf, runPython, tmpDir, writeLines, writeLog } from './helpers'
 
 /** A chain of 3 files with 6 lines each: a header and 5 records. */
 async function chain(): Promise<{ dir: string; files: string[]; lines: Buffer[][] }> {
   const dir = tmpDir()
   const all = Array.from({ length: 15 }, (_, i) => `{"event":${i},"msg":"tamper target ${i}"}`)
-  const w = await (await import('../src/index')).createChainWriter({ file: path.join(dir, 'app.log') })
+  const w = await createChainWriter({ file: path.join(dir, 'app.log') })
   for (let i = 0; i < all.length; i++) {
     w.write(all[i]!)
     if (i % 5 === 4 && i < all.length - 1) await w.rotate()
