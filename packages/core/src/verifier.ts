@@ -592,6 +592,8 @@ export class ChainVerifier {
   }
 
   private prevBreak(prev: string, buf: Buffer, start: number, end: number): Omit<Break, 'file' | 'line' | 'offset'> {
+    // FORMAT.md §2: anything but 64 lowercase hex characters makes the line MALFORMED, even under a matching hash.
+    if (!isHash(prev)) return { reason: 'MALFORMED', message: 'the prev field is not 64 lowercase hex characters', found: prev, text: shorten(buf, start, end) }
     return { reason: 'PREV_MISMATCH', message: 'prev is not the hash of the record before: a record was deleted, inserted or moved here', expected: this.expected ?? GENESIS, found: prev, text: shorten(buf, start, end) }
   }
 

@@ -190,6 +190,7 @@ describe('ENOSPC', () => {
     for (let i = 0; i < 20; i++) log(`{"full":${i},"pad":"${'p'.repeat(100)}"}`)
     const flushErr = await rejection(w.flush())
     expect(flushErr.code).toBe('DISK_FULL')
+    expect(disk.shortWrites).toBe(1) // the batch was cut by the disk, not refused whole
     expect(disk.failures).toBeGreaterThan(0)
     expect(errors).toHaveLength(1)
     expect(errors[0]).toMatchObject({ code: 'DISK_FULL', path: w.file })

@@ -139,8 +139,8 @@ export function fdPath(fd: number): string | null {
  * synchronous and the callback `write` are covered. Set `free` again to make
  * space "return".
  */
-export function fakeDisk(dir: string, free: number): { free: number; failures: number } {
-  const disk = { free, failures: 0 }
+export function fakeDisk(dir: string, free: number): { free: number; failures: number; shortWrites: number } {
+  const disk = { free, failures: 0, shortWrites: 0 }
   const realWrite = fs.write
   const realWriteSync = fs.writeSync
   const realDir = fs.realpathSync(dir)
@@ -163,6 +163,7 @@ export function fakeDisk(dir: string, free: number): { free: number; failures: n
     }
     const n = realWriteSync(fd, buf, 0, Math.min(buf.length, disk.free))
     disk.free -= n
+    if (n < buf.length) disk.shortWrites++
     return n
   }
   patchFs('writeSync', function (this: unknown, fd: number, data: unknown, ...rest: unknown[]) {

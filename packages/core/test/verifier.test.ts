@@ -214,6 +214,20 @@ describe('records the writer never makes (an attacker who knows the algorithm ca
     expect(report.breaks).toEqual([expect.objectContaining({ file, line: 3, reason: 'MALFORMED' })])
   })
 
+  test('uppercase hex is MALFORMED even when it spells the right value (a flipped bit turns a into A)', async () => {
+    const dir = tmpDir()
+    const [file] = await writeLog(dir, ['a', 'b'])
+    const lines = physicalLines(file!)
+    const upper = (l: Buffer) => l.toString().slice(0, -64) + l.toString().slice(-64).toUpperCase()
+    writeLines(file!, [lines[0]!, upper(lines[1]!), lines[2]!])
+    expect((await verify(file!)).breaks).toEqual([expect.objectContaining({ line: 2, reason: 'MALFORMED' })])
+    // An uppercase prev, with the hash honestly computed over it.
+    const stored = lines[2]!.toString().slice(65, -65)
+    const body = `${prevOf(lines[2]!).toUpperCase()}|${stored}`
+    writeLines(file!, [lines[0]!, lines[1]!, `${body}|${createHashFn('sha256')(body)}`])
+    expect((await verify(file!)).breaks).toEqual([expect.objectContaining({ line: 3, reason: 'MALFORMED' })])
+  })
+
   test('a header anywhere but line 1 is a break (FORMAT.md §4: "line 1 of every file, and only there")', async () => {
     const dir = tmpDir()
     const files = await writeLog(dir, Array.from({ length: 12 }, (_, i) => `l${i}`), { size: 1024 })
