@@ -684,7 +684,13 @@ export class ChainVerifier {
     }
     if (h.chain !== this.chain) return { reason: 'BAD_HEADER', message: `this file belongs to chain ${h.chain}, not ${this.chain}`, expected: this.chain, found: h.chain }
     if (h.index <= this.lastIndex) return { reason: 'BAD_HEADER', message: `file index ${h.index} does not follow ${this.lastIndex}`, expected: String(this.lastIndex + 1), found: String(h.index) }
-    if (h.seq !== this.position && h.index === this.lastIndex + 1 && prev === this.expected) return { reason: 'BAD_HEADER', message: `header says ${h.seq} lines precede it, the chain has ${this.position}`, expected: String(this.position), found: String(h.seq) }
+    if (h.seq !== this.position && h.index === this.lastIndex + 1 && prev === this.expected) {
+      const problem = { reason: 'BAD_HEADER' as const, message: `header says ${h.seq} lines precede it, the chain has ${this.position}`, expected: String(this.position), found: String(h.seq) }
+      // Reported once: count on from the header, so that (with `all`) every later header is not off by the same lines.
+      this.position = h.seq
+      this.lastIndex = h.index
+      return problem
+    }
     return null
   }
 

@@ -1,0 +1,107 @@
+/**
+ * Command-line parsing on node:util parseArgs, with its errors turned into
+ * one-line usage messages, and the option values both commands share.
+ */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { isHash, loadKey } from '@chainlog/core'
+import { usage } from './exit'
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+export interface Parsed<V> {
+  values: V
+  positionals: string[]
+}
+
+/** parseArgs in strict mode; an unknown option or a missing value is a usage error naming `command`. */
+export function parse<V>(command: string, args: string[], options: Options): Parsed<V> {
+  try {
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true })
+    return { values: values as V, positionals }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      // parseArgs explains itself in a sentence or two; keep the first.
+      const first = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '')
+      throw usage(`${first}; see ${command} --help`)
+    }
+    throw err
+  }
+}
+
+/** `--jobs`: a whole number from 1 to 256; the number of cores when absent. */
+export function parseJobs(value: string | undefined): number {
+  if (value === undefined) return os.availableParallelism()
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256) throw usage(`--jobs must be a whole number from 1 to 256; got ${JSON.stringify(value)}`)
+  return Number(value)
+}
+
+/** `--key <file>`: the hmac-sha256 key (core's loadKey names the file in its errors). */
+export function readKey(file: string | undefined): Uint8Array | undefined {
+  return file === undefined ? undefined : loadKey(file)
+}
+
+/** Paths from positionals: at least one; `-` (stdin) only alone. */
+export function inputPaths(command: string, positionals: string[]): string[] | '-' {
+  if (positionals.length === 0) throw usage(`no input given; name a log file, a directory or a log base path (or - for stdin); see ${command} --help`)
+  if (positionals.includes('-')) {
+    if (positionals.length > 1) throw usage('- (stdin) cannot be combined with other paths')
+    return '-'
+  }
+  return positionals
+}
+
+/** A head kept elsewhere: the chain must still reach `hash` at `count`. Either may be absent. */
+export interface Expectation {
+  hash?: string
+  count?: number
+  /** Where it came from, for messages. */
+  source: string
+}
+
+export function parseExpectation(values: { 'expect-head'?: string; 'expect-count'?: string; checkpoint?: string }): Expectation | null {
+  const { 'expect-head': head, 'expect-count': count, checkpoint } = values
+  if (checkpoint !== undefined) {
+    if (head !== undefined || count !== undefined) throw usage('--checkpoint already holds the head and count; do not combine it with --expect-head or --expect-count')
+    return readCheckpoint(checkpoint)
+  }
+  if (head === undefined && count === undefined) return null
+  const out: Expectation = { source: 'the command line' }
+  if (head !== undefined) {
+    if (!isHash(head)) throw usage(`--expect-head must be a head hash: 64 lowercase hex characters; got ${JSON.stringify(head)}`)
+    out.hash = head
+  }
+  if (count !== undefined) {
+    if (!/^\d+$/.test(count) || !Number.isSafeInteger(Number(count))) throw usage(`--expect-count must be a whole number; got ${JSON.stringify(count)}`)
+    out.count = Number(count)
+  }
+  return out
+}
+
+/**
+ * Reads a checkpoint: the JSON line `chainlog head` prints, `{"hash": …, "count": …}`.
+ * The object `verify-log --json` prints (`head` and `count`) is accepted too.
+ */
+export function readCheckpoint(file: string): Expectation {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw usage(`cannot read checkpoint ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw usage(`checkpoint ${file} is not JSON; write it with: chainlog head <path> > ${file}`)
+  }
+  const v = value as { hash?: unknown; head?: unknown; count?: unknown }
+  const hash = typeof v?.hash === 'string' ? v.hash : v?.head
+  if (typeof hash !== 'string' || !isHash(hash) || typeof v.count !== 'number' || !Number.isSafeInteger(v.count) || v.count < 0) {
+    throw usage(`checkpoint ${file} must hold {"hash": "<64 hex>", "count": <number>} as printed by chainlog head`)
+  }
+  return { hash, count: v.count, source: file }
+}

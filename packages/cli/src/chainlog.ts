@@ -1,0 +1,52 @@
+/**
+ * `chainlog <command>`: the jobs around verification (issue #5):
+ * extract, inspect and head. `verify-log` is its own command.
+ */
+import { EXIT_OK, runMain, usage, type RunContext } from './exit'
+import { extract } from './extract'
+import { head } from './head'
+import { inspect } from './inspect'
+import { version } from './version'
+
+const HELP = `Usage: chainlog <command> [options] <path...>
+
+Commands:
+  extract <path...>   print the original log lines in chain order (for jq, pino-pretty);
+                      refuses a broken chain unless --force
+  inspect <path...>   files, record counts, sizes, time range, algorithm, chain id,
+                      head, retention and recovery records
+  head <path...>      print the head hash and record count as one JSON line, to keep
+                      elsewhere and check later with verify-log --checkpoint
+
+To verify a chain, use verify-log (verify-log --help).
+Paths are log files (.gz too), directories, log base paths (logs/app.log) or - for stdin.
+Run chainlog <command> --help for a command's options.
+
+Exit status: 0 intact, 1 broken or tampered, 2 usage error or unusable input.
+`
+
+const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<number> } = { extract, inspect, head }
+
+export async function chainlog(args: string[], ctx: RunContext): Promise<number> {
+  const [command, ...rest] = args
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP)
+    return command === undefined ? 2 : EXIT_OK
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`chainlog ${version()}\n`)
+    return EXIT_OK
+  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
+  if (!run) {
+    if (command === 'verify') throw usage('to verify a chain, run verify-log <path...>')
+    throw usage(`unknown command ${JSON.stringify(command)}; the commands are extract, inspect and head (see chainlog --help)`)
+  }
+  ctx.name = `chainlog ${command}`
+  return run(rest, ctx)
+}
+
+/** The `chainlog` executable. */
+export function main(args = process.argv.slice(2)): Promise<void> {
+  return runMain({ name: 'chainlog', json: args.includes('--json') }, (ctx) => chainlog(args, ctx))
+}

@@ -1,0 +1,112 @@
+/**
+ * `chainlog extract <path...>`: the original log lines in chain order, with
+ * the chain fields stripped and escapes undone, for `| jq` or `| pino-pretty`.
+ * A broken chain is refused unless --force; then each break is marked on
+ * stderr where it falls in the output.
+ */
+import { HASH_HEX, RECORD_OVERHEAD, unescapeLine, type Break } from '@chainlog/core'
+import { inputPaths, parse, parseJobs, readKey } from './args'
+import { EXIT_BROKEN, EXIT_OK, ExitError, type RunContext } from './exit'
+import { formatCount, plural } from './format'
+import { LineOutput } from './output'
+import { verifyInput } from './source'
+
+export const EXTRACT_HELP = `Usage: chainlog extract [options] <path...>
+
+Prints the original log lines in chain order, with the chain fields removed
+and escapes undone:  chainlog extract logs/ | pino-pretty   or   | jq .
+
+The chain is verified first, and a broken chain is refused (exit 1). With
+--force the lines are printed anyway, broken ones included, and each break is
+marked on stderr at the place it falls in the output. From stdin (-), lines
+are printed as they are verified, and output stops at the first break.
+
+Options:
+      --force          print from a broken chain, marking each break on stderr
+  -k, --key <file>     key file of an hmac-sha256 chain
+  -j, --jobs <n>       worker threads for the verification pass
+  -h, --help           show this help
+`
+
+interface Values {
+  force?: boolean
+  key?: string
+  jobs?: string
+  help?: boolean
+}
+
+const OPTIONS = {
+  force: { type: 'boolean' },
+  key: { type: 'string', short: 'k' },
+  jobs: { type: 'string', short: 'j' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+export async function extract(args: string[], ctx: RunContext): Promise<number> {
+  const { values, positionals } = parse<Values>('chainlog extract', args, OPTIONS)
+  if (values.help) {
+    process.stdout.write(EXTRACT_HELP)
+    return EXIT_OK
+  }
+  const input = inputPaths('chainlog extract', positionals)
+  const jobs = parseJobs(values.jobs)
+  const key = readKey(values.key)
+  const force = values.force === true
+  if (input !== '-' && !force) {
+    // Nothing is printed from a chain that does not verify: check it all first (in parallel).
+    const pre = await verifyInput(input, { jobs, ...(key && { key }) })
+    if (!pre.ok) throw refusal(pre.breaks[0]!)
+  }
+  const out = new LineOutput()
+  const mark = (b: Break, line: Buffer | null) => {
+    out.flush()
+    const text = line && brokenLineText(line)
+    if (text !== null && text !== undefined) out.line(text)
+    const where = text !== null && text !== undefined ? `output line ${formatCount(out.count)} is that line, unverified` : `after output line ${formatCount(out.count)}`
+    out.flush()
+    process.stderr.write(`${ctx.name}: BROKEN at ${b.file}:${b.line} (byte ${formatCount(b.offset)}): ${b.reason}: ${b.message}; ${where}\n`)
+  }
+  const report = await verifyInput(input, {
+    jobs,
+    ...(key && { key }),
+    all: force,
+    onLine: (line) => out.line(line),
+    ...(force && { onBreak: mark }),
+    pause: () => out.drain(),
+  })
+  await out.end()
+  if (report.partial) {
+    const p = report.partial
+    process.stderr.write(`${ctx.name}: note: ${p.file}:${p.line} is a partial last line of ${plural(p.length, 'byte')} (still being written, or cut by a crash); not extracted\n`)
+  }
+  if (report.ok) return EXIT_OK
+  if (!force) throw refusal(report.breaks[0]!, true)
+  process.stderr.write(`${ctx.name}: the chain is broken (${plural(report.breaks.length, 'break')}); lines after a break are not trustworthy\n`)
+  return EXIT_BROKEN
+}
+
+function refusal(b: Break, during = false): ExitError {
+  const what = `${b.file}:${b.line} (${b.reason}: ${b.message})`
+  return new ExitError(
+    EXIT_BROKEN,
+    during
+      ? `the chain is broken at ${what}; output stopped before it. Run verify-log for details`
+      : `refusing to extract from a broken chain: it breaks at ${what}. Run verify-log for details, or add --force to extract anyway (each break is then marked on stderr)`,
+    'CHAIN_BROKEN',
+  )
+}
+
+/** What --force prints for a line that failed: its user line when it has the shape of one, else the line as found; null for metadata. */
+function brokenLineText(line: Buffer): string | null {
+  const n = line.length
+  if (n >= RECORD_OVERHEAD - 1 && line[HASH_HEX] === 0x7c && line[n - HASH_HEX - 1] === 0x7c) {
+    const stored = line.toString('utf8', HASH_HEX + 1, n - HASH_HEX - 1)
+    if (stored.startsWith('\\m')) return null
+    try {
+      return unescapeLine(stored)
+    } catch {
+      return stored
+    }
+  }
+  return line.toString('utf8')
+}

@@ -1,0 +1,55 @@
+/**
+ * `chainlog head <path...>`: the current head hash and record count as one
+ * JSON line, to keep somewhere the log's host cannot reach. Later,
+ * `verify-log --checkpoint <file>` reports TRUNCATED if the chain no longer
+ * reaches it.
+ */
+import { inputPaths, parse, parseJobs, readKey } from './args'
+import { EXIT_BROKEN, EXIT_OK, ExitError, type RunContext } from './exit'
+import { verifyInput } from './source'
+
+export const HEAD_HELP = `Usage: chainlog head [options] <path...>
+
+Verifies the chain and prints its head as one JSON line:
+  {"chain":"…","hash":"…","count":1234,"records":1234,"time":"…"}
+Keep it elsewhere (another host, a ticket, a notebook): later,
+  verify-log --checkpoint head.json logs/app.log
+says TRUNCATED if the chain no longer reaches that head. A broken chain has no
+trustworthy head: nothing is printed and the exit status is 1.
+
+Options:
+  -k, --key <file>     key file of an hmac-sha256 chain
+  -j, --jobs <n>       worker threads
+  -h, --help           show this help
+`
+
+interface Values {
+  key?: string
+  jobs?: string
+  help?: boolean
+}
+
+const OPTIONS = {
+  key: { type: 'string', short: 'k' },
+  jobs: { type: 'string', short: 'j' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+export async function head(args: string[], _ctx: RunContext): Promise<number> {
+  const { values, positionals } = parse<Values>('chainlog head', args, OPTIONS)
+  if (values.help) {
+    process.stdout.write(HEAD_HELP)
+    return EXIT_OK
+  }
+  const input = inputPaths('chainlog head', positionals)
+  const jobs = parseJobs(values.jobs)
+  const key = readKey(values.key)
+  const report = await verifyInput(input, { jobs, ...(key && { key }) })
+  if (!report.ok) {
+    const b = report.breaks[0]!
+    throw new ExitError(EXIT_BROKEN, `the chain is broken at ${b.file}:${b.line} (${b.reason}: ${b.message}); it has no trustworthy head. Run verify-log for details`, 'CHAIN_BROKEN')
+  }
+  const h = report.head!
+  process.stdout.write(JSON.stringify({ chain: report.chain, hash: h.hash, count: h.count, records: report.records, time: new Date().toISOString() }) + '\n')
+  return EXIT_OK
+}

@@ -1,0 +1,149 @@
+/**
+ * `chainlog inspect <path...>`: what a chain holds: its files with record
+ * counts, sizes and time ranges, the algorithm, chain id and head, and the
+ * retention and recovery records the writer left in it.
+ */
+import * as fs from 'node:fs'
+import type { FileSummary, HeaderMeta, Meta, RecoveryMeta, RetentionMeta, VerifyReport } from '@chainlog/core'
+import { inputPaths, parse, parseJobs, readKey } from './args'
+import { EXIT_BROKEN, EXIT_OK, type RunContext } from './exit'
+import { formatBytes, formatCount, lineTime, plural, printable } from './format'
+import { verifyInput } from './source'
+
+export const INSPECT_HELP = `Usage: chainlog inspect [options] <path...>
+
+Describes a chain: its files (index, records, size, time range), algorithm,
+chain id and head, whether it verifies, and the retention and recovery
+records the writer left in it. Exit status as for verify-log.
+
+Options:
+      --json           print one JSON object on stdout
+  -k, --key <file>     key file of an hmac-sha256 chain
+  -j, --jobs <n>       worker threads
+  -h, --help           show this help
+`
+
+interface Values {
+  json?: boolean
+  key?: string
+  jobs?: string
+  help?: boolean
+}
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  key: { type: 'string', short: 'k' },
+  jobs: { type: 'string', short: 'j' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+interface FileInfo {
+  path: string
+  index: number | null
+  /** Bytes on disk (compressed for .gz), null for stdin. */
+  size: number | null
+  /** Bytes of log data (decompressed). */
+  bytes: number
+  lines: number
+  records: number
+  firstTime: string | null
+  lastTime: string | null
+  startedAt: string | null
+  reason: string | null
+}
+
+interface MetaInfo {
+  file: string
+  line: number
+  type: string
+  meta: Meta
+}
+
+export async function inspect(args: string[], ctx: RunContext): Promise<number> {
+  const { values, positionals } = parse<Values>('chainlog inspect', args, OPTIONS)
+  if (values.help) {
+    process.stdout.write(INSPECT_HELP)
+    return EXIT_OK
+  }
+  ctx.json = values.json === true
+  const input = inputPaths('chainlog inspect', positionals)
+  const jobs = parseJobs(values.jobs)
+  const key = readKey(values.key)
+  const headers = new Map<string, HeaderMeta>()
+  const files: FileInfo[] = []
+  const metas: MetaInfo[] = []
+  const others = new Map<string, number>()
+  const report = await verifyInput(input, {
+    jobs,
+    ...(key && { key }),
+    all: true,
+    onMeta(meta, where) {
+      if (meta.t === 'header') headers.set(where.file, meta as HeaderMeta)
+      else if (meta.t === 'retention' || meta.t === 'recovery') metas.push({ file: where.file, line: where.line, type: meta.t, meta })
+      else others.set(meta.t, (others.get(meta.t) ?? 0) + 1)
+    },
+    onFile(s: FileSummary) {
+      const h = headers.get(s.file)
+      files.push({
+        path: s.file, index: h?.index ?? null, size: sizeOf(s.file), bytes: s.bytes, lines: s.lines, records: s.records,
+        firstTime: lineTime(s.firstLine), lastTime: lineTime(s.lastLine), startedAt: h?.time ?? null, reason: h?.reason ?? null,
+      })
+    },
+  })
+  const result = { ok: report.ok, status: report.ok ? 'VALID' : 'BROKEN', chain: report.chain, algorithm: report.algorithm, records: report.records, head: report.head?.hash ?? null, count: report.head?.count ?? 0, firstTime: lineTime(report.firstLine), lastTime: lineTime(report.lastLine), breaks: report.breaks.length, files, metadata: metas.map((m) => ({ file: m.file, line: m.line, ...m.meta })), otherMetadata: Object.fromEntries(others), partial: report.partial }
+  if (values.json) process.stdout.write(JSON.stringify(result) + '\n')
+  else process.stdout.write(formatInspect(report, files, metas, others))
+  return report.ok ? EXIT_OK : EXIT_BROKEN
+}
+
+function sizeOf(file: string): number | null {
+  if (file === '-') return null
+  try {
+    return fs.statSync(file).size
+  } catch {
+    return null
+  }
+}
+
+function formatInspect(report: VerifyReport, files: FileInfo[], metas: MetaInfo[], others: Map<string, number>): string {
+  const out: string[] = []
+  const row = (label: string, value: string) => out.push(`${label.padEnd(11)}${value}`)
+  row('chain', report.chain ?? '?')
+  row('algorithm', report.algorithm ?? '?')
+  const disk = files.reduce((n, f) => n + (f.size ?? f.bytes), 0)
+  row('files', `${formatCount(files.length)} (${formatBytes(disk)} on disk)`)
+  row('records', `${formatCount(report.records)} verified`)
+  const t0 = lineTime(report.firstLine)
+  const t1 = lineTime(report.lastLine)
+  if (t0 || t1) row('time', `${t0 ?? '?'} → ${t1 ?? '?'}`)
+  row('head', report.head ? `${report.head.hash} (record ${formatCount(report.head.count)} of the chain)` : 'none')
+  row('status', report.ok ? 'VALID' : `BROKEN: ${plural(report.breaks.length, 'break')}, the first at ${report.breaks[0]!.file}:${report.breaks[0]!.line} (${report.breaks[0]!.reason}); run verify-log for details`)
+  if (report.partial) row('in progress', `${report.partial.file}:${report.partial.line}: a partial last line of ${plural(report.partial.length, 'byte')}`)
+  out.push('')
+  const table = [['file', 'index', 'records', 'size', 'first time', 'last time', 'started']]
+  for (const f of files) {
+    table.push([f.path, f.index === null ? '?' : String(f.index), formatCount(f.records), f.size === null ? formatBytes(f.bytes) : formatBytes(f.size), f.firstTime ?? '-', f.lastTime ?? '-', `${f.startedAt ?? '-'}${f.reason ? ` (${f.reason})` : ''}`])
+  }
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)))
+  const right = new Set([1, 2, 3])
+  for (const r of table) out.push(r.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd())
+  out.push('')
+  if (metas.length === 0) out.push('metadata   no retention or recovery records')
+  else {
+    out.push('metadata')
+    for (const m of metas) out.push(`  ${m.file}:${m.line}  ${m.type}  ${describeMeta(m)}`)
+  }
+  for (const [t, n] of others) out.push(`  ${plural(n, `${printable(t)} record`)}`)
+  return out.join('\n') + '\n'
+}
+
+function describeMeta(m: MetaInfo): string {
+  if (m.type === 'retention') {
+    const r = m.meta as RetentionMeta
+    const deleted = Array.isArray(r.deleted) ? r.deleted.map((d) => `${printable(String(d.file))} (index ${d.index}, ${plural(d.records, 'line')}, last hash ${String(d.lastHash).slice(0, 16)}…)`).join(', ') : '?'
+    return `${printable(String(r.time))}: deleted ${deleted}`
+  }
+  const r = m.meta as RecoveryMeta
+  if (r.reason === 'torn-tail') return `${printable(String(r.time))}: torn tail of ${plural(Number(r.length), 'byte')} terminated (sha256 ${String(r.sha256).slice(0, 16)}…)`
+  return `${printable(String(r.time))}: ${printable(String(r.reason))}${r.file ? ` in ${printable(r.file)}` : ''}${r.detail ? `: ${printable(r.detail)}` : ''}`
+}

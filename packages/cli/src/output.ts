@@ -1,0 +1,50 @@
+/**
+ * Buffered writing to stdout for commands that print many lines (extract):
+ * lines are gathered into large writes, the reader's pace is respected, and a
+ * reader that goes away (`| head`) ends the command quietly.
+ */
+import { once } from 'node:events'
+
+const BATCH = 64 * 1024
+
+export class LineOutput {
+  private parts: string[] = []
+  private size = 0
+  /** Lines written so far. */
+  count = 0
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      // The reader closed the pipe: nobody is left to read the rest.
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+      throw err
+    })
+  }
+
+  line(text: string): void {
+    this.parts.push(text, '\n')
+    this.size += text.length + 1
+    this.count++
+    if (this.size >= BATCH) this.flush()
+  }
+
+  /** Hands what is gathered to the stream (before writing to stderr, so that the two stay in order). */
+  flush(): void {
+    if (this.size === 0) return
+    const text = this.parts.join('')
+    this.parts = []
+    this.size = 0
+    this.stream.write(text)
+  }
+
+  /** Resolves when the stream can take more. */
+  async drain(): Promise<void> {
+    if (this.stream.writableNeedDrain) await once(this.stream, 'drain')
+  }
+
+  /** Flushes and waits until everything is handed to the OS. */
+  async end(): Promise<void> {
+    this.flush()
+    await new Promise<void>((resolve) => this.stream.write('', () => resolve()))
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * What verify-log prints: the status, the summary, and each break, for people
+ * (text) and for programs (one JSON object).
+ */
+import type { Break, VerifyReport } from '@chainlog/core'
+import type { Expectation } from './args'
+import { formatCount, lineTime, plural, printable } from './format'
+
+export type Status = 'VALID' | 'VALID_RECOVERED' | 'BROKEN' | 'TRUNCATED'
+
+/** Whether the chain still reaches a head kept elsewhere, and if not, why. */
+export interface CheckpointResult {
+  expected: Expectation
+  reached: boolean
+  /** The chain length at the record with the expected hash, when there is one. */
+  foundAt: number | null
+  reason: string | null
+}
+
+export function checkExpectation(report: VerifyReport, expected: Expectation): CheckpointResult {
+  const length = report.head?.count ?? 0
+  const foundAt = expected.hash !== undefined ? (report.checkpoint?.count ?? null) : null
+  let reason: string | null = null
+  if (expected.hash !== undefined && foundAt === null) {
+    reason =
+      expected.count !== undefined && length < expected.count
+        ? `the chain ends at record ${formatCount(length)}, before the expected head at record ${formatCount(expected.count)}`
+        : `no record of the chain has the expected head hash ${expected.hash}: records were cut from the end, or the chain was rewritten`
+  } else if (expected.hash !== undefined && expected.count !== undefined && foundAt !== expected.count) {
+    reason = `the expected head hash is record ${formatCount(foundAt!)} of the chain, not record ${formatCount(expected.count)}`
+  } else if (expected.hash === undefined && expected.count !== undefined && length < expected.count) {
+    reason = `the chain ends at record ${formatCount(length)}, before the expected record count ${formatCount(expected.count)}`
+  }
+  return { expected, reached: reason === null, foundAt, reason }
+}
+
+export function statusOf(report: VerifyReport, checkpoint: CheckpointResult | null): Status {
+  if (!report.ok) return 'BROKEN'
+  if (checkpoint && !checkpoint.reached) return 'TRUNCATED'
+  return report.recovered.length ? 'VALID_RECOVERED' : 'VALID'
+}
+
+const STATUS_LINE: { [s in Status]: string } = {
+  VALID: 'VALID',
+  VALID_RECOVERED: 'VALID with torn tail recovered',
+  BROKEN: 'BROKEN',
+  TRUNCATED: 'TRUNCATED',
+}
+
+/** The report as the object --json prints. */
+export function reportJson(report: VerifyReport, checkpoint: CheckpointResult | null): object {
+  const status = statusOf(report, checkpoint)
+  return {
+    ok: status === 'VALID' || status === 'VALID_RECOVERED',
+    status,
+    records: report.records,
+    files: report.files,
+    head: report.head?.hash ?? null,
+    count: report.head?.count ?? 0,
+    algorithm: report.algorithm,
+    chain: report.chain,
+    firstTime: lineTime(report.firstLine),
+    lastTime: lineTime(report.lastLine),
+    breaks: report.breaks.map((b) => ({ file: b.file, line: b.line, offset: b.offset, reason: b.reason, message: b.message, ...(b.expected !== undefined && { expected: b.expected }), ...(b.found !== undefined && { found: b.found }), ...(b.text !== undefined && { text: b.text }) })),
+    recovered: report.recovered,
+    partial: report.partial,
+    retention: report.retention,
+    ...(checkpoint && {
+      checkpoint: { hash: checkpoint.expected.hash ?? null, count: checkpoint.expected.count ?? null, reached: checkpoint.reached, foundAt: checkpoint.foundAt, reason: checkpoint.reason },
+    }),
+  }
+}
+
+const LABEL = 11
+const row = (label: string, value: string) => `  ${label.length >= LABEL ? label + ' ' : label.padEnd(LABEL)}${value}`
+
+/** One break, as a few labelled lines. */
+export function formatBreak(b: Break, gz: boolean): string[] {
+  const out = [`${b.file}:${b.line} (byte ${formatCount(b.offset)}${gz ? ' of the decompressed data' : ''})`]
+  out.push(row('reason', `${b.reason}: ${b.message}`))
+  if (b.text !== undefined && b.text !== '') out.push(row('line', printable(b.text)))
+  if (b.expected !== undefined) out.push(row('expected', printable(b.expected)))
+  if (b.found !== undefined) out.push(row('found', printable(b.found)))
+  return out
+}
+
+/** The full human report. */
+export function formatReport(report: VerifyReport, checkpoint: CheckpointResult | null, options: { all: boolean }): string {
+  const status = statusOf(report, checkpoint)
+  const lines: string[] = []
+  const first = report.breaks[0]
+  if (status === 'BROKEN') {
+    lines.push(`BROKEN: the chain is broken at ${first!.file}:${first!.line} (${first!.reason})`)
+  } else if (status === 'TRUNCATED') {
+    lines.push('TRUNCATED: the chain no longer reaches the expected head')
+  } else if (status === 'VALID_RECOVERED') {
+    lines.push(`${STATUS_LINE[status]}: the chain is intact; ${plural(report.recovered.length, 'line')} torn by a crash ${report.recovered.length === 1 ? 'was' : 'were'} accounted for by the writer`)
+  } else {
+    lines.push('VALID: the chain is intact')
+  }
+  if (report.breaks.length) {
+    lines.push('')
+    report.breaks.forEach((b, i) => {
+      if (report.breaks.length > 1) lines.push(`break ${i + 1} of ${report.breaks.length}`)
+      lines.push(...formatBreak(b, b.file.endsWith('.gz')))
+      lines.push('')
+    })
+    if (!options.all) lines.push('Verification stopped at the first break; --all lists every break.', '')
+  }
+  if (checkpoint && !checkpoint.reached) {
+    if (status !== 'TRUNCATED') lines.push('The chain also no longer reaches the expected head:')
+    lines.push(row('expected', `head ${checkpoint.expected.hash ?? '(any)'}${checkpoint.expected.count !== undefined ? ` at record ${formatCount(checkpoint.expected.count)}` : ''} (from ${checkpoint.expected.source})`))
+    lines.push(row('found', checkpoint.reason!))
+    lines.push('')
+  } else if (report.breaks.length === 0) lines.push('')
+  lines.push(...summary(report, checkpoint))
+  return lines.join('\n') + '\n'
+}
+
+function summary(report: VerifyReport, checkpoint: CheckpointResult | null): string[] {
+  const out: string[] = []
+  const files = report.files
+  out.push(row('records', `${formatCount(report.records)} verified in ${plural(files.length, 'file')}`))
+  if (files.length) out.push(row('files', files.length <= 3 ? files.join(', ') : `${files[0]} … ${files.at(-1)}`))
+  if (report.algorithm) out.push(row('algorithm', report.algorithm))
+  if (report.chain) out.push(row('chain', report.chain))
+  const t0 = lineTime(report.firstLine)
+  const t1 = lineTime(report.lastLine)
+  if (t0 || t1) out.push(row('time', `${t0 ?? '?'} → ${t1 ?? '?'}`))
+  if (report.head) out.push(row('head', `${report.head.hash} (record ${formatCount(report.head.count)} of the chain)`))
+  else out.push(row('head', 'none (no record verified)'))
+  if (checkpoint?.reached) out.push(row('checkpoint', `reached: ${checkpoint.expected.hash ? `head ${checkpoint.expected.hash.slice(0, 16)}… is record ${formatCount(checkpoint.foundAt!)}` : `the chain holds at least ${formatCount(checkpoint.expected.count!)} records`} (from ${checkpoint.expected.source})`))
+  for (const r of report.recovered) out.push(row('recovered', `${r.file}:${r.line} (byte ${formatCount(r.offset)}): a ${plural(r.length, 'byte')} line torn by a crash, named by the writer's recovery record`))
+  if (report.retention.length) {
+    const names = report.retention.map((d) => `${d.file} (index ${d.index}, ${plural(d.records, 'line')})`)
+    out.push(row('retention', `${plural(report.retention.length, 'file')} deleted by the writer's retention policy, as recorded in the chain: ${names.join(', ')}`))
+  }
+  const p = report.partial
+  if (p) out.push(row('in progress', `${p.file}:${p.line} (byte ${formatCount(p.offset)}): a partial last line of ${plural(p.length, 'byte')}, still being written (or cut by a crash); not verified yet`))
+  return out
+}

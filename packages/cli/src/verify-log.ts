@@ -1,0 +1,116 @@
+/**
+ * `verify-log [options] <path...>`: says whether a chain of log files can be
+ * trusted, and if not, exactly which file and line broke and why (issue #5).
+ */
+import * as os from 'node:os'
+import { inputPaths, parse, parseExpectation, parseJobs, readKey } from './args'
+import { EXIT_BROKEN, EXIT_OK, runMain, usage, type RunContext } from './exit'
+import { progress, type ProgressMode } from './progress'
+import { checkExpectation, formatReport, reportJson, statusOf } from './report'
+import { verifyInput } from './source'
+import { version } from './version'
+
+const HELP = `Usage: verify-log [options] <path...>
+
+Checks a chainlog log: every record must match its hash and link to the record
+before it, across rotated and gzipped files. Prints VALID, BROKEN (with the
+file, line, byte offset and reason of each break) or TRUNCATED, and the head
+hash with its record count: the value to compare with a copy kept elsewhere.
+
+Each path is a log file (.gz too), a directory, the base path given to the
+transport (logs/app.log finds logs/app.1.log, logs/app.2.log.gz, ...), or - to
+read one file from stdin. Files are put in chain order by their headers.
+
+Options:
+      --all                  list every break, not just the first
+      --json                 print one JSON object on stdout
+  -q, --quiet                print nothing; only the exit status tells
+  -k, --key <file>           key file of an hmac-sha256 chain
+  -j, --jobs <n>             worker threads (default: the number of cores, ${os.availableParallelism()} here)
+      --expect-head <hash>   TRUNCATED unless the chain still holds this head hash
+      --expect-count <n>     ... at this record count (or, alone, at least n records)
+      --checkpoint <file>    both, from a file written by: chainlog head <path> > <file>
+      --progress             show the progress bar even for small inputs (terminal only)
+      --no-progress          never show the progress bar
+  -h, --help                 show this help
+  -v, --version              show the version
+
+Exit status:
+  0  the chain is intact (a partial last line still being written is reported, not counted)
+  1  the chain is broken or tampered with, or TRUNCATED (no longer reaches the expected head)
+  2  usage error, unreadable path, input that is not a chainlog file, missing or wrong key
+`
+
+interface Values {
+  all?: boolean
+  json?: boolean
+  quiet?: boolean
+  key?: string
+  jobs?: string
+  'expect-head'?: string
+  'expect-count'?: string
+  checkpoint?: string
+  progress?: boolean
+  'no-progress'?: boolean
+  help?: boolean
+  version?: boolean
+}
+
+const OPTIONS = {
+  all: { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  key: { type: 'string', short: 'k' },
+  jobs: { type: 'string', short: 'j' },
+  'expect-head': { type: 'string' },
+  'expect-count': { type: 'string' },
+  checkpoint: { type: 'string' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const
+
+export async function verifyLog(args: string[], ctx: RunContext): Promise<number> {
+  const { values, positionals } = parse<Values>('verify-log', args, OPTIONS)
+  if (values.help) {
+    process.stdout.write(HELP)
+    return EXIT_OK
+  }
+  if (values.version) {
+    process.stdout.write(`verify-log ${version()}\n`)
+    return EXIT_OK
+  }
+  if (values.json && values.quiet) throw usage('--json and --quiet exclude each other')
+  ctx.json = values.json === true
+  if (values.progress && values['no-progress']) throw usage('--progress and --no-progress exclude each other')
+  const input = inputPaths('verify-log', positionals)
+  const jobs = parseJobs(values.jobs)
+  const expected = parseExpectation(values)
+  const key = readKey(values.key)
+  const mode: ProgressMode = values['no-progress'] ? 'never' : values.progress ? 'always' : 'auto'
+  const bar = progress(mode, values.json === true || values.quiet === true)
+  let report
+  try {
+    report = await verifyInput(input, {
+      jobs,
+      all: values.all === true,
+      ...(key && { key }),
+      ...(expected?.hash !== undefined && { checkpoint: { hash: expected.hash } }),
+      ...(bar.onProgress && { onProgress: bar.onProgress }),
+    })
+  } finally {
+    bar.stop()
+  }
+  const checkpoint = expected ? checkExpectation(report, expected) : null
+  const status = statusOf(report, checkpoint)
+  if (values.json) process.stdout.write(JSON.stringify(reportJson(report, checkpoint)) + '\n')
+  else if (!values.quiet) process.stdout.write(formatReport(report, checkpoint, { all: values.all === true }))
+  return status === 'VALID' || status === 'VALID_RECOVERED' ? EXIT_OK : EXIT_BROKEN
+}
+
+/** The `verify-log` executable. */
+export function main(args = process.argv.slice(2)): Promise<void> {
+  // --json is known before parsing fails, so that a usage error is JSON too.
+  return runMain({ name: 'verify-log', json: args.includes('--json') && !args.includes('--quiet') && !args.includes('-q') }, (ctx) => verifyLog(args, ctx))
+}
