@@ -145,9 +145,9 @@ describe('every kind of line round-trips through the writer and the verifier (FO
   test('multi-megabyte lines (plain, multi-byte, escaped) go through whole and come back via onLine', async () => {
     const dir = tmpDir()
     const big = [
-      'a'.repeat(6 * 1024 * 1024),
-      'é✓日'.repeat(600_000) + '|end', // about 5 MB of UTF-8
-      ('stack frame\n' + 'x'.repeat(500)).repeat(8000) + '\\', // escaped, about 4 MB
+      'a'.repeat(5 * 1024 * 1024), // more than the verifier's 4 MiB read chunk
+      'é✓日'.repeat(400_000) + '|end', // about 3.6 MB of UTF-8
+      ('stack frame\n' + 'x'.repeat(500)).repeat(6000) + '\\', // escaped, about 3 MB
       'small after',
     ]
     const [file, ...more] = await writeLog(dir, big, { size: '1m' })
