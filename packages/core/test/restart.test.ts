@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { createChainWriter, GENESIS, verify, type RecoveryEvent } from '../src/index'
-import { forge, hashOf, logFiles, metaOf, physicalLines, prevOf, runPython, tmpDir, writeLog } from './helpers'
+import { forge, hashOf, logFiles, metaOf, physicalLines, prevOf, runPython, tmpDir, writeLines, writeLog } from './helpers'
 
 async function reopenAndWrite(dir: string, lines: string[], options = {}): Promise<{ recoveries: RecoveryEvent[]; errors: Error[] }> {
   const recoveries: RecoveryEvent[] = []
@@ -142,6 +142,18 @@ describe('a torn last record (the process died mid-write)', () => {
     expect(report.partial).toBeNull()
     expect(lines).toEqual([...LINES.slice(0, 3), 'after the crash'])
     expect(report.head!.count).toBe(physical.length)
+  })
+
+  test('a recovery record accounts only for the exact fragment it names: a fragment altered later is a break', async () => {
+    const { dir, file } = await crashAt((n) => n >> 1)
+    await reopenAndWrite(dir, ['after'])
+    const lines = physicalLines(file)
+    for (const alter of [(f: Buffer) => Buffer.concat([f, Buffer.from('x')]), (f: Buffer) => Buffer.from(f.toString('latin1').replace(/[0-9a-f]$/, (c) => (c === '0' ? '1' : '0')), 'latin1')]) {
+      writeLines(file, [...lines.slice(0, 4), alter(lines[4]!), ...lines.slice(5)])
+      const report = await verify(dir)
+      expect(report.recovered).toEqual([])
+      expect(report.breaks).toEqual([expect.objectContaining({ file, line: 5, reason: 'MALFORMED' })])
+    }
   })
 
   test('a fragment that is a whole record missing only its LF is completed, not recovered', async () => {
