@@ -131,7 +131,7 @@ function formatInspect(report: VerifyReport, files: FileInfo[], metas: MetaInfo[
   if (metas.length === 0) out.push('metadata   no retention or recovery records')
   else {
     out.push('metadata')
-    for (const m of metas) out.push(`  ${m.file}:${m.line}  ${m.type}  ${describeMeta(m)}`)
+    for (const m of metas) out.push(`  ${m.file}:${m.line}  ${m.type.padEnd(9)}  ${describeMeta(m)}`)
   }
   for (const [t, n] of others) out.push(`  ${plural(n, `${printable(t)} record`)}`)
   return out.join('\n') + '\n'

@@ -181,12 +181,16 @@ export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> 
     described.push(d)
   }
   for (const f of fromDirs) {
+    let d: Described
     try {
-      const d = await describe(f)
-      if (d.chainLike) described.push(d)
-    } catch {
-      // unreadable files in a directory are not part of the chain we were asked about
+      d = await describe(f)
+    } catch (err) {
+      // Skipping a file that cannot be read could hide part of the chain (its last file, say): name it.
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') continue // gone since the listing (rotation, compression)
+      throw unreadable(f, err)
     }
+    if (d.chainLike) described.push(d)
   }
   if (described.length === 0) {
     throw new ChainlogError(ErrorCodes.NO_INPUT, `${inputs.join(', ')}: no chainlog files found`, { path: inputs[0] ?? '' })
