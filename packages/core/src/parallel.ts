@@ -100,7 +100,8 @@ class Pool {
   private next(): void {
     while (this.queue.length && !this.failure) {
       let w = this.workers.reduce<{ worker: Worker; busy: number } | undefined>((best, x) => (x.busy < (best?.busy ?? DEPTH) ? x : best), undefined)
-      if (!w || (w.busy > 0 && this.workers.length < this.size)) w = this.spawn()
+      if (this.workers.length < this.size && (!w || w.busy > 0)) w = this.spawn()
+      if (!w) return // every worker holds DEPTH tasks: the next result frees one
       w.busy++
       w.worker.postMessage(this.queue.shift()!)
     }
