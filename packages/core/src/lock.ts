@@ -1,3 +1,4 @@
+import * as fs from 'node:fs'
 import * as lockfile from 'proper-lockfile'
 import { fromSystemError } from './errors'
 
@@ -17,6 +18,9 @@ export class LogLock {
   private readonly staleMs: number
   private release: (() => void) | null = null
   private readonly onCompromised: (err: Error) => void
+  /** Inode of the lock directory this writer made, and when it last made sure of it. */
+  private ino = 0
+  private confirmedAt = 0
 
   constructor(base: string, options: { staleMs: number; onCompromised: (err: Error) => void }) {
     this.path = base
@@ -33,12 +37,38 @@ export class LogLock {
     if (this.release) return true
     try {
       this.release = lockfile.lockSync(this.path, { realpath: false, stale: this.staleMs, onCompromised: this.onCompromised })
+      this.ino = fs.statSync(`${this.path}.lock`).ino
+      this.confirmedAt = Date.now()
       return true
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ELOCKED') return false
       // EACCES, ENOSPC, a removed directory: the same stable codes as the log file's own errors.
       throw fromSystemError(err, 'take the lock', `${this.path}.lock`)
     }
+  }
+
+  /**
+   * Makes sure the lock is still this writer's before it writes. A writer
+   * starved of CPU for longer than `staleMs` while holding the lock looks dead
+   * to the others, who may take the lock over; writing then would fork the
+   * chain. So before every append the holder checks that the lock directory
+   * is still the one it made, and renews its mtime, which keeps it from
+   * looking stale for another `staleMs`. Returns false if the lock was lost.
+   */
+  confirm(): boolean {
+    if (!this.release) return false
+    const now = Date.now()
+    // Freshly taken or confirmed: nobody can have judged it stale yet.
+    if (now - this.confirmedAt < Math.min(1000, this.staleMs / 4)) return true
+    try {
+      if (fs.statSync(`${this.path}.lock`).ino !== this.ino) return false
+      const t = new Date(now)
+      fs.utimesSync(`${this.path}.lock`, t, t)
+    } catch {
+      return false
+    }
+    this.confirmedAt = now
+    return true
   }
 
   /** Waits for the lock, polling with a short randomized backoff. */

@@ -130,6 +130,9 @@ interface Current {
   countedTo: number
 }
 
+/** Thrown inside a lock hold when the lock was taken over or the file moved: nothing was written. */
+class HeadMoved extends Error {}
+
 /** Lines handed to the OS per lock hold, at most (bounds how long one writer holds the lock). */
 const BATCH_BYTES = 256 * 1024
 /** write() returns false while more than this many bytes wait in the queue. */
@@ -401,6 +404,13 @@ export class ChainWriter extends EventEmitter {
       fn()
     } catch (err) {
       ok = false
+      if (err instanceof HeadMoved) {
+        // Nothing was written; the queue is intact. Try again with the lock taken afresh.
+        this.emit('lockLost')
+        this.lock.releaseLock()
+        this.schedule()
+        return false
+      }
       this.fail(err instanceof ChainlogError ? err : fromSystemError(err, 'write to', this.cur?.path ?? this.settings.naming.dir))
     } finally {
       this.lock.releaseLock()
@@ -411,7 +421,7 @@ export class ChainWriter extends EventEmitter {
 
   /** Appends queued lines in batches of at most BATCH_BYTES, rotating by size between records. */
   private appendQueue(): void {
-    let budget = BATCH_BYTES * 16
+    let budget = BATCH_BYTES * 4
     while (this.queue.length && budget > 0) {
       const cur = this.cur!
       let text = ''
@@ -437,6 +447,7 @@ export class ChainWriter extends EventEmitter {
         prev = hash
       }
       if (n > 0) {
+        this.fence(cur)
         cur.sink.write(text, cur.end)
         this.counted(cur, n, bytes)
         this.prev = prev
@@ -463,10 +474,21 @@ export class ChainWriter extends EventEmitter {
       text += body + '|' + prev + '\n'
     }
     const bytes = Buffer.byteLength(text)
+    this.fence(cur)
     cur.sink.write(text, cur.end)
     this.counted(cur, stored.length, bytes)
     this.prev = prev
     if (this.settings.fsync) cur.sink.fsync()
+  }
+
+  /**
+   * Last check before a write: the lock is still ours and the file still ends
+   * where we think. If not (we were starved long enough for another writer to
+   * take the lock over), nothing is written and the batch is redone from a
+   * fresh head under a fresh lock.
+   */
+  private fence(cur: Current): void {
+    if (!this.lock.confirm() || cur.sink.size() !== cur.end) throw new HeadMoved()
   }
 
   /** Advances the file end past our own append, keeping the line count exact without reading it back. */
@@ -562,23 +584,35 @@ export class ChainWriter extends EventEmitter {
     }
     const deadline = Date.now() + this.settings.staleLockMs + 2000
     const nap = new Int32Array(new SharedArrayBuffer(4))
-    while (!this.lock.tryAcquire()) {
-      if (Date.now() > deadline) throw new ChainlogError(ErrorCodes.LOCK_TIMEOUT, `could not take the lock ${this.lock.path}.lock to flush ${this.queue.length} lines`)
-      Atomics.wait(nap, 0, 0, 2)
+    for (;;) {
+      while (!this.lock.tryAcquire()) {
+        if (Date.now() > deadline) throw new ChainlogError(ErrorCodes.LOCK_TIMEOUT, `could not take the lock ${this.lock.path}.lock to flush ${this.queue.length} lines`)
+        Atomics.wait(nap, 0, 0, 2)
+      }
+      const wasFailing = this.failure
+      this.failure = null
+      if (this.underLock(() => {
+        while (this.queue.length) this.appendQueue()
+      })) return
+      // Lost the lock before writing (HeadMoved): take it again. A real failure ends here.
+      if (this.failure) throw this.failure
+      this.failure = wasFailing
     }
-    const ok = this.underLock(() => {
-      while (this.queue.length) this.appendQueue()
-    })
-    if (!ok) throw this.failure!
-    this.failure = null
+  }
+
+  /** Runs `fn` under the lock, taking it afresh if it was lost before anything was written. */
+  private async locked(fn: () => void): Promise<void> {
+    for (;;) {
+      await this.lock.acquire()
+      if (this.underLock(fn)) return
+      if (this.failure) throw this.failure
+    }
   }
 
   /** Starts the next file now (under the lock). */
   async rotate(reason?: string): Promise<void> {
     await this.flush()
-    await this.lock.acquire()
-    this.underLock(() => this.rotateLocked(reason))
-    if (this.failure) throw this.failure
+    await this.locked(() => this.rotateLocked(reason))
   }
 
   /** Appends the rest of the queue, closes the file and waits for retention and compression. */
@@ -590,11 +624,7 @@ export class ChainWriter extends EventEmitter {
       clearInterval(this.sealTimer)
       try {
         await flushed
-        if (this.sealer) {
-          await this.lock.acquire()
-          const ok = this.underLock(() => this.appendSeal('close'))
-          if (!ok) throw this.failure!
-        }
+        if (this.sealer) await this.locked(() => this.appendSeal('close'))
       } finally {
         this.sealer?.close()
         clearInterval(this.retryTimer)
