@@ -2,7 +2,7 @@
  * `chainlog <command>`: the jobs around verification (issue #5):
  * extract, inspect and head. `verify-log` is its own command.
  */
-import { EXIT_OK, runMain, usage, type RunContext } from './exit'
+import { EXIT_OK, EXIT_UNUSABLE, runMain, usage, type RunContext } from './exit'
 import { extract } from './extract'
 import { head } from './head'
 import { inspect } from './inspect'
@@ -29,9 +29,13 @@ const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<n
 
 export async function chainlog(args: string[], ctx: RunContext): Promise<number> {
   const [command, ...rest] = args
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === undefined) {
+    process.stderr.write(HELP)
+    return EXIT_UNUSABLE
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP)
-    return command === undefined ? 2 : EXIT_OK
+    return EXIT_OK
   }
   if (command === '--version' || command === '-v') {
     process.stdout.write(`chainlog ${version()}\n`)

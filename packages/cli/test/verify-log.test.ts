@@ -153,6 +153,7 @@ describe('tampering is found at its exact file:line', () => {
     expect(r.stdout).toContain(`  line       ${bad.slice(0, 8)}…|${bad.slice(65, 65 + 30)}`)
     expect(r.stdout).toContain(`  expected   ${j.breaks[0]!.expected}\n  found      ${hashOf(bad)}\n`)
     expect(r.stdout).toContain('refused')
+    expect(r.stdout).toContain('  head       none to trust: the chain is broken\n')
   })
 
   test('a record edited inside a gzipped file: the line and the offset in the decompressed data', async () => {
