@@ -4,7 +4,8 @@ import * as path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createChainWriter, verify } from '@chainlog/core'
-import { collect, isSequence, SCALE, tempDir } from './helpers/chain'
+import { tempDir } from './helpers/chain'
+import { collect, isSequence, SCALE } from './helpers/writers'
 
 const CHILD = path.join(__dirname, 'helpers', 'core-writer-child.cjs')
 const dirs: string[] = []
