@@ -95,6 +95,20 @@ describe('bad input: one line naming the path, exit 2', () => {
     expect(oneLineError(none)).toMatch(/^chainlog: unknown command "frobnicate"/)
   })
 
+  test('an unexpected internal error: one line saying it is a bug, exit 2, no stack trace', async () => {
+    const dir = tmpDir()
+    await writeChain(dir, [pinoLine(0)])
+    // A fault injected into the real executable: the verifier throws a TypeError.
+    const fault = path.join(dir, 'fault.js')
+    fs.writeFileSync(fault, `require(${JSON.stringify(path.join(ROOT, 'packages/core/dist/verifier.js'))}).ChainVerifier.prototype.finish = function () { return undefined.oops }`)
+    for (const [bin, args] of [['verify-log', [dir]], ['chainlog', ['head', dir]]] as const) {
+      const r = await (bin === 'verify-log' ? verifyLog : chainlog)([...args], { nodeArgs: ['--require', fault] })
+      expect(r.status).toBe(2)
+      expect(r.stdout).toBe('')
+      expect(oneLineError(r)).toMatch(new RegExp(`^${bin === 'verify-log' ? 'verify-log' : 'chainlog head'}: internal error \\(TypeError: Cannot read properties of undefined \\(reading 'oops'\\)\\); this is a bug in chainlog, please report it with the command you ran$`))
+    }
+  })
+
   test('--json carries the error code and path', async () => {
     const dir = tmpDir()
     const f = path.join(dir, 'x.txt')

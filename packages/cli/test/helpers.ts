@@ -29,11 +29,13 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv
   /** Run as this uid/gid (via setpriv), e.g. 65534 (nobody). */
   user?: number
+  /** Options for node itself, e.g. ['--require', 'fault.js']. */
+  nodeArgs?: string[]
 }
 
 /** Runs a built executable with node and waits for it. */
 export function run(bin: string, args: string[], options: RunOptions = {}): Promise<Result> {
-  const argv = [bin, ...args]
+  const argv = [...(options.nodeArgs ?? []), bin, ...args]
   const [cmd, cmdArgs] = options.user === undefined ? [process.execPath, argv] : ['setpriv', [`--reuid=${options.user}`, `--regid=${options.user}`, '--clear-groups', process.execPath, ...argv]]
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, cmdArgs, { cwd: options.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] })

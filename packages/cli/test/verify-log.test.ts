@@ -178,6 +178,11 @@ describe('tampering is found at its exact file:line', () => {
     const j = json<JsonReport>(r)
     expect(j.breaks[0]).toMatchObject({ file: gz, reason: 'CORRUPT_FILE' })
     expect(j.breaks[0]!.message).toMatch(/damaged or cut short/)
+    // The same from stdin.
+    const first = fs.readFileSync(files[0]!)
+    const s = await verifyLog(['--json', '-'], { input: first.subarray(0, first.length - 20) })
+    expect(s.status).toBe(1)
+    expect(json<JsonReport>(s).breaks[0]).toMatchObject({ file: '-', reason: 'CORRUPT_FILE' })
   })
 
   test('--all lists every break, first first', async () => {
