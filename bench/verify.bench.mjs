@@ -78,12 +78,12 @@ function measure(cmd, args) {
 
 /**
  * Measures every command ROUNDS times, interleaved, and returns one row per
- * command: median seconds, records/s, MB/s, peak RSS and the ratios.
+ * command: median seconds, records/s, MB/s, peak RSS (MB, null without GNU
+ * time) and the ratios to sha256sum and to cat, with the size of the log.
  */
 export async function run({ rounds = ROUNDS, log = console.log } = {}) {
   if (!fs.existsSync(path.join(ROOT, 'packages/cli/dist/verify-log.js'))) throw new Error('build first: npm run build')
-  const stamp = await buildLog({ log })
-  const { files, totalBytes, lines } = stamp
+  const { files, totalBytes, lines } = await buildLog({ log })
   const cores = os.availableParallelism()
   const commands = [
     { name: 'cat > /dev/null', cmd: 'cat', args: files },
@@ -103,8 +103,8 @@ export async function run({ rounds = ROUNDS, log = console.log } = {}) {
   const rows = commands.map((c) => {
     const runs = results.get(c.name)
     const seconds = median(runs.map((x) => x.seconds))
-    const rss = runs.every((x) => x.rssMB !== null) ? Math.max(...runs.map((x) => x.rssMB)) : null
-    return { name: c.name, seconds, recordsPerSec: lines / seconds, mbPerSec: totalBytes / 1e6 / seconds, peakRssMB: rss }
+    const peakRssMB = runs.every((x) => x.rssMB !== null) ? Math.max(...runs.map((x) => x.rssMB)) : null
+    return { name: c.name, seconds, recordsPerSec: lines / seconds, mbPerSec: totalBytes / 1e6 / seconds, peakRssMB, bytes: totalBytes, records: lines, files: files.length, cores, rounds }
   })
   const sha = rows.find((r) => r.name === 'sha256sum').seconds
   const cat = rows.find((r) => r.name === 'cat > /dev/null').seconds
@@ -112,14 +112,11 @@ export async function run({ rounds = ROUNDS, log = console.log } = {}) {
     r.vsSha256sum = sha / r.seconds
     r.vsCat = cat / r.seconds
   }
-  return { rows, bytes: totalBytes, records: lines, files: files.length, cores }
+  return rows
 }
 
-export function formatTable({ rows, bytes, records, files, cores }) {
-  const out = [
-    `verify: ${(bytes / 1e9).toFixed(2)} GB, ${records.toLocaleString('en-US')} records (~${Math.round(bytes / records)} B each) in ${files} files, ${cores} cores, median of ${ROUNDS} rounds`,
-    `${'command'.padEnd(26)}${'seconds'.padStart(9)}${'records/s'.padStart(13)}${'MB/s'.padStart(8)}${'peak RSS'.padStart(10)}${'vs sha256sum'.padStart(14)}${'vs cat'.padStart(8)}`,
-  ]
+export function formatTable(rows, title = defaultTitle(rows)) {
+  const out = [title, `${'command'.padEnd(26)}${'seconds'.padStart(9)}${'records/s'.padStart(13)}${'MB/s'.padStart(8)}${'peak RSS'.padStart(10)}${'vs sha256sum'.padStart(14)}${'vs cat'.padStart(8)}`]
   for (const r of rows) {
     out.push(
       `${r.name.padEnd(26)}${r.seconds.toFixed(2).padStart(9)}${Math.round(r.recordsPerSec).toLocaleString('en-US').padStart(13)}${r.mbPerSec.toFixed(0).padStart(8)}${(r.peakRssMB === null ? '?' : `${r.peakRssMB.toFixed(0)} MB`).padStart(10)}${`${r.vsSha256sum.toFixed(2)}x`.padStart(14)}${`${r.vsCat.toFixed(2)}x`.padStart(8)}`,
@@ -132,6 +129,11 @@ export function formatTable({ rows, bytes, records, files, cores }) {
     `targets: >= 2M records/s with all cores: ${ok(all.recordsPerSec >= 2e6)}; >= 1M records/s with --jobs 1: ${ok(one.recordsPerSec >= 1e6)}; peak RSS < 150 MB: ${ok([one, all].every((r) => r.peakRssMB !== null && r.peakRssMB < 150))}`,
   )
   return out.join('\n')
+}
+
+function defaultTitle(rows) {
+  const { bytes, records, files, cores, rounds } = rows[0]
+  return `verify: ${(bytes / 1e9).toFixed(2)} GB, ${records.toLocaleString('en-US')} records (~${Math.round(bytes / records)} B each) in ${files} files, ${cores} cores, median of ${rounds} rounds`
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === here) {
