@@ -90,6 +90,11 @@ export async function runMain(ctx: RunContext, main: (ctx: RunContext) => Promis
   }
   process.on('uncaughtException', fatal)
   process.on('unhandledRejection', fatal)
+  // The reader of stdout went away (`| head`): nobody is left to tell; end quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK)
+    fatal(err)
+  })
   let status: number
   try {
     status = await main(ctx)

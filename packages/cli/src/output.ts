@@ -1,7 +1,6 @@
 /**
  * Buffered writing to stdout for commands that print many lines (extract):
- * lines are gathered into large writes, the reader's pace is respected, and a
- * reader that goes away (`| head`) ends the command quietly.
+ * lines are gathered into large writes and the reader's pace is respected.
  */
 import { once } from 'node:events'
 
@@ -13,13 +12,8 @@ export class LineOutput {
   /** Lines written so far. */
   count = 0
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      // The reader closed the pipe: nobody is left to read the rest.
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
-      throw err
-    })
-  }
+  /** A reader that closes the pipe is handled once for the whole program, in runMain(). */
+  constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {}
 
   line(text: string): void {
     this.parts.push(text, '\n')
