@@ -144,7 +144,7 @@ describe('faults reach the application as transport errors', () => {
       // What reached the disk is a valid chain.
       expect((await coreVerify(path.join(d, 'app.log'))).ok).toBe(true)
     } finally {
-      execFileSync('umount', [d])
+      execFileSync('umount', ['-l', d])
     }
   })
 

@@ -71,7 +71,9 @@ export class ChainlogTransport extends TransportStream {
     } catch (err) {
       this.ready = Promise.reject(err)
       this.ready.catch(noop)
-      this.fail(err as Error)
+      // Emitted on the next tick, once the caller could attach listeners.
+      this.failure = err as Error
+      process.nextTick(() => this.fail(err as Error))
       return
     }
     this.ready = createChainWriter(writerOptions, (w) => this.listen(w)).then((w) => {
@@ -108,15 +110,14 @@ export class ChainlogTransport extends TransportStream {
     w.on('error', (err: Error) => this.emit('error', err))
   }
 
-  /** The log could not be opened: report it once, after the caller could attach listeners. */
+  /**
+   * The log could not be opened: report it once. Emitted at once (not on a
+   * later tick), so that it comes before 'finish' when the logger is ending.
+   */
   private fail(err: Error): void {
     this.failure = err
-    const pending = this.pending
     this.pending = []
-    process.nextTick(() => {
-      this.emit('error', err)
-      for (const [, callback] of pending) callback()
-    })
+    this.emit('error', err)
   }
 
   /** Called by winston-transport for each entry that passes the level filter. */
