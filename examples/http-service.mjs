@@ -36,6 +36,12 @@ app.get('/orders/:id', async (request, reply) => {
   if (!order) return reply.code(404).send({ error: 'no such order' })
   return order
 })
+// A slow request (a report that takes a second): a SIGTERM meanwhile waits for it.
+app.get('/reports/daily', async (request) => {
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  request.log.info({ orders: orders.size }, 'daily report built')
+  return { orders: orders.size }
+})
 app.post('/orders', async (request, reply) => {
   const order = { id: orders.size + 1, item: String(request.body?.item ?? 'unknown'), qty: Number(request.body?.qty ?? 1) }
   orders.set(order.id, order)
