@@ -434,13 +434,18 @@ export class ChainVerifier {
   }
 
   private checkLong(): void {
-    if (!this.rest || this.restLength <= MAX_LINE_BYTES) return
+    if (!this.rest) return
     if (!this.skipping) {
-      const rest = Buffer.concat(this.rest, this.restLength)
+      if (this.restLength <= MAX_LINE_BYTES) return
+      // Report it without joining its parts: the line may be hundreds of megabytes.
+      const head = headOf(this.rest, SHOW * 4)
+      const sha = crypto.createHash('sha256')
+      for (const part of this.rest) sha.update(part)
       this.lineNo++
-      this.fail({ reason: 'MALFORMED', message: `line is longer than ${MAX_LINE_BYTES} bytes`, text: shorten(rest, 0, rest.length) }, null, rest, 0, rest.length)
+      this.fail({ reason: 'MALFORMED', message: `line is longer than ${MAX_LINE_BYTES} bytes`, text: shorten(head, 0, head.length) }, null, head, 0, head.length, this.offset, { length: this.restLength, sha256: sha.digest('hex') })
       this.skipping = true
     }
+    // While skipping to the end of a too long line, nothing of it is kept.
     this.offset += this.restLength
     this.rest = []
     this.restLength = 0
@@ -483,9 +488,9 @@ export class ChainVerifier {
       const where: TornTail = { file: this.file, line: this.lineNo + 1, offset: this.offset, length: restLength }
       if (last) this.report.partial = where
       else {
-        const bytes = Buffer.concat(rest, restLength)
+        const head = headOf(rest, SHOW * 4)
         this.lineNo++
-        this.addBreak({ reason: 'TORN_TAIL', message: `the file ends in a partial line of ${restLength} bytes that no recovery record accounts for`, text: shorten(bytes, 0, bytes.length) }, bytes)
+        this.addBreak({ reason: 'TORN_TAIL', message: `the file ends in a partial line of ${restLength} bytes that no recovery record accounts for`, text: shortenText(head, 0, head.length) }, this.options.onBreak ? Buffer.concat(rest, restLength) : null)
       }
     } else if (this.lineNo === 0) {
       this.lineNo = 1
@@ -720,7 +725,7 @@ export class ChainVerifier {
    * A line failed. It may be a torn fragment that the next line (a recovery
    * record) accounts for, so hold it until that line is seen.
    */
-  private fail(brk: Omit<Break, 'file' | 'line' | 'offset'>, foundHash: string | null, buf: Buffer, start: number, end: number, offset = this.offset): void {
+  private fail(brk: Omit<Break, 'file' | 'line' | 'offset'>, foundHash: string | null, buf: Buffer, start: number, end: number, offset = this.offset, whole?: { length: number; sha256: string }): void {
     if (this.pending) this.flushPending()
     if (this.stopped) return
     const full: Break = { file: this.file, line: this.lineNo, offset, ...brk }
@@ -729,8 +734,8 @@ export class ChainVerifier {
       brk: full,
       prevBefore: this.expected ?? GENESIS,
       foundHash,
-      length: end - start,
-      sha256: crypto.createHash('sha256').update(line).digest('hex'),
+      length: whole?.length ?? end - start,
+      sha256: whole?.sha256 ?? crypto.createHash('sha256').update(line).digest('hex'),
       bytes: this.options.onBreak ? Buffer.from(line) : null,
     }
   }
@@ -763,6 +768,18 @@ export class ChainVerifier {
     if (!this.options.all) this.report.breaks.length = 1
     if (this.options.onBreak) this.options.onBreak(brk, null)
   }
+}
+
+/** The first `n` bytes of a line received in parts (at most n bytes are copied). */
+function headOf(parts: Buffer[], n: number): Buffer {
+  const out: Buffer[] = []
+  let got = 0
+  for (const p of parts) {
+    if (got >= n) break
+    out.push(p.subarray(0, n - got))
+    got += Math.min(p.length, n - got)
+  }
+  return Buffer.concat(out, got)
 }
 
 function decodeUser(buf: Buffer, start: number, end: number): string {
