@@ -8,12 +8,22 @@ import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as path from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { chainFiles, coreVerify, pythonVerify, ROOT, tempDir, userLines, type ChildResult } from './helpers/chain'
 
 const EXAMPLES = path.join(ROOT, 'examples')
 const out = tempDir('chainlog-examples-')
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }))
+
+beforeAll(() => {
+  // The examples load the built packages and run the CLI's executables, as a user's project would.
+  for (const built of ['core/dist/index.js', 'pino/dist/index.js', 'winston/dist/index.js', 'cli/dist/verify-log.js', 'cli/dist/chainlog.js']) {
+    if (!fs.existsSync(path.join(ROOT, 'packages', built))) throw new Error(`packages/${built} is missing: run npx turbo run build first`)
+  }
+  for (const bin of ['verify-log', 'chainlog', 'pino-pretty']) {
+    if (!fs.existsSync(path.join(ROOT, 'node_modules/.bin', bin))) throw new Error(`node_modules/.bin/${bin} is missing: run npm install (examples/package.json depends on @chainlog/cli and pino-pretty)`)
+  }
+})
 
 interface Started {
   child: ReturnType<typeof spawn>
