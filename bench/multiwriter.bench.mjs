@@ -14,8 +14,7 @@ const require = createRequire(import.meta.url)
 const { createChainWriter, verify } = require('@chainlog/core')
 const LINE = (w, i) => JSON.stringify({ level: 30, time: 1795341600000 + i, pid: 4242, hostname: 'bench', w, i, msg: 'request completed' })
 
-async function writeLines(file, id, count) {
-  const writer = await createChainWriter({ file })
+async function writeLines(writer, id, count) {
   for (let i = 0; i < count; i++) {
     if (!writer.write(LINE(id, i))) await new Promise((resolve) => writer.once('drain', resolve))
   }
@@ -24,9 +23,11 @@ async function writeLines(file, id, count) {
 
 if (!isMainThread) {
   const { file, id, count, start } = workerData
+  const writer = await createChainWriter({ file })
+  parentPort.postMessage('ready')
   // Start together: wait for the shared start signal.
   Atomics.wait(start, 0, 0)
-  await writeLines(file, id, count)
+  await writeLines(writer, id, count)
   parentPort.postMessage('done')
 }
 
@@ -36,8 +37,9 @@ async function run(threads, total) {
   const start = new Int32Array(new SharedArrayBuffer(4))
   const per = Math.floor(total / threads)
   const workers = Array.from({ length: threads }, (_, k) => new Worker(fileURLToPath(import.meta.url), { workerData: { file, id: `w${k}`, count: per, start } }))
-  const done = workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject) }))
-  await new Promise((resolve) => setTimeout(resolve, 200)) // let the workers load
+  const message = (w, m) => new Promise((resolve, reject) => { w.on('message', (x) => x === m && resolve()); w.once('error', reject) })
+  const done = workers.map((w) => message(w, 'done'))
+  await Promise.all(workers.map((w) => message(w, 'ready'))) // loaded, writer open
   const t0 = process.hrtime.bigint()
   Atomics.store(start, 0, 1)
   Atomics.notify(start, 0)

@@ -133,6 +133,13 @@ interface Current {
 /** Thrown inside a lock hold when the lock was taken over or the file moved: nothing was written. */
 class HeadMoved extends Error {}
 
+/** The longest a busy writer keeps the lock before letting others in, ms. */
+const LEASE_MS = 50
+/** How long the lock is kept after the last batch, for the next one, ms. */
+const GRACE_MS = 5
+/** After a full lease, how long a writer waits before asking for the lock again, ms. */
+const COOLDOWN_MS = 2
+
 /** Lines handed to the OS per lock hold, at most (bounds how long one writer holds the lock). */
 const BATCH_BYTES = 256 * 1024
 /** write() returns false while more than this many bytes wait in the queue. */
@@ -260,6 +267,11 @@ export class ChainWriter extends EventEmitter {
   private waitingForLock = false
   private failure: ChainlogError | null = null
   private needDrain = false
+  /** This writer holds the log lock across batches (see underLock). */
+  private leaseHeld = false
+  private leaseStart = 0
+  private graceTimer: NodeJS.Timeout | undefined
+  private cooldownUntil = 0
   private closing: Promise<void> | null = null
   private closed = false
   private rotateTimer: NodeJS.Timeout | undefined
@@ -365,6 +377,14 @@ export class ChainWriter extends EventEmitter {
   private pump(): void {
     // While the disk fails, the retry timer alone tries again.
     if (this.waitingForLock || this.queue.length === 0 || this.failure) return
+    const wait = this.cooldownUntil - Date.now()
+    if (wait > 0 && !this.leaseHeld) {
+      if (!this.scheduled) {
+        this.scheduled = true
+        setTimeout(this.pumpBound, wait)
+      }
+      return
+    }
     if (this.tryLock()) {
       this.underLock(() => this.appendQueue())
       return
@@ -396,27 +416,61 @@ export class ChainWriter extends EventEmitter {
     this.fail(err instanceof ChainlogError ? err : fromSystemError(err, 'take the lock', `${this.lock.path}.lock`))
   }
 
-  /** Runs `fn` with the lock held (it must be held on entry), refreshing the head first. Returns false if it failed. */
+  /**
+   * Runs `fn` with the lock held (it must be held on entry). Returns false if
+   * it failed.
+   *
+   * Taking the lock costs a few metadata syscalls (mkdir, utimes, stat, rmdir:
+   * over a millisecond on a journaling file system), so a busy writer keeps it
+   * as a lease across batches: up to LEASE_MS in all, and released GRACE_MS
+   * after its last batch. Nobody else can append while we hold it, so the head
+   * is re-read from disk only when the lease is taken afresh.
+   */
   private underLock(fn: () => void): boolean {
     let ok = true
     try {
-      this.refresh()
+      if (!this.leaseHeld) {
+        this.refresh()
+        this.leaseHeld = true
+        this.leaseStart = Date.now()
+      }
       fn()
     } catch (err) {
       ok = false
+      this.dropLease()
       if (err instanceof HeadMoved) {
         // Nothing was written; the queue is intact. Try again with the lock taken afresh.
         this.emit('lockLost')
-        this.lock.releaseLock()
         this.schedule()
         return false
       }
       this.fail(err instanceof ChainlogError ? err : fromSystemError(err, 'write to', this.cur?.path ?? this.settings.naming.dir))
-    } finally {
-      this.lock.releaseLock()
     }
+    if (ok) this.keepOrRelease()
     if (this.queue.length && !this.failure) this.schedule()
     return ok
+  }
+
+  /** After a batch: keep the lease for the next one, unless it is old enough that others deserve a turn. */
+  private keepOrRelease(): void {
+    clearTimeout(this.graceTimer)
+    if (this.closing || Date.now() - this.leaseStart >= LEASE_MS) {
+      this.dropLease()
+      // Let writers polling for the lock in, before we ask for it again.
+      this.cooldownUntil = Date.now() + COOLDOWN_MS
+      return
+    }
+    this.graceTimer = setTimeout(this.dropLeaseBound, GRACE_MS)
+    this.graceTimer.unref()
+  }
+
+  private readonly dropLeaseBound = () => this.dropLease()
+
+  private dropLease(): void {
+    clearTimeout(this.graceTimer)
+    this.graceTimer = undefined
+    this.leaseHeld = false
+    this.lock.releaseLock()
   }
 
   /** Appends queued lines in batches of at most BATCH_BYTES, rotating by size between records. */
@@ -489,6 +543,14 @@ export class ChainWriter extends EventEmitter {
    */
   private fence(cur: Current): void {
     if (!this.lock.confirm() || cur.sink.size() !== cur.end) throw new HeadMoved()
+    // Removed or replaced under us (writes to an unlinked file would vanish): re-take the lock and look again.
+    let ino = -1
+    try {
+      ino = fs.statSync(cur.path).ino
+    } catch {
+      // gone
+    }
+    if (ino !== cur.sink.ino) throw new HeadMoved()
   }
 
   /** Advances the file end past our own append, keeping the line count exact without reading it back. */
@@ -629,6 +691,7 @@ export class ChainWriter extends EventEmitter {
         this.sealer?.close()
         clearInterval(this.retryTimer)
         this.retryTimer = undefined
+        if (this.leaseHeld) this.dropLease()
         await this.cur?.sink.close()
         await this.background
         this.closed = true
