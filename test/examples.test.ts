@@ -149,6 +149,28 @@ test('winston.mjs: ChainlogTransport with size rotation, then verify-log', async
   expect(pythonVerify(chainFiles(path.join(out, 'winston'))).ok).toBe(true)
 })
 
+test('sealing.mjs: a sealed pino log verifies with the public key; a cut tail is caught by the seals, not by the hashes', async () => {
+  const r = await run('sealing.mjs')
+  const dir = path.join(out, 'sealing')
+  expect(r.stdout).toContain('seal.key holds the seed of epoch 0')
+  // 2-second epochs over about 5 seconds of logging: the seed moved on.
+  expect(Number(r.stdout.match(/seal\.key now holds the seed of epoch (\d+)/)?.[1])).toBeGreaterThanOrEqual(1)
+  expect(r.stdout).toContain('exit status without the key: 0, with the key: 1')
+  expect(fs.statSync(path.join(dir, 'keys/seal.key')).mode & 0o777).toBe(0o600)
+  // The log itself: an intact chain of 300 lines with seals, ending with a closing seal.
+  const metas: { t: string; kind?: string }[] = []
+  const report = await coreVerify(path.join(dir, 'logs/app.log'), { onMeta: (m) => metas.push(m as { t: string; kind?: string }) })
+  expect(report.ok).toBe(true)
+  expect(json(userLines(chainFiles(path.join(dir, 'logs')))).map((l) => l.transfer)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
+  const seals = metas.filter((m) => m.t === 'seal')
+  expect(seals.length).toBeGreaterThanOrEqual(3)
+  expect(metas.at(-1)).toMatchObject({ t: 'seal', kind: 'close' })
+  // The cut copy is a valid shorter chain: 40 records fewer, and no closing seal.
+  const cut = await coreVerify(path.join(dir, 'cut/app.log'))
+  expect(cut.ok).toBe(true)
+  expect(cut.head!.count).toBeLessThan(report.head!.count - 40)
+})
+
 /** One HTTP request to 127.0.0.1; resolves with the status and body. */
 function request(port: number, method: string, url: string, id: string, body?: object): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
