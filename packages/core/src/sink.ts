@@ -33,7 +33,7 @@ export class FileSink {
   }
 
   private boom(): SonicBoom {
-    const sonic = new SonicBoom({ fd: this.fd, sync: true, fsync: this.fsyncEach })
+    const sonic = new SonicBoom({ fd: this.fd, sync: true, fsync: this.fsyncEach, contentMode: 'buffer' })
     sonic.on('error', (err: Error) => {
       this.failure = err
     })
@@ -46,12 +46,12 @@ export class FileSink {
   }
 
   /**
-   * Appends `text`, which starts at byte `start` of the file. On failure the
+   * Appends `bytes`, which start at byte `start` of the file. On failure the
    * file is truncated back to `start` and the system error is thrown.
    */
-  write(text: string, start: number): void {
+  write(bytes: Buffer, start: number): void {
     this.failure = null
-    this.sonic.write(text)
+    this.sonic.write(bytes as unknown as string)
     const err = this.failure as Error | null
     if (!err) return
     // sonic-boom keeps the unwritten rest of a failed batch; drop that instance

@@ -10,7 +10,7 @@ import { LogLock } from './lock'
 import { FORMAT_VERSION, metaLine, type DeletedFile, type HeaderMeta, type Meta } from './meta'
 import { FileNaming, type LogFileEntry } from './naming'
 import { invalidOption, nextBoundary, parseAlgorithm, parseBoolean, parseCount, parseFrequency, parseMode, parseSize, periodStart, type Frequency } from './options'
-import { escapeLine, GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD } from './record'
+import { encodeRecords, escapeLine, GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD } from './record'
 import { countLines, readTail, type FileTail } from './scan'
 import { Sealer, type SealKind } from './seal'
 import { FileSink } from './sink'
@@ -51,6 +51,8 @@ export interface ChainWriterOptions {
   key?: Uint8Array
   /** Path of the key file for `hmac-sha256`. */
   keyFile?: string
+  /** write() returns false (wait for 'drain') while more than this many bytes of lines wait in memory. Default 16 MiB. */
+  highWaterMark?: number | string
   /** Bytes that may wait in memory while the disk fails (ENOSPC, EIO); past that, write() throws BUFFER_FULL. Default 64 MiB. */
   maxBuffered?: number | string
   /** How long a dead writer's lock blocks the others before it is taken over, in ms (>= 2000). Default 3000. */
@@ -106,6 +108,7 @@ interface Settings {
   algorithm: Algorithm
   key?: Uint8Array
   maxBuffered: number
+  highWaterMark: number
   staleLockMs: number
   sealKey?: string
   sealEvery: number
@@ -142,11 +145,12 @@ const COOLDOWN_MS = 2
 
 /** Lines handed to the OS per lock hold, at most (bounds how long one writer holds the lock). */
 const BATCH_BYTES = 256 * 1024
-/** write() returns false while more than this many bytes wait in the queue. */
-const HIGH_WATER_MARK = 1024 * 1024
+/** Default highWaterMark: write() returns false while more than this many bytes wait in the queue. */
+const HIGH_WATER_MARK = 16 * 1024 * 1024
 const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
 const RETRY_MS = 500
 
+const NEWLINE = Buffer.from('\n')
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Lines given as bytes must be UTF-8: the chain hashes the stored text, and the file is UTF-8. */
@@ -201,6 +205,7 @@ function normalize(options: ChainWriterOptions): Settings {
     append: parseBoolean(options.append, 'append', true),
     algorithm,
     maxBuffered: options.maxBuffered === undefined ? DEFAULT_MAX_BUFFERED : parseSize(options.maxBuffered, 'maxBuffered'),
+    highWaterMark: options.highWaterMark === undefined ? HIGH_WATER_MARK : parseSize(options.highWaterMark, 'highWaterMark'),
     staleLockMs,
     sealEvery: options.sealEvery === undefined ? 1000 : parseCount(options.sealEvery, 'sealEvery'),
     sealInterval: options.sealInterval === undefined ? 60_000 : parseCount(options.sealInterval, 'sealInterval'),
@@ -354,7 +359,7 @@ export class ChainWriter extends EventEmitter {
     this.queued++
     if (this.queueBytes >= BATCH_BYTES && !this.failure) this.pump()
     else this.schedule()
-    if (this.queueBytes < HIGH_WATER_MARK && !this.failure) return true
+    if (this.queueBytes < this.settings.highWaterMark && !this.failure) return true
     this.needDrain = true
     return false
   }
@@ -478,33 +483,27 @@ export class ChainWriter extends EventEmitter {
     let budget = BATCH_BYTES * 4
     while (this.queue.length && budget > 0) {
       const cur = this.cur!
-      let text = ''
       let bytes = 0
-      let prev = this.prev
       let n = 0
       let units = 0
       let rotateAfter = false
       for (; n < this.queue.length && bytes < BATCH_BYTES; n++) {
         const stored = this.queue[n]!
-        const body = prev + '|' + stored
-        const hash = this.hashFn(body)
-        const record = body + '|' + hash + '\n'
-        const size = Buffer.byteLength(record)
+        const size = Buffer.byteLength(stored) + RECORD_OVERHEAD
         // A file always takes at least one record after its header, however large.
         if (cur.end + bytes + size > this.settings.size && cur.end + bytes > cur.headerEnd) {
           rotateAfter = true
           break
         }
-        text += record
         bytes += size
         units += stored.length + RECORD_OVERHEAD
-        prev = hash
       }
       if (n > 0) {
+        const batch = encodeRecords(this.prev, this.queue, 0, n, bytes, this.hashFn)
         this.fence(cur)
-        cur.sink.write(text, cur.end)
+        cur.sink.write(batch.bytes, cur.end)
         this.counted(cur, n, bytes)
-        this.prev = prev
+        this.prev = batch.prev
         this.queue.splice(0, n)
         this.queueBytes -= units
         this.appended += n
@@ -517,21 +516,16 @@ export class ChainWriter extends EventEmitter {
     }
   }
 
-  /** Appends records right now (lock held), outside the queue: headers, retention, recovery. */
+  /** Appends records right now (lock held), outside the queue: headers, retention, recovery, seals. */
   private appendNow(stored: string[]): void {
     const cur = this.cur!
-    let text = ''
-    let prev = this.prev
-    for (const s of stored) {
-      const body = prev + '|' + s
-      prev = this.hashFn(body)
-      text += body + '|' + prev + '\n'
-    }
-    const bytes = Buffer.byteLength(text)
+    let bytes = 0
+    for (const line of stored) bytes += Buffer.byteLength(line) + RECORD_OVERHEAD
+    const batch = encodeRecords(this.prev, stored, 0, stored.length, bytes, this.hashFn)
     this.fence(cur)
-    cur.sink.write(text, cur.end)
+    cur.sink.write(batch.bytes, cur.end)
     this.counted(cur, stored.length, bytes)
-    this.prev = prev
+    this.prev = batch.prev
     if (this.settings.fsync) cur.sink.fsync()
   }
 
@@ -613,7 +607,7 @@ export class ChainWriter extends EventEmitter {
       for (const w of this.waiters) (this.appended >= w.target ? w.resolve() : still.push(w))
       this.waiters = still
     }
-    if (this.needDrain && this.queueBytes < HIGH_WATER_MARK / 2) {
+    if (this.needDrain && this.queueBytes < this.settings.highWaterMark / 2) {
       this.needDrain = false
       this.emit('drain')
     }
@@ -831,13 +825,13 @@ export class ChainWriter extends EventEmitter {
     if (text.length >= RECORD_OVERHEAD - 1 && text.startsWith(this.prev) && text.charCodeAt(HASH_HEX) === 0x7c && text.charCodeAt(text.length - HASH_HEX - 1) === 0x7c) {
       const hash = text.slice(-HASH_HEX)
       if (isHash(hash) && this.hashFn(fragment.subarray(0, fragment.length - HASH_HEX - 1)) === hash) {
-        cur.sink.write('\n', cur.end)
+        cur.sink.write(NEWLINE, cur.end)
         cur.end += 1
         this.prev = hash
         return
       }
     }
-    cur.sink.write('\n', cur.end)
+    cur.sink.write(NEWLINE, cur.end)
     cur.end += 1
     const sha256 = crypto.createHash('sha256').update(fragment).digest('hex')
     this.appendNow([metaLine({ t: 'recovery', time: new Date(this.settings.now()).toISOString(), reason: 'torn-tail', length: fragment.length, sha256 })])

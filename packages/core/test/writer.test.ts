@@ -233,7 +233,7 @@ describe('backpressure', () => {
   test("write() returns false while lines wait (here: another writer holds the log's lock) and 'drain' follows", async () => {
     const dir = tmpDir()
     const base = path.join(dir, 'app.log')
-    const w = await openWriter({ file: base })
+    const w = await openWriter({ file: base, highWaterMark: '1m' })
     // Another process holds the lock on the log (FORMAT.md §12): nothing can be appended meanwhile.
     const release = lockfile.lockSync(base, { realpath: false, stale: 60_000 })
     let n = 0
