@@ -35,6 +35,12 @@ export interface ChainlogPinoOptions {
   keyFile?: string
   /** Bytes that may wait in memory while the disk fails; past that the transport fails with BUFFER_FULL. Default 64 MiB. */
   maxBuffered?: number | string
+  /** Path of `seal.key` made by `chainlog keygen`: append signed, forward-secure seals (docs/FORMAT.md §13). */
+  sealKey?: string
+  /** With sealKey: seal after this many records. Default 1000. */
+  sealEvery?: number
+  /** With sealKey: seal at least this often, in ms, also when idle. Default 60000. */
+  sealInterval?: number
   /** Also emit `'chainlog:head'` every this many milliseconds while lines arrive (after a flush, so the head is on disk). */
   headInterval?: number
 }
@@ -47,11 +53,8 @@ export interface ResolvedOptions {
 
 const invalid = (message: string) => new ChainlogError(ErrorCodes.INVALID_OPTION, message)
 
-/**
- * Options handed to the core writer unchanged; core validates them.
- * Issue #7 (seals) adds its option names here.
- */
-const CORE_OPTIONS = ['file', 'frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered'] as const
+/** Options handed to the core writer unchanged; core validates them. */
+const CORE_OPTIONS = ['file', 'frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval'] as const
 
 /** Options this transport reads itself. */
 const OWN_OPTIONS = ['size', 'limit', 'headInterval'] as const

@@ -49,6 +49,12 @@ export interface ChainlogTransportOptions {
   mode?: number | string
   /** Bytes that may wait in memory while the disk fails; past that, lines fail with BUFFER_FULL. Default 64 MiB. */
   maxBuffered?: number | string
+  /** Path of `seal.key` made by `chainlog keygen`: append signed, forward-secure seals (docs/FORMAT.md §13). */
+  sealKey?: string
+  /** With sealKey: seal after this many records. Default 1000. */
+  sealEvery?: number
+  /** With sealKey: seal at least this often, in ms, also when idle. Default 60000. */
+  sealInterval?: number
   /** Create the directory if it is missing. Default true, as winston does. */
   mkdir?: boolean
 }
@@ -57,8 +63,8 @@ const invalid = (message: string) => new ChainlogError(ErrorCodes.INVALID_OPTION
 
 /** winston-transport reads these itself. */
 const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
-/** Handed to the core writer unchanged; core validates them. Issue #7 (seals) adds its option names here. */
-const CORE_OPTIONS = ['algorithm', 'keyFile', 'fsync', 'mode', 'maxBuffered', 'extension', 'mkdir'] as const
+/** Handed to the core writer unchanged; core validates them. */
+const CORE_OPTIONS = ['algorithm', 'keyFile', 'fsync', 'mode', 'maxBuffered', 'extension', 'mkdir', 'sealKey', 'sealEvery', 'sealInterval'] as const
 /** Translated below. */
 const ROTATION_OPTIONS = ['filename', 'dirname', 'datePattern', 'frequency', 'maxSize', 'maxFiles', 'zippedArchive', 'createSymlink', 'symlinkName'] as const
 
