@@ -70,10 +70,6 @@ export class SealAuditor {
   private last: { meta: SealMeta; position: number; place: SealPlace } | null = null
   private lastTime = -Infinity
   private lastEpoch = -1
-  private lastPosition = -1
-  private lastRecordTime: number | null = null
-  private firstUnsealed: { file: string; line: number; offset: number } | null = null
-  private firstPlace: { file: string; line: number; offset: number } | null = null
   readonly problems: SealProblem[] = []
 
   constructor(key: VerifyKey, options: { asOf?: number } = {}) {
@@ -81,32 +77,19 @@ export class SealAuditor {
     this.asOf = options.asOf ?? null
   }
 
-  /** A record that is not a valid seal, at `position`, with an optional time it carries. */
-  record(place: { file: string; line: number; offset: number }, position: number, time: number | null): void {
-    if (!this.firstPlace) this.firstPlace = place
-    if (time !== null && Number.isFinite(time)) this.lastRecordTime = Math.max(this.lastRecordTime ?? -Infinity, time)
-    this.lastPosition = position
-    if (!this.firstUnsealed) this.firstUnsealed = place
-  }
-
   /** A seal record. Returns the problem found (also kept in `problems`), or null if it is valid. */
   seal(meta: SealMeta, place: SealPlace): SealProblem | null {
-    if (!this.firstPlace) this.firstPlace = place
-    this.lastPosition = place.position
     const at = { file: place.file, line: place.line, offset: place.offset }
     const problem = this.check(meta, place)
     if (problem) {
       const p = { place: at, ...problem }
       this.problems.push(p)
-      if (!this.firstUnsealed) this.firstUnsealed = at
       return p
     }
     this.valid++
     this.last = { meta, position: place.position, place }
     this.lastTime = meta.time
     this.lastEpoch = meta.epoch
-    this.lastRecordTime = Math.max(this.lastRecordTime ?? -Infinity, meta.time)
-    this.firstUnsealed = null
     return null
   }
 
@@ -124,23 +107,25 @@ export class SealAuditor {
 
   /**
    * Coverage, and the end-of-chain problems: no valid seal at all, or
-   * heartbeats that stop too early. `lastLineTime` is the time the last user
-   * line carries (see lineTime()), if any.
+   * heartbeats that stop too early.
+   * @param lines physical lines of the chain up to its end (its length)
+   * @param first where the chain starts (for SEALS_MISSING)
+   * @param lastTime the newest time the records carry after the last seal (the last user line's time, metadata times), if any
+   * @returns the summary; problems found are appended to `problems`
    */
-  finish(lastLineTime: number | null = null): SealSummary {
-    if (lastLineTime !== null) this.lastRecordTime = Math.max(this.lastRecordTime ?? -Infinity, lastLineTime)
+  finish(lines: number, first: { file: string; line: number; offset: number } | null, lastTime: number | null): SealSummary {
     const last = this.last
     if (!last) {
-      if (this.firstPlace) this.problems.push({ place: this.firstPlace, reason: 'SEALS_MISSING', message: 'no record is covered by a valid seal: the log was not sealed with this key, its seals were stripped, or it was rebuilt without the sealing key' })
-    } else if (last.meta.kind !== 'close' || this.lastPosition > last.position) {
+      if (first) this.problems.push({ place: first, reason: 'SEALS_MISSING', message: 'no record is covered by a valid seal: the log was not sealed with this key, its seals were stripped, or it was rebuilt without the sealing key' })
+    } else if (last.meta.kind !== 'close' || lines > last.position + 1) {
       // The log does not end with a closing seal: heartbeats must reach its end.
       const every = Math.max(1, Number(last.meta.every) || 0)
       const limit = 2 * every + STALE_SLACK_MS
-      const to = this.firstUnsealed ?? { file: last.place.file, line: last.place.line, offset: last.place.offset }
-      if (this.lastRecordTime !== null && this.lastRecordTime - last.meta.time > limit) {
-        this.problems.push({ place: to, reason: 'SEAL_STALE', message: `seals stop at ${iso(last.meta.time)} but records go on to ${iso(this.lastRecordTime)}; the writer promised a seal every ${every} ms`, expected: `a seal after ${iso(this.lastRecordTime - limit)}`, found: iso(last.meta.time) })
+      const at = { file: last.place.file, line: last.place.line, offset: last.place.offset }
+      if (lastTime !== null && lastTime - last.meta.time > limit) {
+        this.problems.push({ place: at, reason: 'SEAL_STALE', message: `seals stop here, at ${iso(last.meta.time)}, but records go on to ${iso(lastTime)}; the writer promised a seal every ${every} ms`, expected: `a seal after ${iso(lastTime - limit)}`, found: iso(last.meta.time) })
       } else if (this.asOf !== null && this.asOf - last.meta.time > limit) {
-        this.problems.push({ place: to, reason: 'SEAL_STALE', message: `the last seal is from ${iso(last.meta.time)}, long before ${iso(this.asOf)}, and the log has no closing seal: its tail may have been cut`, expected: `a seal after ${iso(this.asOf - limit)}`, found: iso(last.meta.time) })
+        this.problems.push({ place: at, reason: 'SEAL_STALE', message: `seals stop here, at ${iso(last.meta.time)}, long before ${iso(this.asOf)}, and the log has no closing seal: its tail may have been cut`, expected: `a seal after ${iso(this.asOf - limit)}`, found: iso(last.meta.time) })
       }
     }
     const sealedThrough = last ? last.position + 1 : 0
@@ -148,9 +133,9 @@ export class SealAuditor {
       key: this.key.id,
       valid: this.valid,
       sealedThrough,
-      unsealed: last ? Math.max(0, this.lastPosition + 1 - sealedThrough) : this.lastPosition + 1,
+      unsealed: Math.max(0, lines - sealedThrough),
       lastSealTime: last ? last.meta.time : null,
-      closed: !!last && last.meta.kind === 'close' && this.lastPosition === last.position,
+      closed: !!last && last.meta.kind === 'close' && lines === last.position + 1,
       lastKind: last ? last.meta.kind : null,
     }
   }

@@ -3,6 +3,8 @@ import { createHashFn, isAlgorithm, keyId, type Algorithm, type HashFn } from '.
 import { ChainlogError, ErrorCodes } from './errors'
 import { FORMAT_VERSION, isHeader, parseMeta, type DeletedFile, type HeaderMeta, type Meta, type RecoveryMeta, type RetentionMeta } from './meta'
 import { GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD, unescapeLine } from './record'
+import { lineTime, SealAuditor, type SealReason, type SealSummary } from './seal-audit'
+import type { SealMeta, VerifyKey } from './seal'
 
 /** Why a line breaks the chain. Stable codes; the CLI prints them and `--json` carries them. */
 export const BreakReasons = {
@@ -21,7 +23,7 @@ export const BreakReasons = {
   /** A compressed file is damaged or cut short: the rest of it cannot be read. */
   CORRUPT_FILE: 'CORRUPT_FILE',
 } as const
-export type BreakReason = (typeof BreakReasons)[keyof typeof BreakReasons]
+export type BreakReason = (typeof BreakReasons)[keyof typeof BreakReasons] | SealReason
 
 /** One place where the chain stops being trustworthy. */
 export interface Break {
@@ -75,6 +77,8 @@ export interface VerifyReport {
    * that hash (the chain was cut before it, or rewritten).
    */
   checkpoint?: { hash: string; count: number | null }
+  /** Present when {@link VerifierOptions.verifyKey} was given: what the seals cover (docs/FORMAT.md §13.4). */
+  seals?: SealSummary
 }
 
 /** Where a line is, for the callbacks of {@link VerifierOptions}. */
@@ -119,6 +123,10 @@ export interface VerifierOptions {
   onFile?: (summary: FileSummary) => void
   /** Look for a verified record with this hash (a head kept elsewhere); see {@link VerifyReport.checkpoint}. */
   checkpoint?: { hash: string }
+  /** Check seals against this verification key (loadVerifyKey()); see {@link VerifyReport.seals}. */
+  verifyKey?: VerifyKey
+  /** With verifyKey: the time (ms) the log is judged at; seals that stop long before it are SEAL_STALE. */
+  asOf?: number
 }
 
 const LF = 0x0a
@@ -318,6 +326,10 @@ export class ChainVerifier {
   private headHash: string | null = null
   private headCount = 0
   private lastUser: { buf: Buffer; start: number; end: number } | null = null
+  private readonly seals: SealAuditor | null
+  /** Where the chain starts and the newest metadata time, for the seal checks at the end. */
+  private firstPlace: { file: string; line: number; offset: number } | null = null
+  private metaTime: number | null = null
   private readonly watch: string | null
   private watchCount: number | null = null
   private fileRecords = 0
@@ -330,6 +342,7 @@ export class ChainVerifier {
   constructor(options: VerifierOptions = {}) {
     this.options = options
     this.watch = options.checkpoint?.hash ?? null
+    this.seals = options.verifyKey ? new SealAuditor(options.verifyKey, options.asOf === undefined ? {} : { asOf: options.asOf }) : null
     this.fast = !options.onLine
   }
 
@@ -529,6 +542,15 @@ export class ChainVerifier {
       this.insertFirst(gap.brk)
     }
     const r = this.report
+    if (this.seals) {
+      const before = this.seals.problems.length
+      const lastLineTime = this.lastUser ? lineTime(decodeUser(this.lastUser.buf, this.lastUser.start, this.lastUser.end)) : null
+      const newest = Math.max(lastLineTime ?? -Infinity, this.metaTime ?? -Infinity)
+      r.seals = this.seals.finish(this.headCount, this.firstPlace, Number.isFinite(newest) ? newest : null)
+      if (this.options.all || r.breaks.length === 0) {
+        for (const p of this.seals.problems.slice(before)) this.addBreakAt(p.place, { reason: p.reason, message: p.message, ...(p.expected !== undefined && { expected: p.expected }), ...(p.found !== undefined && { found: p.found }) })
+      }
+    }
     r.ok = r.breaks.length === 0
     r.algorithm = this.alg
     r.chain = this.chain
@@ -661,8 +683,15 @@ export class ChainVerifier {
     } else if (!expectHeader) {
       return this.failAt(lineOffset, { reason: 'MALFORMED', message: stored.startsWith('\\m') ? 'metadata record is not a JSON object with a "t" member' : 'a stored line may only start with \\ as \\e (escaped) or \\m (metadata)', text: shorten(buf, start, end) }, found, buf, start, end)
     }
+    if (!this.firstPlace) this.firstPlace = { file: this.file, line: this.lineNo, offset: lineOffset }
+    const sealProblem = meta?.t === 'seal' && this.seals ? this.seals.seal(meta as SealMeta, { file: this.file, line: this.lineNo, offset: lineOffset, position: this.position, prev, chain: this.chain ?? '' }) : null
     this.accept(found)
-    if (meta) this.metaSeen(meta, lineOffset)
+    if (meta) {
+      const t = typeof (meta as { time?: unknown }).time === 'number' ? (meta as { time: number }).time : Date.parse(String((meta as { time?: unknown }).time))
+      if (Number.isFinite(t)) this.metaTime = Math.max(this.metaTime ?? -Infinity, t)
+      this.metaSeen(meta, lineOffset)
+    }
+    if (sealProblem) this.addBreakAt(sealProblem.place, { reason: sealProblem.reason, message: sealProblem.message, ...(sealProblem.expected !== undefined && { expected: sealProblem.expected }), ...(sealProblem.found !== undefined && { found: sealProblem.found }), text: shorten(buf, start, end) })
   }
 
   private metaSeen(meta: Meta, offset: number): void {
@@ -760,6 +789,14 @@ export class ChainVerifier {
     }
     this.position++
     if (this.options.onBreak) this.options.onBreak(p.brk, p.bytes)
+    if (!this.options.all) this.stopped = true
+  }
+
+  /** A break at a given place (seal problems are found after their line was accepted). */
+  private addBreakAt(place: { file: string; line: number; offset: number }, brk: Omit<Break, 'file' | 'line' | 'offset'>): void {
+    const full: Break = { ...place, ...brk }
+    this.report.breaks.push(full)
+    if (this.options.onBreak) this.options.onBreak(full, null)
     if (!this.options.all) this.stopped = true
   }
 
