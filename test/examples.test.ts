@@ -9,6 +9,7 @@ import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { loadVerifyKey } from '@chainlog/core'
 import { chainFiles, coreVerify, pythonVerify, ROOT, tempDir, userLines, type ChildResult } from './helpers/chain'
 
 const EXAMPLES = path.join(ROOT, 'examples')
@@ -155,20 +156,29 @@ test('sealing.mjs: a sealed pino log verifies with the public key; a cut tail is
   expect(r.stdout).toContain('seal.key holds the seed of epoch 0')
   // 2-second epochs over about 5 seconds of logging: the seed moved on.
   expect(Number(r.stdout.match(/seal\.key now holds the seed of epoch (\d+)/)?.[1])).toBeGreaterThanOrEqual(1)
+  expect(r.stdout).toContain('the log ends with a closing seal: a clean shutdown')
+  expect(r.stdout).toContain('no closing seal: a crash, or a cut tail')
+  expect(r.stdout).toMatch(/cut\/app\.\d+\.log:\d+ SEAL_STALE: /)
   expect(r.stdout).toContain('exit status without the key: 0, with the key: 1')
   expect(fs.statSync(path.join(dir, 'keys/seal.key')).mode & 0o777).toBe(0o600)
+  const verifyKey = loadVerifyKey(path.join(dir, 'keys/verify.key'))
   // The log itself: an intact chain of 300 lines with seals, ending with a closing seal.
   const metas: { t: string; kind?: string }[] = []
-  const report = await coreVerify(path.join(dir, 'logs/app.log'), { onMeta: (m) => metas.push(m as { t: string; kind?: string }) })
+  const report = await coreVerify(path.join(dir, 'logs/app.log'), { verifyKey, onMeta: (m) => metas.push(m as { t: string; kind?: string }) })
   expect(report.ok).toBe(true)
+  expect(report.seals).toMatchObject({ closed: true, unsealed: 0, lastKind: 'close' })
   expect(json(userLines(chainFiles(path.join(dir, 'logs')))).map((l) => l.transfer)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
   const seals = metas.filter((m) => m.t === 'seal')
   expect(seals.length).toBeGreaterThanOrEqual(3)
   expect(metas.at(-1)).toMatchObject({ t: 'seal', kind: 'close' })
-  // The cut copy is a valid shorter chain: 40 records fewer, and no closing seal.
+  // The cut copy is a valid shorter chain, 40 records fewer; its seals show the cut.
   const cut = await coreVerify(path.join(dir, 'cut/app.log'))
   expect(cut.ok).toBe(true)
   expect(cut.head!.count).toBeLessThan(report.head!.count - 40)
+  const sealed = await coreVerify(path.join(dir, 'cut/app.log'), { verifyKey, asOf: Date.now() + 60_000 })
+  expect(sealed.seals).toMatchObject({ closed: false })
+  expect(sealed.seals!.unsealed).toBeGreaterThan(0)
+  expect(sealed.breaks.map((b) => b.reason)).toEqual(['SEAL_STALE'])
 })
 
 /** One HTTP request to 127.0.0.1; resolves with the status and body. */
