@@ -139,7 +139,7 @@ class HeadMoved extends Error {}
 /** The longest a busy writer keeps the lock before letting others in, ms. */
 const LEASE_MS = 50
 /** How long the lock is kept after the last batch, for the next one, ms. */
-const GRACE_MS = 5
+const GRACE_MS = 2
 /** After a full lease, how long a writer waits before asking for the lock again, ms. */
 const COOLDOWN_MS = 2
 

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark, each row the median of at least 5 runs
+// and its ratio to the peer it replaces, in one table; also written to
+// bench/RESULTS.md with the machine it ran on.
+//
+//   node bench/run.mjs [--rounds 5] [--only pino,winston,verify,writers,seal] [--no-write]
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, only: { type: 'string' }, 'no-write': { type: 'boolean', default: false } } })
+const rounds = Math.max(5, Number(values.rounds))
+const only = values.only ? new Set(values.only.split(',')) : null
+const want = (name) => !only || only.has(name)
+const fmt = (n) => Math.round(n).toLocaleString('en-US')
+
+const rows = []
+const add = (group, name, value, unit, ratio, peer, target) => rows.push({ group, name, value, unit, ratio, peer, target })
+const loadBefore = os.loadavg()[0]
+
+if (want('pino')) {
+  const { run } = await import('./pino.bench.mjs')
+  for (const r of await run({ rounds })) add('pino', r.name, r.linesPerSec, 'lines/s', r.name.includes('pino-roll') ? null : r.ratio, r.name.includes('pino-roll') ? null : r.peer, r.name.includes('@chainlog') ? { ratio: 0.9 } : null)
+}
+if (want('winston')) {
+  const { run } = await import('./winston.bench.mjs')
+  for (const r of await run({ rounds })) add('winston', r.name, r.linesPerSec, 'lines/s', r.peer && r.ratio !== 1 ? r.ratio : null, r.peer && r.ratio !== 1 ? r.peer : null, r.name.includes('Chainlog') ? { ratio: 1.0 } : null)
+}
+if (want('verify')) {
+  const { run } = await import('./verify.bench.mjs')
+  const res = await run({ rounds, log: () => {} })
+  const sha = res.find((r) => r.name === 'sha256sum')
+  for (const r of res) {
+    const target = r.name === 'verify-log --jobs 1' ? { value: 1e6 } : r.name.startsWith('verify-log (all') ? { value: 2e6 } : null
+    add('verify', `${r.name}${r.peakRssMB ? ` (peak RSS ${r.peakRssMB.toFixed(0)} MB)` : ''}`, r.recordsPerSec, 'records/s', r === sha ? null : r.vsSha256sum, r === sha ? null : 'sha256sum', target)
+  }
+}
+if (want('writers')) {
+  const { bench } = await import('./multiwriter.bench.mjs')
+  for (const r of await bench({ runs: rounds })) add('many writers', r.name, r.linesPerSec, 'lines/s', r.ratio, r.peer, r.target ? { ratio: r.target } : null)
+}
+if (want('seal') && fs.existsSync(path.join(here, 'seal.bench.mjs'))) {
+  const { run } = await import('./seal.bench.mjs')
+  for (const r of await run({ rounds })) add('sealing', r.name, r.linesPerSec, 'lines/s', r.ratio ?? null, r.peer ?? null, r.peer ? { ratio: 0.95 } : null)
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+const machine = `${os.availableParallelism()} cores (${cpu.trim()}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`
+const header = ['group', 'benchmark', 'median', 'unit', 'ratio', 'to', 'target']
+const table = rows.map((r) => [
+  r.group,
+  r.name,
+  fmt(r.value),
+  r.unit,
+  r.ratio == null ? '' : `${r.ratio.toFixed(2)}x`,
+  r.peer ?? '',
+  r.target == null ? '' : r.target.ratio !== undefined ? `>= ${r.target.ratio.toFixed(2)}x ${r.ratio != null && r.ratio >= r.target.ratio ? 'met' : 'NOT met'}` : `>= ${fmt(r.target.value)} ${r.value >= r.target.value ? 'met' : 'NOT met'}`,
+])
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)))
+const line = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ')
+const text = [line(header), ...table.map(line)].join('\n')
+console.log(`chainlog benchmarks, median of ${rounds} runs each, on ${machine}; 1-minute load average before: ${loadBefore.toFixed(2)}\n`)
+console.log(text)
+
+if (!values['no-write'] && !only) {
+  const md = [
+    '# Benchmark results',
+    '',
+    `Latest \`npm run bench\`, ${new Date().toISOString().slice(0, 10)}, on ${machine}. Each row is the median of ${rounds} runs;`,
+    'peers run in the same process run, interleaved. The machine is shared (1-minute load average before the',
+    `runs: ${loadBefore.toFixed(2)}), so compare the ratios rather than the absolute figures.`,
+    '',
+    '```',
+    text,
+    '```',
+    '',
+  ].join('\n')
+  fs.writeFileSync(path.join(here, 'RESULTS.md'), md)
+  console.log('\nwrote bench/RESULTS.md')
+}
