@@ -61,17 +61,22 @@ export async function buildLog({ dir = OUT, bytes = TARGET_BYTES, log = console.
 
 const hasGnuTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0
 
-/** Runs a command, its stdout to /dev/null; returns wall seconds and peak RSS (MB, from GNU time, when available). */
+/**
+ * Runs a command, its stdout to /dev/null; returns wall seconds, and from GNU
+ * time (when available) peak RSS (MB) and CPU seconds (user + system: on a
+ * shared machine the wall time carries other processes' load, the CPU time
+ * much less).
+ */
 function measure(cmd, args) {
   const devnull = fs.openSync('/dev/null', 'w')
   try {
-    const argv = hasGnuTime ? ['/usr/bin/time', ['-f', '@@%M', cmd, ...args]] : [cmd, args]
+    const argv = hasGnuTime ? ['/usr/bin/time', ['-f', '@@%M %U %S', cmd, ...args]] : [cmd, args]
     const start = process.hrtime.bigint()
     const r = spawnSync(argv[0], argv[1], { stdio: ['ignore', devnull, 'pipe'], encoding: 'utf8', maxBuffer: 1 << 20 })
     const seconds = Number(process.hrtime.bigint() - start) / 1e9
-    const m = /@@(\d+)\s*$/.exec(r.stderr ?? '')
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}: ${(r.stderr ?? '').replace(/@@\d+\s*$/, '').trim()}`)
-    return { seconds, rssMB: m ? Number(m[1]) / 1024 : null }
+    const m = /@@(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr ?? '')
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}: ${(r.stderr ?? '').replace(/@@[\d. ]+\s*$/, '').trim()}`)
+    return { seconds, rssMB: m ? Number(m[1]) / 1024 : null, cpu: m ? Number(m[2]) + Number(m[3]) : null }
   } finally {
     fs.closeSync(devnull)
   }
@@ -107,7 +112,8 @@ export async function run({ rounds = ROUNDS, log = console.log } = {}) {
     const seconds = median(runs.map((x) => x.seconds))
     const bestSeconds = Math.min(...runs.map((x) => x.seconds))
     const peakRssMB = runs.every((x) => x.rssMB !== null) ? Math.max(...runs.map((x) => x.rssMB)) : null
-    return { name: c.name, seconds, recordsPerSec: lines / seconds, bestRecordsPerSec: lines / bestSeconds, mbPerSec: totalBytes / 1e6 / seconds, peakRssMB, bytes: totalBytes, records: lines, files: files.length, cores, rounds, loadBefore }
+    const cpuSeconds = runs.every((x) => x.cpu !== null) ? median(runs.map((x) => x.cpu)) : null
+    return { name: c.name, seconds, recordsPerSec: lines / seconds, bestRecordsPerSec: lines / bestSeconds, cpuSeconds, mbPerSec: totalBytes / 1e6 / seconds, peakRssMB, bytes: totalBytes, records: lines, files: files.length, cores, rounds, loadBefore }
   })
   const sha = rows.find((r) => r.name === 'sha256sum').seconds
   const cat = rows.find((r) => r.name === 'cat > /dev/null').seconds
@@ -119,10 +125,10 @@ export async function run({ rounds = ROUNDS, log = console.log } = {}) {
 }
 
 export function formatTable(rows, title = defaultTitle(rows)) {
-  const out = [title, `${'command'.padEnd(26)}${'seconds'.padStart(9)}${'records/s'.padStart(13)}${'MB/s'.padStart(8)}${'best rec/s'.padStart(13)}${'peak RSS'.padStart(10)}${'vs sha256sum'.padStart(14)}${'vs cat'.padStart(8)}`]
+  const out = [title, `${'command'.padEnd(26)}${'seconds'.padStart(9)}${'records/s'.padStart(13)}${'MB/s'.padStart(8)}${'best rec/s'.padStart(13)}${'cpu s'.padStart(8)}${'peak RSS'.padStart(10)}${'vs sha256sum'.padStart(14)}${'vs cat'.padStart(8)}`]
   for (const r of rows) {
     out.push(
-      `${r.name.padEnd(26)}${r.seconds.toFixed(2).padStart(9)}${Math.round(r.recordsPerSec).toLocaleString('en-US').padStart(13)}${r.mbPerSec.toFixed(0).padStart(8)}${Math.round(r.bestRecordsPerSec).toLocaleString('en-US').padStart(13)}${(r.peakRssMB === null ? '?' : `${r.peakRssMB.toFixed(0)} MB`).padStart(10)}${`${r.vsSha256sum.toFixed(2)}x`.padStart(14)}${`${r.vsCat.toFixed(2)}x`.padStart(8)}`,
+      `${r.name.padEnd(26)}${r.seconds.toFixed(2).padStart(9)}${Math.round(r.recordsPerSec).toLocaleString('en-US').padStart(13)}${r.mbPerSec.toFixed(0).padStart(8)}${Math.round(r.bestRecordsPerSec).toLocaleString('en-US').padStart(13)}${(r.cpuSeconds === null ? '?' : r.cpuSeconds.toFixed(2)).padStart(8)}${(r.peakRssMB === null ? '?' : `${r.peakRssMB.toFixed(0)} MB`).padStart(10)}${`${r.vsSha256sum.toFixed(2)}x`.padStart(14)}${`${r.vsCat.toFixed(2)}x`.padStart(8)}`,
     )
   }
   const one = rows.find((r) => r.name === 'verify-log --jobs 1')
