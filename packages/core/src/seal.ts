@@ -188,10 +188,14 @@ export function writeSealKeys(dir: string, keys: { verifyKey: VerifyKey; state: 
   const verifyKey = path.join(dir, 'verify.key')
   const sealKey = path.join(dir, 'seal.key')
   const flag = options.force ? 'w' : 'wx'
+  let wrote = false
   try {
     fs.writeFileSync(verifyKey, JSON.stringify(keys.verifyKey, null, 2) + '\n', { mode: 0o644, flag })
+    wrote = true
     fs.writeFileSync(sealKey, JSON.stringify(keys.state) + '\n', { mode: 0o600, flag })
   } catch (err) {
+    // Never leave a new verify.key next to an old seal.key: they would not match.
+    if (wrote && !options.force) fs.rmSync(verifyKey, { force: true })
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ChainlogError(ErrorCodes.INVALID_OPTION, `${dir} already holds keys; refusing to overwrite them (they may be needed to verify old logs)`, { path: dir })
     throw err
   }
@@ -217,8 +221,9 @@ export function loadVerifyKey(file: string): VerifyKey {
   } catch {
     throw badKey(file, 'not a chainlog verification key (not JSON)')
   }
+  // seal.key carries every field of verify.key too: refuse it, so the private state is never handed around as a public key.
+  if (k && (k as unknown as { seed?: unknown }).seed !== undefined) throw badKey(file, 'this is a sealing state (seal.key), not a verification key; give verify.key')
   if (!k || k.alg !== SEAL_ALGORITHM || k.v !== 1 || !/^[0-9a-f]{64}$/.test(String(k.root)) || !Number.isInteger(k.interval) || !Number.isInteger(k.epochs) || !Number.isInteger(k.start) || k.id !== String(k.root).slice(0, 16)) {
-    if (k && (k as unknown as { seed?: unknown }).seed) throw badKey(file, 'this is a sealing state (seal.key), not a verification key; give verify.key')
     throw badKey(file, 'not a chainlog verification key')
   }
   return k
