@@ -31,6 +31,9 @@ function run(name, args) {
 
 say(`1. A pino application logs 3,000 payments through @chainlog/pino (a worker thread), rotating every 128 KiB`)
 const transport = pino.transport({ target: '@chainlog/pino', options: { file: path.join(logs, 'app.log'), size: '128k', mkdir: true } })
+// pino unrefs its transport worker; this script waits for it to close, so keep it referenced.
+await once(transport, 'ready')
+transport.ref()
 const logger = pino({ base: { pid: 4242, hostname: 'pay-1' } }, transport)
 for (let i = 1; i <= 3000; i++) logger.info({ payment: i, amount: i * 10, currency: 'EUR' }, 'payment settled')
 transport.end()
