@@ -5,7 +5,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { isHash, loadKey } from '@chainlog/core'
+import { isHash, loadKey, loadVerifyKey, type VerifyKey } from '@chainlog/core'
 import { usage } from './exit'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -41,6 +41,19 @@ export function parseJobs(value: string | undefined): number {
 /** `--key <file>`: the hmac-sha256 key (core's loadKey names the file in its errors). */
 export function readKey(file: string | undefined): Uint8Array | undefined {
   return file === undefined ? undefined : loadKey(file)
+}
+
+/** `--verify-key <file>`: the public key of sealed logs (core's loadVerifyKey names the file in its errors). */
+export function readVerifyKey(file: string | undefined): VerifyKey | undefined {
+  return file === undefined ? undefined : loadVerifyKey(file)
+}
+
+/** `--as-of`: `now`, or an ISO 8601 time (a date alone is midnight UTC); milliseconds since the epoch. */
+export function parseAsOf(value: string): number {
+  if (value === 'now') return Date.now()
+  const ms = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN
+  if (!Number.isFinite(ms)) throw usage(`--as-of must be an ISO 8601 time (2026-11-22T10:00:00Z) or now; got ${JSON.stringify(value)}`)
+  return ms
 }
 
 /** Paths from positionals: at least one; `-` (stdin) only alone. */

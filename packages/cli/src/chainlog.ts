@@ -1,11 +1,13 @@
 /**
  * `chainlog <command>`: the jobs around verification (issue #5):
- * extract, inspect and head. `verify-log` is its own command.
+ * extract, inspect and head; and keygen for sealed logs (issue #7).
+ * `verify-log` is its own command.
  */
 import { EXIT_OK, EXIT_UNUSABLE, runMain, usage, type RunContext } from './exit'
 import { extract } from './extract'
 import { head } from './head'
 import { inspect } from './inspect'
+import { keygen } from './keygen'
 import { version } from './version'
 
 const HELP = `Usage: chainlog <command> [options] <path...>
@@ -17,6 +19,9 @@ Commands:
                       head, retention and recovery records
   head <path...>      print the head hash and record count as one JSON line, to keep
                       elsewhere and check later with verify-log --checkpoint
+  keygen --out <dir>  create the keys of sealed logs: verify.key (public, for
+                      verify-log --verify-key) and seal.key (private, the
+                      transports' sealKey)
 
 To verify a chain, use verify-log (verify-log --help).
 Paths are log files (.gz too), directories, log base paths (logs/app.log) or - for stdin.
@@ -25,7 +30,7 @@ Run chainlog <command> --help for a command's options.
 Exit status: 0 intact, 1 broken or tampered, 2 usage error or unusable input.
 `
 
-const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<number> } = { extract, inspect, head }
+const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<number> } = { extract, inspect, head, keygen }
 
 export async function chainlog(args: string[], ctx: RunContext): Promise<number> {
   const [command, ...rest] = args
@@ -44,7 +49,7 @@ export async function chainlog(args: string[], ctx: RunContext): Promise<number>
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
   if (!run) {
     if (command === 'verify') throw usage('to verify a chain, run verify-log <path...>')
-    throw usage(`unknown command ${JSON.stringify(command)}; the commands are extract, inspect and head (see chainlog --help)`)
+    throw usage(`unknown command ${JSON.stringify(command)}; the commands are extract, inspect, head and keygen (see chainlog --help)`)
   }
   ctx.name = `chainlog ${command}`
   return run(rest, ctx)

@@ -5,6 +5,7 @@
 import type { Break, VerifyReport } from '@chainlog/core'
 import type { Expectation } from './args'
 import { formatCount, lineTime, plural, printable } from './format'
+import { isSealBreak, sealHeadline, sealRows } from './seals'
 
 export type Status = 'VALID' | 'VALID_RECOVERED' | 'BROKEN' | 'TRUNCATED'
 
@@ -65,6 +66,7 @@ export function reportJson(report: VerifyReport, checkpoint: CheckpointResult | 
     recovered: report.recovered,
     partial: report.partial,
     retention: report.retention,
+    ...(report.seals && { seals: report.seals }),
     ...(checkpoint && {
       checkpoint: { hash: checkpoint.expected.hash ?? null, count: checkpoint.expected.count ?? null, reached: checkpoint.reached, foundAt: checkpoint.foundAt, reason: checkpoint.reason },
     }),
@@ -90,7 +92,7 @@ export function formatReport(report: VerifyReport, checkpoint: CheckpointResult 
   const lines: string[] = []
   const first = report.breaks[0]
   if (status === 'BROKEN') {
-    lines.push(`BROKEN: the chain is broken at ${first!.file}:${first!.line} (${first!.reason})`)
+    lines.push(sealHeadline(first!) ?? `BROKEN: the chain is broken at ${first!.file}:${first!.line} (${first!.reason})`)
   } else if (status === 'TRUNCATED') {
     lines.push('TRUNCATED: the chain no longer reaches the expected head')
   } else if (status === 'VALID_RECOVERED') {
@@ -113,11 +115,11 @@ export function formatReport(report: VerifyReport, checkpoint: CheckpointResult 
     lines.push(row('found', checkpoint.reason!))
     lines.push('')
   } else if (report.breaks.length === 0) lines.push('')
-  lines.push(...summary(report, checkpoint))
+  lines.push(...summary(report, checkpoint, options.all))
   return lines.join('\n') + '\n'
 }
 
-function summary(report: VerifyReport, checkpoint: CheckpointResult | null): string[] {
+function summary(report: VerifyReport, checkpoint: CheckpointResult | null, all: boolean): string[] {
   const out: string[] = []
   const files = report.files
   out.push(row('records', `${formatCount(report.records)} verified in ${plural(files.length, 'file')}`))
@@ -127,9 +129,10 @@ function summary(report: VerifyReport, checkpoint: CheckpointResult | null): str
   const t0 = lineTime(report.firstLine)
   const t1 = lineTime(report.lastLine)
   if (t0 || t1) out.push(row('time', `${t0 ?? '?'} → ${t1 ?? '?'}`))
-  if (!report.ok) out.push(row('head', 'none to trust: the chain is broken'))
+  if (!report.ok) out.push(row('head', report.breaks.every(isSealBreak) ? 'none to trust: the seals fail' : 'none to trust: the chain is broken'))
   else if (report.head) out.push(row('head', `${report.head.hash} (record ${formatCount(report.head.count)} of the chain)`))
   else out.push(row('head', 'none (no record verified)'))
+  out.push(...sealRows(report, all, row))
   if (checkpoint?.reached) out.push(row('checkpoint', `reached: ${checkpoint.expected.hash ? `head ${checkpoint.expected.hash.slice(0, 16)}… is record ${formatCount(checkpoint.foundAt!)}` : `the chain holds at least ${formatCount(checkpoint.expected.count!)} records`} (from ${checkpoint.expected.source})`))
   for (const r of report.recovered) out.push(row('recovered', `${r.file}:${r.line} (byte ${formatCount(r.offset)}): a ${plural(r.length, 'byte')} line torn by a crash, named by the writer's recovery record`))
   if (report.retention.length) {

@@ -3,7 +3,7 @@
  * trusted, and if not, exactly which file and line broke and why (issue #5).
  */
 import * as os from 'node:os'
-import { inputPaths, parse, parseExpectation, parseJobs, readKey } from './args'
+import { inputPaths, parse, parseAsOf, parseExpectation, parseJobs, readKey, readVerifyKey } from './args'
 import { EXIT_BROKEN, EXIT_OK, runMain, usage, type RunContext } from './exit'
 import { progress, type ProgressMode } from './progress'
 import { checkExpectation, formatReport, reportJson, statusOf } from './report'
@@ -30,6 +30,10 @@ Options:
       --expect-head <hash>   TRUNCATED unless the chain still holds this head hash
       --expect-count <n>     ... at this record count (or, alone, at least n records)
       --checkpoint <file>    both, from a file written by: chainlog head <path> > <file>
+      --verify-key <file>    check the seals against this verification key (verify.key
+                             from chainlog keygen); a log that no valid seal covers fails
+      --as-of <time|now>     with --verify-key: unless the log ends with a closing seal,
+                             its seals must reach this time (ISO 8601, or now)
       --progress             show the progress bar even for small inputs (terminal only)
       --no-progress          never show the progress bar
   -h, --help                 show this help
@@ -37,7 +41,8 @@ Options:
 
 Exit status:
   0  the chain is intact (a partial last line still being written is reported, not counted)
-  1  the chain is broken or tampered with, or TRUNCATED (no longer reaches the expected head)
+  1  the chain is broken or tampered with, its seals fail (with --verify-key), or
+     TRUNCATED (no longer reaches the expected head)
   2  usage error, unreadable path, input that is not a chainlog file, missing or wrong key
 `
 
@@ -50,6 +55,8 @@ interface Values {
   'expect-head'?: string
   'expect-count'?: string
   checkpoint?: string
+  'verify-key'?: string
+  'as-of'?: string
   progress?: boolean
   'no-progress'?: boolean
   help?: boolean
@@ -65,6 +72,8 @@ const OPTIONS = {
   'expect-head': { type: 'string' },
   'expect-count': { type: 'string' },
   checkpoint: { type: 'string' },
+  'verify-key': { type: 'string' },
+  'as-of': { type: 'string' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -88,6 +97,9 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
   const jobs = parseJobs(values.jobs)
   const expected = parseExpectation(values)
   const key = readKey(values.key)
+  if (values['as-of'] !== undefined && values['verify-key'] === undefined) throw usage('--as-of judges the seals of a log; give the verification key with --verify-key')
+  const asOf = values['as-of'] === undefined ? undefined : parseAsOf(values['as-of'])
+  const verifyKey = readVerifyKey(values['verify-key'])
   const mode: ProgressMode = values['no-progress'] ? 'never' : values.progress ? 'always' : 'auto'
   const bar = progress(mode, values.json === true || values.quiet === true)
   let report
@@ -96,6 +108,8 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
       jobs,
       all: values.all === true,
       ...(key && { key }),
+      ...(verifyKey && { verifyKey }),
+      ...(asOf !== undefined && { asOf }),
       ...(expected?.hash !== undefined && { checkpoint: { hash: expected.hash } }),
       ...(bar.onProgress && { onProgress: bar.onProgress }),
     })

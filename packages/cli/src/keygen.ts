@@ -1,0 +1,118 @@
+/**
+ * `chainlog keygen --out <dir>`: makes the key pair of sealed logs (issue #7,
+ * docs/FORMAT.md §13.1): `verify.key`, public, for whoever verifies, and
+ * `seal.key`, the private sealing state the transports take as `sealKey`.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { generateSealKeys, writeSealKeys } from '@chainlog/core'
+import { parse } from './args'
+import { EXIT_OK, EXIT_UNUSABLE, ExitError, usage, type RunContext } from './exit'
+import { formatCount, plural } from './format'
+
+export const KEYGEN_HELP = `Usage: chainlog keygen --out <dir> [options]
+
+Creates the keys of sealed logs (docs/FORMAT.md §13):
+  <dir>/verify.key  public: give it to auditors, publish it; it verifies seals
+                    (verify-log --verify-key) but cannot make them
+  <dir>/seal.key    private (mode 0600): keep it on the logging host, readable
+                    by the logging service only, and give its path to the
+                    transport as sealKey
+
+The sealing key moves forward every epoch and forgets the one before, so
+whoever copies the host later cannot sign for earlier times. The keys cover
+a fixed number of epochs: make new ones (in a new directory) before they
+expire, and keep every old verify.key for as long as you keep its logs.
+
+Options:
+  -o, --out <dir>        directory to write the keys to (created if missing)
+      --interval <time>  epoch length: ms, or with a unit: 30s, 15m, 1h, 1d
+                         (default 1h, at least 1s)
+      --epochs <n>       epochs the keys cover (default 8784: a year of hours)
+      --force            replace keys already in <dir>; logs sealed with them
+                         can then no longer be verified, unless you kept their
+                         verify.key
+  -h, --help             show this help
+`
+
+interface Values {
+  out?: string
+  interval?: string
+  epochs?: string
+  force?: boolean
+  help?: boolean
+}
+
+const OPTIONS = {
+  out: { type: 'string', short: 'o' },
+  interval: { type: 'string' },
+  epochs: { type: 'string' },
+  force: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+const UNITS: { [unit: string]: number } = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** `--interval`: milliseconds, or a whole number with a unit (`90s`, `15m`, `1h`, `1d`). */
+export function parseInterval(value: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim())
+  const ms = m ? Number(m[1]) * UNITS[m[2] ?? 'ms']! : NaN
+  if (!Number.isSafeInteger(ms) || ms < 1000) throw usage(`--interval must be a time of at least 1 second: milliseconds, or a number with s, m, h or d (15m, 1h); got ${JSON.stringify(value)}`)
+  return ms
+}
+
+/** An epoch length in words: "1 hour", "15 minutes", "1,500 ms". */
+export function formatInterval(ms: number): string {
+  const named: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']]
+  for (const [size, name] of named) if (ms % size === 0) return plural(ms / size, name)
+  return `${formatCount(ms)} ms`
+}
+
+export async function keygen(args: string[], _ctx: RunContext): Promise<number> {
+  const { values, positionals } = parse<Values>('chainlog keygen', args, OPTIONS)
+  if (values.help) {
+    process.stdout.write(KEYGEN_HELP)
+    return EXIT_OK
+  }
+  if (positionals.length) throw usage(`keygen takes no paths (got ${JSON.stringify(positionals[0])}); give the directory with --out <dir>`)
+  const out = values.out
+  if (out === undefined || out === '') throw usage('keygen needs --out <dir>: the directory to write verify.key and seal.key to')
+  const interval = values.interval === undefined ? undefined : parseInterval(values.interval)
+  let epochs: number | undefined
+  if (values.epochs !== undefined) {
+    if (!/^\d+$/.test(values.epochs) || Number(values.epochs) < 1 || Number(values.epochs) > 1_000_000) throw usage(`--epochs must be a whole number from 1 to 1000000; got ${JSON.stringify(values.epochs)}`)
+    epochs = Number(values.epochs)
+  }
+  const verifyFile = path.join(out, 'verify.key')
+  const sealFile = path.join(out, 'seal.key')
+  const existing = [verifyFile, sealFile].filter((f) => fs.existsSync(f))
+  if (existing.length && !values.force) {
+    throw new ExitError(EXIT_UNUSABLE, `${existing.join(' and ')} already ${existing.length === 1 ? 'exists' : 'exist'}; refusing to overwrite sealing keys (logs sealed with them need that verify.key to be verified). Choose another --out, or give --force to replace them`, 'KEYS_EXIST')
+  }
+  const keys = generateSealKeys({ ...(interval !== undefined && { interval }), ...(epochs !== undefined && { epochs }) })
+  try {
+    writeSealKeys(out, keys, { force: values.force === true })
+  } catch (err) {
+    throw writeError(out, err)
+  }
+  const k = keys.verifyKey
+  const expires = new Date(k.start + k.epochs * k.interval).toISOString()
+  const row = (label: string, value: string) => `  ${label.padEnd(11)}${value}\n`
+  process.stdout.write(
+    `New sealing keys in ${out}\n` +
+      row('key id', k.id) +
+      row('epoch', `${formatInterval(k.interval)}: seal.key moves forward and erases the previous epoch's key every ${formatInterval(k.interval).replace(/^1 /, '')}`) +
+      row('expires', `${expires}, after ${plural(k.epochs, 'epoch')} from ${new Date(k.start).toISOString()}; make new keys before then`) +
+      row('verify.key', `${verifyFile}: public; give it to auditors or publish it (verify-log --verify-key ${verifyFile} <log>)`) +
+      row('seal.key', `${sealFile}: private (0600); keep it on the logging host only and give it to the transport as sealKey`),
+  )
+  return EXIT_OK
+}
+
+/** A failure to write the keys, as one line naming the directory (exit 2). */
+function writeError(dir: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code
+  const why: { [code: string]: string } = { EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system', ENOTDIR: 'a part of the path is not a directory', EEXIST: 'it is not a directory', ENOSPC: 'no space left on the device' }
+  if (typeof code === 'string' && why[code]) return new ExitError(EXIT_UNUSABLE, `cannot write the keys to ${dir}: ${why[code]}`, 'WRITE_FAILED')
+  return err
+}
