@@ -89,6 +89,12 @@ export async function keygen(args: string[], _ctx: RunContext): Promise<number> 
   if (existing.length && !values.force) {
     throw new ExitError(EXIT_UNUSABLE, `${existing.join(' and ')} already ${existing.length === 1 ? 'exists' : 'exist'}; refusing to overwrite sealing keys (logs sealed with them need that verify.key to be verified). Choose another --out, or give --force to replace them`, 'KEYS_EXIST')
   }
+  // Fail on an unusable directory before the keys are computed (a year of hourly epochs takes seconds).
+  try {
+    fs.mkdirSync(out, { recursive: true })
+  } catch (err) {
+    throw writeError(out, err)
+  }
   const keys = generateSealKeys({ ...(interval !== undefined && { interval }), ...(epochs !== undefined && { epochs }) })
   try {
     writeSealKeys(out, keys, { force: values.force === true })
