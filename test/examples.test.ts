@@ -156,26 +156,28 @@ test('winston.mjs: ChainlogTransport with size rotation, then verify-log', async
   expect(pythonVerify(chainFiles(path.join(out, 'winston'))).ok).toBe(true)
 })
 
-test('sealing.mjs: a sealed pino log verifies with the public key; a cut tail is caught by the seals, not by the hashes', async () => {
+test('sealing.mjs: chainlog keygen, a sealed pino log, verify-log --verify-key; a cut tail is caught by the seals, not by the hashes', async () => {
   const r = await run('sealing.mjs')
   const dir = path.join(out, 'sealing')
+  expect(r.stdout).toContain('New sealing keys in keys')
   expect(r.stdout).toContain('seal.key holds the seed of epoch 0')
   // 2-second epochs over about 5 seconds of logging: the seed moved on.
   expect(Number(r.stdout.match(/seal\.key now holds the seed of epoch (\d+)/)?.[1])).toBeGreaterThanOrEqual(1)
-  expect(r.stdout).toContain('the log ends with a closing seal: a clean shutdown')
-  expect(r.stdout).toContain('no closing seal: a crash, or a cut tail')
-  expect(r.stdout).toMatch(/cut\/app\.\d+\.log:\d+ SEAL_STALE: /)
-  expect(r.stdout).toContain('exit status without the key: 0, with the key: 1')
+  // The intact log: covered by seals to its end, which is a closing seal.
+  expect(r.stdout).toMatch(/\$ verify-log --verify-key keys\/verify\.key logs\/app\.log\nVALID: the chain is intact\n[^$]*unsealed +0 final records not sealed\n +end +closing seal: the writer shut down cleanly\n/)
+  // The cut copy: valid hashes, unsealed records and no closing seal; SEAL_STALE as of later.
+  expect(r.stdout).toMatch(/\$ verify-log --verify-key keys\/verify\.key cut\/app\.log\nVALID: the chain is intact\n[^$]*unsealed +[1-9]\d* final records not sealed\n +end +no closing seal/)
+  expect(r.stdout).toMatch(/BROKEN: the seals stop at cut\/app\.\d+\.log:\d+, long before the end of the log \(SEAL_STALE\)/)
+  expect(r.stdout).toContain('exit status without the key: 0, with the key and --as-of: 1')
   expect(fs.statSync(path.join(dir, 'keys/seal.key')).mode & 0o777).toBe(0o600)
   const verifyKey = loadVerifyKey(path.join(dir, 'keys/verify.key'))
-  // The log itself: an intact chain of 300 lines with seals, ending with a closing seal.
+  // The log itself, seen by core's verifier: 300 lines with seals, ending with a closing seal.
   const metas: { t: string; kind?: string }[] = []
   const report = await coreVerify(path.join(dir, 'logs/app.log'), { verifyKey, onMeta: (m) => metas.push(m as { t: string; kind?: string }) })
   expect(report.ok).toBe(true)
   expect(report.seals).toMatchObject({ closed: true, unsealed: 0, lastKind: 'close' })
   expect(json(userLines(chainFiles(path.join(dir, 'logs')))).map((l) => l.transfer)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
-  const seals = metas.filter((m) => m.t === 'seal')
-  expect(seals.length).toBeGreaterThanOrEqual(3)
+  expect(metas.filter((m) => m.t === 'seal').length).toBeGreaterThanOrEqual(3)
   expect(metas.at(-1)).toMatchObject({ t: 'seal', kind: 'close' })
   // The cut copy is a valid shorter chain, 40 records fewer; its seals show the cut.
   const cut = await coreVerify(path.join(dir, 'cut/app.log'))
