@@ -1,6 +1,6 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { format as formatDate } from 'date-fns'
+import { format as formatDate } from 'date-fns/format'
 import { invalidOption } from './options'
 
 /** One log file on disk that belongs to a rotation base. */
