@@ -1,0 +1,36 @@
+'use strict'
+// A child process logging through pino.transport and @chainlog/pino with
+// seals, for the crash test of test/seal-attacks.test.ts. It logs `first`
+// lines, waits `pauseMs` (seals happen), logs `then` more lines, waits until
+// they are in the file, prints `ready` and waits to be killed.
+const fs = require('node:fs')
+const pino = require('pino')
+
+const cfg = JSON.parse(process.env.CHAINLOG_SEAL_CHILD)
+const transport = pino.transport({ target: '@chainlog/pino', options: { file: cfg.file, mkdir: true, ...cfg.options } })
+transport.on('error', (err) => process.stdout.write(`transport-error ${err.message}\n`))
+const logger = pino(transport)
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const userLines = () => {
+  const dir = require('node:path').dirname(cfg.file)
+  let n = 0
+  let names = []
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return 0 // the transport has not made the directory yet
+  }
+  for (const f of names) if (/^app\.\d+\.log$/.test(f)) n += fs.readFileSync(`${dir}/${f}`, 'utf8').split('\n').filter((l) => l.length > 130 && l[65] === '{').length
+  return n
+}
+
+async function main () {
+  let i = 0
+  for (; i < cfg.first; i++) logger.info({ i }, 'before the crash')
+  await sleep(cfg.pauseMs)
+  for (; i < cfg.first + cfg.then; i++) logger.info({ i }, 'just before the crash')
+  while (userLines() < cfg.first + cfg.then) await sleep(10)
+  process.stdout.write('ready\n')
+  setInterval(() => {}, 1000)
+}
+main()
