@@ -41,8 +41,7 @@ Options:
 
 Exit status:
   0  the chain is intact (a partial last line still being written is reported, not counted)
-  1  the chain is broken or tampered with, its seals fail (with --verify-key), or
-     TRUNCATED (no longer reaches the expected head)
+  1  the chain is broken, tampered with or TRUNCATED, or its seals fail (--verify-key)
   2  usage error, unreadable path, input that is not a chainlog file, missing or wrong key
 `
 
