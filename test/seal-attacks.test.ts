@@ -45,9 +45,10 @@ beforeAll(async () => {
   fs.mkdirSync(dir('k1-twin'))
   fs.copyFileSync(path.join(k1.dir, 'seal.key'), path.join(dir('k1-twin'), 'seal.key'))
   for (const name of ['w', 'c', 'm', 'h']) keys[name] = writeSealKeys(dir(`k-${name}`), generateSealKeys({ interval: name === 'm' ? 1000 : 2000, epochs: 100 })).verifyKey
-  // A key that expires while its log is still being written: in its epoch 1 of 3 now.
+  // A key that expires while its log is still being written, 3 to 4 s from now.
   const startE = Math.floor(Date.now() / 1000) * 1000 - 1000
-  keys.e = writeSealKeys(dir('k-e'), generateSealKeys({ interval: 1000, epochs: 3, start: startE })).verifyKey
+  keys.e = writeSealKeys(dir('k-e'), generateSealKeys({ interval: 1000, epochs: 5, start: startE })).verifyKey
+  const expiresE = startE + 5000
   hmacKeyFile = dir('chain.key')
   fs.writeFileSync(hmacKeyFile, crypto.randomBytes(32).toString('hex') + '\n')
   const sealKey = (name: string) => path.join(dir(name), 'seal.key')
@@ -60,10 +61,10 @@ beforeAll(async () => {
     pinoSealed(logs.p!, { sealKey: sealKey('k1'), sealEvery: 20, sealInterval: SEAL_EVERY_MS, size: '20k' }, [{ lines: 30 }, { idle: 500 }, { lines: 45, every: 150 }, { idle: 500 }]),
     pinoSealed(logs.p2!, { sealKey: sealKey('k1-twin'), sealEvery: 5, sealInterval: SEAL_EVERY_MS }, [{ lines: 12 }, { idle: 300 }]),
     winstonSealed(logs.w!, { sealKey: sealKey('k-w'), sealEvery: 10, sealInterval: SEAL_EVERY_MS }, [{ lines: 25 }, { idle: 400 }, { lines: 15, every: 20 }]),
-    // C: 20 lines (one seal, sealEvery 20), a pause, 7 more lines, then SIGKILL. No heartbeat in between (60 s).
+    // C: 20 lines and their seal (sealEvery 20), a pause, 7 more lines, then SIGKILL. No heartbeat in between (60 s).
     crashedPino(logs.c!, { sealKey: sealKey('k-c'), sealEvery: 20, sealInterval: 60_000 }, 20, 7, 300),
-    // E: sealed at once, then a line every 200 ms for 8 s; the key runs out after 1-2 s.
-    pinoSealed(logs.e!, { sealKey: sealKey('k-e'), sealEvery: 5, sealInterval: 100 }, [{ lines: 5 }, { lines: 40, every: 200 }]),
+    // E: sealed at once, then a line every 200 ms until 6.5 s after the key ran out.
+    pinoSealed(logs.e!, { sealKey: sealKey('k-e'), sealEvery: 5, sealInterval: 100 }, [{ lines: 5 }, { until: expiresE + 6500, every: 200 }]),
     // M: two pino worker threads and one winston process on one log, 1 s epochs.
     Promise.all([pinoThread(logs.m!, 'thread-a', 150, m, 10, 150), pinoThread(logs.m!, 'thread-b', 150, m, 10, 150), winstonProcess(logs.m!, 'proc-c', 150, m, 10, 150)]),
     pinoSealed(logs.h!, { sealKey: sealKey('k-h'), algorithm: 'hmac-sha256', keyFile: hmacKeyFile, sealEvery: 10, sealInterval: SEAL_EVERY_MS }, [{ lines: 30, every: 10 }, { idle: 300 }]),

@@ -15,8 +15,12 @@ import { ROOT } from './chain'
 export const VERIFY_LOG = path.join(ROOT, 'packages/cli/bin/verify-log.js')
 export const CHAINLOG = path.join(ROOT, 'packages/cli/bin/chainlog.js')
 
-/** What the log is asked to do, in order: log `lines` lines `every` ms apart, or stay idle for `idle` ms. */
-export type Step = { lines: number; every?: number } | { idle: number }
+/**
+ * What the log is asked to do, in order: log `lines` lines `every` ms apart,
+ * log a line every `every` ms until the clock reaches `until`, or stay idle
+ * for `idle` ms.
+ */
+export type Step = { lines: number; every?: number } | { until: number; every: number } | { idle: number }
 
 export interface SealOptions {
   sealKey: string
@@ -34,6 +38,13 @@ async function play(plan: Step[], log: (i: number) => void): Promise<number> {
   for (const step of plan) {
     if ('idle' in step) {
       await sleep(step.idle)
+      continue
+    }
+    if ('until' in step) {
+      while (Date.now() < step.until) {
+        log(i++)
+        await sleep(step.every)
+      }
       continue
     }
     for (let k = 0; k < step.lines; k++, i++) {
