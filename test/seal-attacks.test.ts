@@ -265,7 +265,7 @@ describe('a seal made with the wrong key', () => {
   test("the attacker's own keys (another keygen), every seal re-signed at its new place and claiming the real key's id: SEAL_INVALID at the first seal", async () => {
     const base = fresh('p')
     const evil = writeSealKeys(path.join(root, `evil-${crypto.randomBytes(4).toString('hex')}`), generateSealKeys({ interval: k1.key.interval, epochs: k1.key.epochs, start: k1.key.start }))
-    const sealer = sealerFrom(evil.sealKey)
+    const sealer = sealerFrom(root, evil.sealKey)
     const es = readChain(dirOf(base))
     const target = es.filter(isUser)[10]!
     regenerate(dirOf(base), es.map((e) => (e === target ? { ...e, stored: e.stored.replace('/api/orders', '/api/refunds') } : e)), {
@@ -286,7 +286,7 @@ describe('an epoch or seal time going backwards (re-signed with a copy of seal.k
     const k = seals.findIndex((s, i) => i > 0 && sealOf(s).epoch >= 2 && sealOf(seals[i - 1]!).epoch >= 1)
     expect(k).toBeGreaterThan(0)
     const victim = seals[k]!
-    const sealer = sealerFrom(k1.kept)
+    const sealer = sealerFrom(root, k1.kept)
     const back = k1.key.start + 100
     // The victim and every seal after it are re-signed (no line moves, so old.count is the seal's place).
     regenerate(dirOf(base), es, { resign: (old, at) => (old.count >= sealOf(victim).count ? resignWith(sealer, old, at, old.count === sealOf(victim).count ? back : old.time) : undefined) })
@@ -307,7 +307,7 @@ describe('an epoch or seal time going backwards (re-signed with a copy of seal.k
     expect(k).toBeGreaterThan(0)
     const victim = sealOf(seals[k]!)
     const back = sealOf(seals[k - 1]!).time - 1
-    const sealer = sealerFrom(k1.kept)
+    const sealer = sealerFrom(root, k1.kept)
     regenerate(dirOf(base), es, { resign: (old, at) => (old.count >= victim.count ? resignWith(sealer, old, at, old.count === victim.count ? back : old.time) : undefined) })
     const { status, report } = await verifyJson(['--verify-key', k1.verify, base])
     expect(status).toBe(1)
@@ -373,7 +373,7 @@ describe('forward security: seal.key copied from the host after its epoch moved 
     expect(first.epoch).toBeLessThan(stolen.epoch)
     let err: unknown
     try {
-      resignWith(sealerFrom(k1.stolen), first, { count: first.count, head: first.head, chain: first.chain })
+      resignWith(sealerFrom(root, k1.stolen), first, { count: first.count, head: first.head, chain: first.chain })
     } catch (e) {
       err = e
     }
@@ -394,7 +394,7 @@ describe('forward security: seal.key copied from the host after its epoch moved 
   }
 
   test('the thief lies to the Sealer about the epoch (state says epoch 0, seed of a later one): SEAL_INVALID at the forged seal', async () => {
-    const { base, first, forged } = await forgeFirstSeal(sealerFrom(k1.stolen, (s) => (s.epoch = 0)))
+    const { base, first, forged } = await forgeFirstSeal(sealerFrom(root, k1.stolen, (s) => (s.epoch = 0)))
     expect(forged.epoch).toBe(sealOf(first).epoch)
     const { status, report } = await verifyJson(['--verify-key', k1.verify, base])
     expect(status).toBe(1)
@@ -405,7 +405,7 @@ describe('forward security: seal.key copied from the host after its epoch moved 
     const e = stolenEpoch()
     const firstTime = sealOf(sealsOf(readChain(dirOf(logs.p!)))[0]!).time
     const shift = (e - Math.floor((firstTime - k1.key.start) / k1.key.interval)) * k1.key.interval
-    const { base, first, forged } = await forgeFirstSeal(sealerFrom(k1.stolen, (s) => (s.start = (s.start as number) - shift)))
+    const { base, first, forged } = await forgeFirstSeal(sealerFrom(root, k1.stolen, (s) => (s.start = (s.start as number) - shift)))
     expect(forged).toMatchObject({ epoch: e, time: sealOf(first).time })
     const { status, report } = await verifyJson(['--verify-key', k1.verify, base])
     expect(status).toBe(1)
@@ -416,7 +416,7 @@ describe('forward security: seal.key copied from the host after its epoch moved 
     const base = fresh('p')
     const es = readChain(dirOf(base))
     const close = es.at(-1)!
-    const sealer = sealerFrom(k1.stolen)
+    const sealer = sealerFrom(root, k1.stolen)
     const now = Date.now()
     const forgedLines: Entry[] = [0, 1].map((k) => ({ file: close.file, line: close.line + k, stored: JSON.stringify({ level: 30, time: now, pid: 4242, hostname: 'web-1', msg: 'forged after the theft' }) }))
     const forgedClose: Entry = { file: close.file, line: close.line + 2, stored: close.stored }

@@ -4,7 +4,6 @@
 // re-sign seals with a Sealer they hold, and recompute every header and hash
 // so that the chain itself verifies again.
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { createHashFn, GENESIS, parseRecord, Sealer, type HashFn, type SealMeta } from '@chainlog/core'
 import { chainFiles } from './chain'
@@ -118,11 +117,12 @@ export function resignWith(sealer: Sealer, old: SealMeta, at: { count: number; h
 }
 
 /**
- * A Sealer over a private copy of a sealing state file (a Sealer evolves its
- * file), optionally doctored first: the state an attacker holds.
+ * A Sealer over a private copy (in a new directory under `workDir`) of a
+ * sealing state file (a Sealer evolves its file), optionally doctored first:
+ * the state an attacker holds.
  */
-export function sealerFrom(stateFile: string, doctor?: (state: Record<string, unknown>) => void): Sealer {
-  const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-stolen-')), 'seal.key')
+export function sealerFrom(workDir: string, stateFile: string, doctor?: (state: Record<string, unknown>) => void): Sealer {
+  const copy = path.join(fs.mkdtempSync(path.join(workDir, 'stolen-')), 'seal.key')
   const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, unknown>
   doctor?.(state)
   fs.writeFileSync(copy, JSON.stringify(state) + '\n', { mode: 0o600 })
