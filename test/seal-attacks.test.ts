@@ -429,25 +429,30 @@ describe('forward security: seal.key copied from the host after its epoch moved 
 })
 
 describe('a crashed writer (SIGKILL)', () => {
-  test('not tampering: VALID, but it ends without a closing seal and its last 7 records are not sealed', async () => {
+  test('not tampering: VALID, but it ends without a closing seal, and the records after its last seal are reported unsealed', async () => {
     expect(crash.signal).toBe('SIGKILL')
     const es = readChain(dirOf(logs.c!))
     const seals = sealsOf(es)
     expect(seals).toHaveLength(1)
-    expect(es.indexOf(seals[0]!)).toBe(21)
-    expect(es.slice(22).every(isUser)).toBe(true)
+    // Where the seal lands depends on how the lines were batched (sealEvery counts at batch ends);
+    // what must hold is that it covers everything before it and nothing after it is a seal.
+    const at = es.indexOf(seals[0]!)
+    expect(at).toBeGreaterThanOrEqual(21)
+    expect(es.slice(at + 1).every(isUser)).toBe(true)
+    const unsealed = es.length - at - 1
+    expect(unsealed).toBeGreaterThan(0)
     const id = loadVerifyKey(keys.c!).id
     const text = await cli(VERIFY_LOG, ['--verify-key', keys.c!, logs.c!])
     expect(text.stderr).toBe('')
     expect(text.status).toBe(0)
     expect(text.stdout).toMatch(/^VALID: the chain is intact\n/)
     expect(text.stdout).toContain(
-      `  seals      1 valid seal (key ${id}): sealed through record 22 of the chain\n` +
+      `  seals      1 valid seal (key ${id}): sealed through record ${at + 1} of the chain\n` +
         `  last seal  ${iso(sealOf(seals[0]!).time)} (interval)\n` +
-        '  unsealed   7 final records not sealed\n' +
+        `  unsealed   ${unsealed} final records not sealed\n` +
         '  end        no closing seal: the writer is still running, crashed or was killed, or the end of the log was cut off\n',
     )
-    expect((await verifyJson(['--verify-key', keys.c!, logs.c!])).report).toMatchObject({ ok: true, breaks: [], seals: { valid: 1, sealedThrough: 22, unsealed: 7, closed: false, lastKind: 'interval' } })
+    expect((await verifyJson(['--verify-key', keys.c!, logs.c!])).report).toMatchObject({ ok: true, breaks: [], seals: { valid: 1, sealedThrough: at + 1, unsealed, closed: false, lastKind: 'interval' } })
   })
 })
 

@@ -17,6 +17,7 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { threadId } from 'node:worker_threads'
 import { ChainlogError, ErrorCodes } from './errors'
 
 export const SEAL_ALGORITHM = 'ed25519-fs-merkle'
@@ -352,7 +353,8 @@ export class Sealer {
     this.privateKey = kp.privateKey
     this.pk = kp.pk
     // Replace the file atomically, so a crash leaves either the old or the new state.
-    const tmp = `${this.file}.${process.pid}.tmp`
+    // Unique per process, thread and call: writers in several threads of one process share the state file.
+    const tmp = `${this.file}.${process.pid}.${threadId}.${crypto.randomBytes(4).toString('hex')}.tmp`
     fs.writeFileSync(tmp, JSON.stringify(this.state) + '\n', { mode: 0o600 })
     fs.renameSync(tmp, this.file)
     this.mtimeMs = fs.statSync(this.file).mtimeMs
