@@ -1,20 +1,7 @@
-import { createChainWriter } from '@chainlog/core'
+import { createChainWriter, flushOnExit } from '@chainlog/core'
 import { inThreadStream, toMainThread } from './bridge'
 import { ChainlogDestination } from './destination'
 import { resolveOptions, type ChainlogPinoOptions } from './options'
-
-/** Destinations in the main thread, flushed synchronously on process exit. */
-const open = new Set<ChainlogDestination>()
-
-function flushAllOnExit(): void {
-  for (const dest of open) {
-    try {
-      dest.flushSync()
-    } catch (err) {
-      process.stderr.write(`@chainlog/pino: lines lost at exit: ${(err as Error).message}\n`)
-    }
-  }
-}
 
 /**
  * Opens a hash-chained log and returns a stream for pino.
@@ -50,14 +37,7 @@ export async function chainlog(options: ChainlogPinoOptions): Promise<ChainlogDe
   })
   dest = new ChainlogDestination(writer, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) })
   for (const [name, arg] of early) writer.emit(name, arg)
-  if (!worker) {
-    if (open.size === 0) process.on('exit', flushAllOnExit)
-    open.add(dest)
-    dest.once('close', () => {
-      open.delete(dest!)
-      if (open.size === 0) process.off('exit', flushAllOnExit)
-    })
-  }
+  if (!worker) flushOnExit(dest, '@chainlog/pino')
   return dest
 }
 

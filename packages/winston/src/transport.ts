@@ -1,5 +1,5 @@
 import TransportStream from 'winston-transport'
-import { ChainlogError, createChainWriter, ErrorCodes, type ChainHead, type ChainWriter, type RotateEvent } from '@chainlog/core'
+import { ChainlogError, createChainWriter, ErrorCodes, flushOnExit, type ChainHead, type ChainWriter, type RotateEvent } from '@chainlog/core'
 import { resolveOptions, type ChainlogTransportOptions } from './options'
 
 /** winston's finished line (triple-beam's MESSAGE): what its File transport writes. */
@@ -12,18 +12,6 @@ interface Info {
 }
 
 const noop = () => {}
-
-/** Open writers, handed to the OS synchronously if the process exits without ending its logger. */
-const open = new Set<ChainWriter>()
-function flushAllOnExit(): void {
-  for (const w of open) {
-    try {
-      w.flushSync()
-    } catch (err) {
-      process.stderr.write(`@chainlog/winston: entries lost at exit: ${(err as Error).message}\n`)
-    }
-  }
-}
 
 /**
  * A winston transport that appends each log entry to a hash-chained,
@@ -78,12 +66,7 @@ export class ChainlogTransport extends TransportStream {
     }
     this.ready = createChainWriter(writerOptions, (w) => this.listen(w)).then((w) => {
       this.writer = w
-      if (open.size === 0) process.on('exit', flushAllOnExit)
-      open.add(w)
-      w.once('close', () => {
-        open.delete(w)
-        if (open.size === 0) process.off('exit', flushAllOnExit)
-      })
+      flushOnExit(w, '@chainlog/winston')
       const pending = this.pending
       this.pending = []
       for (const [info, callback] of pending) this.append(info, callback)
