@@ -44,7 +44,7 @@ if (want('writers')) {
 }
 if (want('seal') && fs.existsSync(path.join(here, 'seal.bench.mjs'))) {
   const { run } = await import('./seal.bench.mjs')
-  for (const r of await run({ rounds })) add('sealing', r.name, r.linesPerSec, 'lines/s', r.ratio ?? null, r.peer ?? null, r.peer ? { ratio: 0.95 } : null)
+  for (const r of await run({ rounds })) add('sealing', r.name, r.linesPerSec, 'lines/s', r.peer ? r.ratio : null, r.peer ?? null, r.peer ? { ratio: 0.95 } : null)
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
