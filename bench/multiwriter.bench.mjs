@@ -9,6 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
+import { median } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
 const { createChainWriter, verify } = require('@chainlog/core')
@@ -59,7 +60,6 @@ export async function bench({ records = 200_000, runs = 1 } = {}) {
     single.push(await run(1, records))
     eight.push(await run(8, records))
   }
-  const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   const one = median(single)
   const many = median(eight)
   return [

@@ -5,16 +5,15 @@
 // closing seal written). Defaults: a seal every 1,000 records and every 60 s.
 // Rounds alternate which one goes first; each row is the median of the
 // rounds. Run alone: `node bench/seal.bench.mjs [rounds]`; or import run().
-import { once } from 'node:events'
 import * as fs from 'node:fs'
 import { createRequire } from 'node:module'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeRecords, RECORDS } from './pino.bench.mjs'
+import { median, timePino } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
-const pino = require('pino')
 const { generateSealKeys, writeSealKeys } = require('@chainlog/core')
 const here = fileURLToPath(import.meta.url)
 
@@ -22,37 +21,26 @@ const ROUNDS = 7
 const BASELINE = 'pino + @chainlog/pino'
 const SEALED = 'pino + @chainlog/pino, sealed'
 
-async function timeOne(sealKey, records) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-bench-seal-'))
-  try {
-    const options = { file: path.join(dir, 'app.log'), size: '10m' }
-    if (sealKey) {
-      // A fresh copy of the sealing state per run, as a service would have its own.
-      fs.copyFileSync(sealKey, path.join(dir, 'seal.key'))
-      options.sealKey = path.join(dir, 'seal.key')
-    }
-    const transport = pino.transport({ target: '@chainlog/pino', options, caller: here })
-    await once(transport, 'ready')
-    // pino unrefs the worker once it is ready; keep this process waiting for it.
-    transport.ref()
-    const logger = pino({ base: { pid: 4242, hostname: 'bench' } }, transport)
-    const start = process.hrtime.bigint()
-    for (const r of records) logger.info(r, 'request completed')
-    const closed = once(transport, 'close')
-    transport.end()
-    await closed
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9
-    let seals = 0
-    for (const f of fs.readdirSync(dir)) if (f.endsWith('.log')) seals += fs.readFileSync(path.join(dir, f), 'latin1').split('|\\m{"t":"seal"').length - 1
-    return { linesPerSec: records.length / seconds, seals }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+function timeOne(sealKey, records) {
+  return timePino({
+    target: '@chainlog/pino',
+    records,
+    caller: here,
+    options: (dir) => {
+      const options = { file: path.join(dir, 'app.log'), size: '10m' }
+      if (sealKey) {
+        // A fresh copy of the sealing state per run, as a service would have its own.
+        fs.copyFileSync(sealKey, path.join(dir, 'seal.key'))
+        options.sealKey = path.join(dir, 'seal.key')
+      }
+      return options
+    },
+    inspect: (dir) => {
+      let seals = 0
+      for (const f of fs.readdirSync(dir)) if (f.endsWith('.log')) seals += fs.readFileSync(path.join(dir, f), 'latin1').split('|\\m{"t":"seal"').length - 1
+      return { seals }
+    },
+  })
 }
 
 /**

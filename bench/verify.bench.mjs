@@ -13,6 +13,7 @@ import { createRequire } from 'node:module'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { median } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
 const here = fileURLToPath(import.meta.url)
@@ -106,7 +107,6 @@ export async function run({ rounds = ROUNDS, log = console.log } = {}) {
       results.get(c.name).push(measure(c.cmd, c.args))
     }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   const rows = commands.map((c) => {
     const runs = results.get(c.name)
     const seconds = median(runs.map((x) => x.seconds))

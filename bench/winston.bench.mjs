@@ -11,6 +11,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { formatTable, interleaved } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
 const winston = require('winston')
@@ -66,25 +67,7 @@ export async function run({ records = makeRecords(), rounds = ROUNDS } = {}) {
   const json = winston.format.json()
   const MESSAGE = Symbol.for('message')
   const expectedBytes = records.reduce((n, r) => n + Buffer.byteLength(json.transform({ level: 'info', message: 'request completed', ...r }, json.options)[MESSAGE]) + os.EOL.length, 0)
-  const results = new Map(peers.map((p) => [p.name, []]))
-  for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < peers.length; k++) {
-      const peer = peers[(k + r) % peers.length]
-      results.get(peer.name).push(await timeOne(peer, records, expectedBytes))
-    }
-  }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-  const base = median(results.get(BASELINE))
-  return peers.map((p) => {
-    const linesPerSec = Math.round(median(results.get(p.name)))
-    return { name: p.name, linesPerSec, ratio: Math.round((linesPerSec / base) * 100) / 100, peer: BASELINE }
-  })
-}
-
-export function formatTable(rows, title) {
-  const lines = [title, `${'transport'.padEnd(30)}${'lines/s'.padStart(12)}${'ratio'.padStart(8)}`]
-  for (const r of rows) lines.push(`${r.name.padEnd(30)}${r.linesPerSec.toLocaleString('en-US').padStart(12)}${(r.ratio.toFixed(2) + 'x').padStart(8)}`)
-  return lines.join('\n')
+  return interleaved(peers, rounds, BASELINE, (peer) => timeOne(peer, records, expectedBytes))
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === here) {

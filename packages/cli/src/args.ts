@@ -66,6 +66,25 @@ export function inputPaths(command: string, positionals: string[]): string[] | '
   return positionals
 }
 
+/** The options every command that reads a chain takes. Spread into a command's own options. */
+export const CHAIN_OPTIONS = {
+  key: { type: 'string', short: 'k' },
+  jobs: { type: 'string', short: 'j' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** The values of {@link CHAIN_OPTIONS}. */
+export interface ChainValues {
+  key?: string
+  jobs?: string
+  help?: boolean
+}
+
+/** What every chain-reading command derives from its arguments: the input, the worker count and the hmac key. */
+export function chainInput(command: string, values: ChainValues, positionals: string[]): { input: string[] | '-'; jobs: number; key: Uint8Array | undefined } {
+  return { input: inputPaths(command, positionals), jobs: parseJobs(values.jobs), key: readKey(values.key) }
+}
+
 /** A head kept elsewhere: the chain must still reach `hash` at `count`. Either may be absent. */
 export interface Expectation {
   hash?: string

@@ -5,7 +5,7 @@
  * stderr where it falls in the output.
  */
 import { HASH_HEX, RECORD_OVERHEAD, unescapeLine, type Break } from '@chainlog/core'
-import { inputPaths, parse, parseJobs, readKey } from './args'
+import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, ExitError, type RunContext } from './exit'
 import { formatCount, plural } from './format'
 import { LineOutput } from './output'
@@ -28,18 +28,13 @@ Options:
   -h, --help           show this help
 `
 
-interface Values {
+interface Values extends ChainValues {
   force?: boolean
-  key?: string
-  jobs?: string
-  help?: boolean
 }
 
 const OPTIONS = {
   force: { type: 'boolean' },
-  key: { type: 'string', short: 'k' },
-  jobs: { type: 'string', short: 'j' },
-  help: { type: 'boolean', short: 'h' },
+  ...CHAIN_OPTIONS,
 } as const
 
 export async function extract(args: string[], ctx: RunContext): Promise<number> {
@@ -48,9 +43,7 @@ export async function extract(args: string[], ctx: RunContext): Promise<number> 
     process.stdout.write(EXTRACT_HELP)
     return EXIT_OK
   }
-  const input = inputPaths('chainlog extract', positionals)
-  const jobs = parseJobs(values.jobs)
-  const key = readKey(values.key)
+  const { input, jobs, key } = chainInput('chainlog extract', values, positionals)
   const force = values.force === true
   if (input !== '-' && !force) {
     // Nothing is printed from a chain that does not verify: check it all first (in parallel).

@@ -4,7 +4,7 @@
  * `verify-log --checkpoint <file>` reports TRUNCATED if the chain no longer
  * reaches it.
  */
-import { inputPaths, parse, parseJobs, readKey } from './args'
+import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, ExitError, type RunContext } from './exit'
 import { verifyInput } from './source'
 
@@ -23,27 +23,15 @@ Options:
   -h, --help           show this help
 `
 
-interface Values {
-  key?: string
-  jobs?: string
-  help?: boolean
-}
-
-const OPTIONS = {
-  key: { type: 'string', short: 'k' },
-  jobs: { type: 'string', short: 'j' },
-  help: { type: 'boolean', short: 'h' },
-} as const
+const OPTIONS = CHAIN_OPTIONS
 
 export async function head(args: string[], _ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('chainlog head', args, OPTIONS)
+  const { values, positionals } = parse<ChainValues>('chainlog head', args, OPTIONS)
   if (values.help) {
     process.stdout.write(HEAD_HELP)
     return EXIT_OK
   }
-  const input = inputPaths('chainlog head', positionals)
-  const jobs = parseJobs(values.jobs)
-  const key = readKey(values.key)
+  const { input, jobs, key } = chainInput('chainlog head', values, positionals)
   const report = await verifyInput(input, { jobs, ...(key && { key }) })
   if (!report.ok) {
     const b = report.breaks[0]!

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs'
 import type { FileSummary, HeaderMeta, Meta, RecoveryMeta, RetentionMeta, VerifyReport } from '@chainlog/core'
-import { inputPaths, parse, parseJobs, readKey } from './args'
+import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, type RunContext } from './exit'
 import { formatBytes, formatCount, lineTime, plural, printable } from './format'
 import { verifyInput } from './source'
@@ -23,18 +23,13 @@ Options:
   -h, --help           show this help
 `
 
-interface Values {
+interface Values extends ChainValues {
   json?: boolean
-  key?: string
-  jobs?: string
-  help?: boolean
 }
 
 const OPTIONS = {
   json: { type: 'boolean' },
-  key: { type: 'string', short: 'k' },
-  jobs: { type: 'string', short: 'j' },
-  help: { type: 'boolean', short: 'h' },
+  ...CHAIN_OPTIONS,
 } as const
 
 interface FileInfo {
@@ -66,9 +61,7 @@ export async function inspect(args: string[], ctx: RunContext): Promise<number> 
     return EXIT_OK
   }
   ctx.json = values.json === true
-  const input = inputPaths('chainlog inspect', positionals)
-  const jobs = parseJobs(values.jobs)
-  const key = readKey(values.key)
+  const { input, jobs, key } = chainInput('chainlog inspect', values, positionals)
   const headers = new Map<string, HeaderMeta>()
   const files: FileInfo[] = []
   const metas: MetaInfo[] = []

@@ -3,7 +3,7 @@
  * trusted, and if not, exactly which file and line broke and why (issue #5).
  */
 import * as os from 'node:os'
-import { inputPaths, parse, parseAsOf, parseExpectation, parseJobs, readKey, readVerifyKey } from './args'
+import { CHAIN_OPTIONS, chainInput, parse, parseAsOf, parseExpectation, readVerifyKey, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, runMain, usage, type RunContext } from './exit'
 import { progress, type ProgressMode } from './progress'
 import { checkExpectation, formatReport, reportJson, statusOf } from './report'
@@ -45,12 +45,10 @@ Exit status:
   2  usage error, unreadable path, input that is not a chainlog file, missing or wrong key
 `
 
-interface Values {
+interface Values extends ChainValues {
   all?: boolean
   json?: boolean
   quiet?: boolean
-  key?: string
-  jobs?: string
   'expect-head'?: string
   'expect-count'?: string
   checkpoint?: string
@@ -58,7 +56,6 @@ interface Values {
   'as-of'?: string
   progress?: boolean
   'no-progress'?: boolean
-  help?: boolean
   version?: boolean
 }
 
@@ -66,8 +63,6 @@ const OPTIONS = {
   all: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
-  key: { type: 'string', short: 'k' },
-  jobs: { type: 'string', short: 'j' },
   'expect-head': { type: 'string' },
   'expect-count': { type: 'string' },
   checkpoint: { type: 'string' },
@@ -75,7 +70,7 @@ const OPTIONS = {
   'as-of': { type: 'string' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...CHAIN_OPTIONS,
   version: { type: 'boolean', short: 'v' },
 } as const
 
@@ -92,10 +87,8 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
   if (values.json && values.quiet) throw usage('--json and --quiet exclude each other')
   ctx.json = values.json === true
   if (values.progress && values['no-progress']) throw usage('--progress and --no-progress exclude each other')
-  const input = inputPaths('verify-log', positionals)
-  const jobs = parseJobs(values.jobs)
+  const { input, jobs, key } = chainInput('verify-log', values, positionals)
   const expected = parseExpectation(values)
-  const key = readKey(values.key)
   if (values['as-of'] !== undefined && values['verify-key'] === undefined) throw usage('--as-of judges the seals of a log; give the verification key with --verify-key')
   const asOf = values['as-of'] === undefined ? undefined : parseAsOf(values['as-of'])
   const verifyKey = readVerifyKey(values['verify-key'])

@@ -38,15 +38,8 @@ export interface VerifyKey {
   root: string
 }
 
-/** The private, evolving sealing state (`seal.key`). */
-export interface SealState {
-  v: 1
-  alg: typeof SEAL_ALGORITHM
-  id: string
-  start: number
-  interval: number
-  epochs: number
-  root: string
+/** The private, evolving sealing state (`seal.key`): the verification key's parameters, plus the secret. */
+export interface SealState extends VerifyKey {
   /** The epoch whose seed this state holds. */
   epoch: number
   /** sᵢ for `epoch`, hex. Earlier seeds are gone. */
