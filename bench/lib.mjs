@@ -43,8 +43,14 @@ export function formatTable(rows, title) {
  * first log call until the transport has closed. `options(dir)` builds the
  * transport's options in a fresh temporary directory; `inspect(dir)` may read
  * the files before they are removed.
+ *
+ * `turn` is how many lines are logged per turn of the event loop: like a
+ * service, which logs a few lines per request and yields in between, so the
+ * transport works alongside. 0 logs everything in one synchronous loop: a
+ * burst, during which pino's thread-stream holds every line in the main
+ * thread, so the transport only starts once the loop ends.
  */
-export async function timePino({ target, options, records, caller, inspect }) {
+export async function timePino({ target, options, records, caller, inspect, turn = 0 }) {
   const pino = require('pino')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-bench-'))
   try {
@@ -54,7 +60,15 @@ export async function timePino({ target, options, records, caller, inspect }) {
     transport.ref()
     const logger = pino({ base: { pid: 4242, hostname: 'bench' } }, transport)
     const start = process.hrtime.bigint()
-    for (const r of records) logger.info(r, 'request completed')
+    if (turn > 0) {
+      for (let i = 0; i < records.length; i += turn) {
+        const end = Math.min(i + turn, records.length)
+        for (let j = i; j < end; j++) logger.info(records[j], 'request completed')
+        await new Promise(setImmediate)
+      }
+    } else {
+      for (const r of records) logger.info(r, 'request completed')
+    }
     const closed = once(transport, 'close')
     transport.end()
     await closed

@@ -72,6 +72,54 @@ describe('exact bytes', () => {
   })
 })
 
+describe('lines that need escaping, and lines cut across writes', () => {
+  test('a CR inside a line and a line starting with a backslash, mixed with plain lines in one chunk, are each one record', async () => {
+    const d = dir()
+    const t = pino.transport({ target: '@chainlog/pino', options: { file: path.join(d, 'app.log') } })
+    await once(t, 'ready')
+    const lines: string[] = []
+    // streamWrite sees pino's bytes on their way to the worker: give every
+    // third line a raw CR and every fifth a leading backslash.
+    let n = 0
+    const logger = pino({
+      hooks: {
+        streamWrite: (s: string) => {
+          n++
+          let out = n % 3 === 0 ? s.replace('"msg"', '"cr\r":1,"msg"') : s
+          if (n % 5 === 0) out = '\\' + out
+          lines.push(out.slice(0, -1))
+          return out
+        },
+      },
+    }, t)
+    for (let i = 0; i < 3000; i++) logger.info({ i }, 'line')
+    await close(t)
+    expect(lines.filter((l) => l.includes('\r')).length).toBe(1000)
+    expect(userLines(chainFiles(d))).toEqual(lines)
+    expect((await coreVerify(path.join(d, 'app.log'))).ok).toBe(true)
+    expect(pythonVerify(chainFiles(d)).ok).toBe(true)
+  })
+
+  test('in the main thread, pieces of lines written separately become whole records, and a last line without LF is kept at close', async () => {
+    const { default: chainlog } = await import('@chainlog/pino')
+    const d = dir()
+    const dest = await chainlog({ file: path.join(d, 'app.log') })
+    const text = Array.from({ length: 500 }, (_, i) => JSON.stringify({ i, s: 'ünïcödé ✓ 😀' })).join('\n') + '\n{"last":true}'
+    const bytes = Buffer.from(text)
+    // Cut anywhere, including inside multi-byte characters: the destination
+    // decodes Buffers with a StringDecoder.
+    for (let at = 0; at < bytes.length; ) {
+      const size = 1 + ((at * 7919) % 173)
+      dest.write(bytes.subarray(at, at + size))
+      at += size
+    }
+    dest.end()
+    await once(dest, 'finish')
+    expect(userLines(chainFiles(d))).toEqual(text.split('\n'))
+    expect((await coreVerify(path.join(d, 'app.log'))).ok).toBe(true)
+  })
+})
+
 describe('rotation under load, seen from the main thread', () => {
   test('by size: many files, every line in order, rotate and head events', async () => {
     const d = dir()
@@ -135,8 +183,15 @@ describe('faults reach the application as transport errors', () => {
       t.on('error', (err: Error) => errors.push(err.message))
       const closed = new Promise((resolve) => t.once('close', resolve))
       await once(t, 'ready')
+      let isClosed = false
+      void closed.then(() => (isClosed = true))
       const logger = pino(t)
-      for (let i = 0; i < 4000; i++) logger.info({ i, pad: 'x'.repeat(100) }, 'disk is full')
+      // A service that goes on logging on a full disk, a request at a time:
+      // what waits in memory is bounded by maxBuffered, then lines are refused.
+      for (let i = 0; i < 4000 && !isClosed; i++) {
+        logger.info({ i, pad: 'x'.repeat(100) }, 'disk is full')
+        if (i % 50 === 49) await new Promise(setImmediate)
+      }
       await closed
       expect(errors[0]).toMatch(/^DISK_FULL: .*no space left on device/)
       expect(errors.filter((m) => m.startsWith('DISK_FULL'))).toHaveLength(1)

@@ -73,6 +73,15 @@ export function escapeLine(line: string): string {
 }
 
 /**
+ * True when `text`, a run of LF-terminated lines, holds only lines that
+ * escapeLine() stores verbatim: no CR, no line starting with `\`, and no lone
+ * surrogate. Such a run can be queued as bytes and cut at its LFs.
+ */
+export function isPlainText(text: string): boolean {
+  return text.charCodeAt(0) !== BACKSLASH && text.indexOf('\n\\') === -1 && text.indexOf('\r') === -1 && text.isWellFormed()
+}
+
+/**
  * Inverse of {@link escapeLine} for a user line's stored form.
  * @throws RangeError on an escape sequence format 1 does not define.
  */

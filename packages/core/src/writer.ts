@@ -10,7 +10,8 @@ import { LogLock } from './lock'
 import { FORMAT_VERSION, metaLine, type DeletedFile, type HeaderMeta, type Meta } from './meta'
 import { FileNaming, type LogFileEntry } from './naming'
 import { invalidOption, nextBoundary, parseAlgorithm, parseBoolean, parseCount, parseFrequency, parseMode, parseSize, periodStart, type Frequency } from './options'
-import { encodeRecords, escapeLine, GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD } from './record'
+import { RecordQueue } from './queue'
+import { encodeRecords, escapeLine, GENESIS, HASH_HEX, isHash, isPlainText, RECORD_OVERHEAD } from './record'
 import { countLines, readTail, type FileTail } from './scan'
 import { Sealer, type SealKind } from './seal'
 import { FileSink } from './sink'
@@ -53,7 +54,7 @@ export interface ChainWriterOptions {
   keyFile?: string
   /** write() returns false (wait for 'drain') while more than this many bytes of lines wait in memory. Default 16 MiB. */
   highWaterMark?: number | string
-  /** Bytes that may wait in memory while the disk fails (ENOSPC, EIO); past that, write() throws BUFFER_FULL. Default 64 MiB. */
+  /** Bytes that may wait in memory while the disk fails (ENOSPC, EIO); past that, write() and writeLines() throw BUFFER_FULL (writeLines() takes or refuses its text whole). Default 64 MiB. */
   maxBuffered?: number | string
   /** How long a dead writer's lock blocks the others before it is taken over, in ms (>= 2000). Default 3000. */
   staleLockMs?: number
@@ -261,12 +262,8 @@ export class ChainWriter extends EventEmitter {
   private cur: Current | null = null
   private chainId = ''
   private prev = GENESIS
-  /** Stored lines waiting to be appended, in order. */
-  private queue: string[] = []
-  private queueBytes = 0
-  /** Lines ever queued / ever appended: flush() waits for appended to pass its mark. */
-  private queued = 0
-  private appended = 0
+  /** Records waiting to be appended, in order; flush() waits for its appended count to pass its mark. */
+  private readonly queue = new RecordQueue()
   private waiters: { target: number; resolve: () => void; reject: (err: Error) => void }[] = []
   private scheduled = false
   private waitingForLock = false
@@ -349,17 +346,45 @@ export class ChainWriter extends EventEmitter {
     return this.enqueue(metaLine(meta))
   }
 
-  private enqueue(stored: string): boolean {
-    if (this.closing) throw new ChainlogError(ErrorCodes.WRITER_CLOSED, 'write() after close()')
-    if (this.failure && this.queueBytes > this.settings.maxBuffered) {
-      throw new ChainlogError(ErrorCodes.BUFFER_FULL, `the line was not logged: ${this.queueBytes} bytes are waiting for a failing disk (${this.failure.message})`, { cause: this.failure })
+  /**
+   * Queues a run of lines, each ending with LF, one record per line: the same
+   * records as one write() per line. For transports that receive output in
+   * chunks; a run needing no escapes is queued as one block of bytes.
+   * @returns false when the caller should wait for `'drain'` before writing more.
+   * @throws ChainlogError INVALID_LINE when `text` does not end with LF; as write() otherwise
+   */
+  writeLines(text: string): boolean {
+    if (text === '') return this.queue.bytes < this.settings.highWaterMark && !this.failure
+    if (text.charCodeAt(text.length - 1) !== 0x0a) throw new ChainlogError(ErrorCodes.INVALID_LINE, 'writeLines() takes whole lines: the text must end with a newline')
+    if (!isPlainText(text)) {
+      let ok = true
+      for (let start = 0, nl = text.indexOf('\n'); nl !== -1; start = nl + 1, nl = text.indexOf('\n', start)) ok = this.write(text.slice(start, nl))
+      return ok
     }
+    this.admit()
+    this.queue.pushBlock(Buffer.from(text, 'utf8'))
+    return this.queued()
+  }
+
+  private enqueue(stored: string): boolean {
+    this.admit()
     this.queue.push(stored)
-    this.queueBytes += stored.length + RECORD_OVERHEAD
-    this.queued++
-    if (this.queueBytes >= BATCH_BYTES && !this.failure) this.pump()
+    return this.queued()
+  }
+
+  /** Refuses a line after close(), or while a failing disk holds maxBuffered bytes. */
+  private admit(): void {
+    if (this.closing) throw new ChainlogError(ErrorCodes.WRITER_CLOSED, 'write() after close()')
+    if (this.failure && this.queue.bytes > this.settings.maxBuffered) {
+      throw new ChainlogError(ErrorCodes.BUFFER_FULL, `the line was not logged: ${this.queue.bytes} bytes are waiting for a failing disk (${this.failure.message})`, { cause: this.failure })
+    }
+  }
+
+  /** After queueing: start a batch if enough is waiting; tells whether the caller may go on. */
+  private queued(): boolean {
+    if (this.queue.bytes >= BATCH_BYTES && !this.failure) this.pump()
     else this.schedule()
-    if (this.queueBytes < this.settings.highWaterMark && !this.failure) return true
+    if (this.queue.bytes < this.settings.highWaterMark && !this.failure) return true
     this.needDrain = true
     return false
   }
@@ -459,7 +484,12 @@ export class ChainWriter extends EventEmitter {
   /** After a batch: keep the lease for the next one, unless it is old enough that others deserve a turn. */
   private keepOrRelease(): void {
     clearTimeout(this.graceTimer)
-    if (this.closing || Date.now() - this.leaseStart >= LEASE_MS) {
+    // Closing with nothing left to write: let go now rather than after GRACE_MS.
+    if (this.closing && this.queue.length === 0) {
+      this.dropLease()
+      return
+    }
+    if (Date.now() - this.leaseStart >= LEASE_MS) {
       this.dropLease()
       // Let writers polling for the lock in, before we ask for it again.
       this.cooldownUntil = Date.now() + COOLDOWN_MS
@@ -483,36 +513,21 @@ export class ChainWriter extends EventEmitter {
     let budget = BATCH_BYTES * 4
     while (this.queue.length && budget > 0) {
       const cur = this.cur!
-      let bytes = 0
-      let n = 0
-      let units = 0
-      let rotateAfter = false
-      for (; n < this.queue.length && bytes < BATCH_BYTES; n++) {
-        const stored = this.queue[n]!
-        const size = Buffer.byteLength(stored) + RECORD_OVERHEAD
-        // A file always takes at least one record after its header, however large.
-        if (cur.end + bytes + size > this.settings.size && cur.end + bytes > cur.headerEnd) {
-          rotateAfter = true
-          break
-        }
-        bytes += size
-        units += stored.length + RECORD_OVERHEAD
-      }
-      if (n > 0) {
-        const batch = encodeRecords(this.prev, this.queue, 0, n, bytes, this.hashFn)
+      // A file always takes at least one record after its header, however large.
+      const batch = this.queue.encode(this.prev, this.hashFn, BATCH_BYTES, this.settings.size - cur.end, cur.end <= cur.headerEnd)
+      if (batch.records > 0) {
+        const bytes = batch.bytes.length
         this.fence(cur)
         cur.sink.write(batch.bytes, cur.end)
-        this.counted(cur, n, bytes)
+        this.counted(cur, batch.records, bytes)
         this.prev = batch.prev
-        this.queue.splice(0, n)
-        this.queueBytes -= units
-        this.appended += n
+        this.queue.commit(batch)
         budget -= bytes
         if (this.settings.fsync) cur.sink.fsync()
         this.settle()
         if (this.sealer && this.head().count - this.lastSealCount >= this.settings.sealEvery) this.appendSeal('interval')
       }
-      if (rotateAfter) this.rotateLocked('size')
+      if (batch.full) this.rotateLocked('size')
     }
   }
 
@@ -604,10 +619,10 @@ export class ChainWriter extends EventEmitter {
   private settle(): void {
     if (this.waiters.length) {
       const still: typeof this.waiters = []
-      for (const w of this.waiters) (this.appended >= w.target ? w.resolve() : still.push(w))
+      for (const w of this.waiters) (this.queue.appended >= w.target ? w.resolve() : still.push(w))
       this.waiters = still
     }
-    if (this.needDrain && this.queueBytes < this.settings.highWaterMark / 2) {
+    if (this.needDrain && this.queue.bytes < this.settings.highWaterMark / 2) {
       this.needDrain = false
       this.emit('drain')
     }
@@ -619,8 +634,8 @@ export class ChainWriter extends EventEmitter {
    */
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure)
-    const target = this.queued
-    if (this.appended >= target) return Promise.resolve()
+    const target = this.queue.queued
+    if (this.queue.appended >= target) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ target, resolve, reject })
       this.pump()
@@ -642,7 +657,7 @@ export class ChainWriter extends EventEmitter {
     const nap = new Int32Array(new SharedArrayBuffer(4))
     for (;;) {
       while (!this.lock.tryAcquire()) {
-        if (Date.now() > deadline) throw new ChainlogError(ErrorCodes.LOCK_TIMEOUT, `could not take the lock ${this.lock.path}.lock to flush ${this.queue.length} lines`)
+        if (Date.now() > deadline) throw new ChainlogError(ErrorCodes.LOCK_TIMEOUT, `could not take the lock ${this.lock.path}.lock to flush ${this.queue.bytes} bytes of lines`)
         Atomics.wait(nap, 0, 0, 2)
       }
       const wasFailing = this.failure

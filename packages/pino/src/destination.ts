@@ -84,13 +84,12 @@ export class ChainlogDestination extends Writable {
       text = this.rest + text
       this.rest = ''
     }
+    // Whole lines go to core in one piece (one record per line); the text
+    // after the last LF waits for the rest of its line.
+    const end = text.lastIndexOf('\n') + 1
     let ok = true
-    let start = 0
     try {
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-        ok = this.writer.write(text.slice(start, nl))
-        start = nl + 1
-      }
+      if (end > 0) ok = this.writer.writeLines(end === text.length ? text : text.slice(0, end))
     } catch (err) {
       // BUFFER_FULL (the disk has been failing for maxBuffered bytes) or
       // WRITER_CLOSED: the line cannot be kept. Failing the stream bounds
@@ -98,8 +97,8 @@ export class ChainlogDestination extends Writable {
       callback(err as Error)
       return
     }
-    if (start < text.length) this.rest = text.slice(start)
-    if (start > 0) this.dirty = true
+    if (end < text.length) this.rest = text.slice(end)
+    if (end > 0) this.dirty = true
     // Backpressure: wait for the writer's 'drain'. While the disk fails there
     // is no drain until it recovers, and waiting would only move the growing
     // backlog into pino's thread-stream buffer, which has no bound; so after

@@ -1,0 +1,176 @@
+/**
+ * The writer's queue of records waiting to be appended, and the encoding of
+ * a batch of them against the chain's head (FORMAT.md §2).
+ *
+ * Two kinds of entries keep their order in one queue:
+ * - a stored line (a string, already escaped), from write() and metadata;
+ * - a block: a run of LF-terminated lines whose stored form is the line
+ *   itself (see isPlainText), kept as its UTF-8 bytes. A transport that gets
+ *   its input in chunks (pino's worker receives megabytes at a time) queues
+ *   a whole chunk as one block, so nothing is allocated per line until the
+ *   line is hashed.
+ *
+ * Either way the bytes of a record are identical: a block is exactly the
+ * lines one write() each would have queued.
+ */
+import type { HashFn } from './algorithm'
+import { RECORD_OVERHEAD } from './record'
+
+const LF = 0x0a
+const PIPE = 0x7c
+
+/** LF-terminated lines, as UTF-8, and how far they have been appended. */
+interface Block {
+  bytes: Buffer
+  /** Byte offset of the next line to append. */
+  pos: number
+}
+
+type Entry = string | Block
+
+/** One encoded batch, not yet taken off the queue (see commit). */
+export interface Batch {
+  /** The records, ready to append. */
+  bytes: Buffer
+  /** The hash of the last record: the new head. */
+  prev: string
+  /** Records in `bytes`. */
+  records: number
+  /** The batch stopped because the next record would pass `room`: rotate before the next one. */
+  full: boolean
+  /** Where the queue resumes after this batch. */
+  next: { entry: number; pos: number }
+}
+
+export class RecordQueue {
+  private entries: Entry[] = []
+  /** Memory held: UTF-16 units + RECORD_OVERHEAD per stored line, bytes per block. */
+  private held = 0
+  /** Entries ever pushed / entries ever fully appended. */
+  private pushed = 0
+  private done = 0
+
+  /** Entries waiting (a block counts once, however many lines it holds). */
+  get length(): number {
+    return this.entries.length
+  }
+
+  /** About how many bytes of lines are waiting in memory. */
+  get bytes(): number {
+    return this.held
+  }
+
+  /** Entries ever queued: a flush() target. */
+  get queued(): number {
+    return this.pushed
+  }
+
+  /** Entries ever appended in full: a flush() target has been met once this reaches it. */
+  get appended(): number {
+    return this.done
+  }
+
+  /** Queues one stored line (without its newline). */
+  push(stored: string): void {
+    this.entries.push(stored)
+    this.held += stored.length + RECORD_OVERHEAD
+    this.pushed++
+  }
+
+  /**
+   * Queues the UTF-8 bytes of LF-terminated lines that need no escaping
+   * (isPlainText held for their text). Each line becomes one record.
+   */
+  pushBlock(bytes: Buffer): void {
+    if (bytes.length === 0) return
+    this.entries.push({ bytes, pos: 0 })
+    this.held += bytes.length
+    this.pushed++
+  }
+
+  /**
+   * Encodes records from the front of the queue, chained after `prev`,
+   * straight into one buffer, hashing each record over its bytes in place.
+   * Stops once `limit` bytes are encoded or the queue is empty, or before a
+   * record that would take the batch past `room` bytes, unless `mustTakeOne`
+   * and the batch is still empty (a file always takes one record after its
+   * header, however large). Nothing is taken off the queue until commit().
+   */
+  encode(prev: string, hashFn: HashFn, limit: number, room: number, mustTakeOne: boolean): Batch {
+    // Room for all that waits, up to about `limit`: a stored line takes at most
+    // 3 bytes per UTF-16 unit; a block's lines take RECORD_OVERHEAD each besides
+    // their bytes, which this covers for lines of 66 bytes or more (a batch of
+    // shorter ones just ends sooner). A record too large for it gets its own.
+    let out = Buffer.allocUnsafe(Math.min(limit + 64 * 1024, this.held * 3 + RECORD_OVERHEAD))
+    let off = 0
+    let records = 0
+    let full = false
+    let entry = 0
+    let pos = 0
+    // Whether the next record, of `size` bytes, goes into this batch.
+    const fits = (size: number): boolean => {
+      if (off + size > room && (off > 0 || !mustTakeOne)) {
+        full = true
+        return false
+      }
+      if (off + size > out.length) {
+        if (off > 0) return false
+        out = Buffer.allocUnsafe(size)
+      }
+      return true
+    }
+    outer: for (; entry < this.entries.length && off < limit; entry++) {
+      const e = this.entries[entry]!
+      if (typeof e === 'string') {
+        const size = Buffer.byteLength(e) + RECORD_OVERHEAD
+        if (!fits(size)) break
+        const start = off
+        off += out.write(prev, off, 'latin1')
+        out[off++] = PIPE
+        off += out.write(e, off, 'utf8')
+        prev = hashFn(out.subarray(start, off))
+        out[off++] = PIPE
+        off += out.write(prev, off, 'latin1')
+        out[off++] = LF
+        records++
+        continue
+      }
+      const src = e.bytes
+      pos = e.pos
+      while (pos < src.length) {
+        if (off >= limit) break outer
+        const nl = src.indexOf(LF, pos)
+        const size = nl - pos + RECORD_OVERHEAD
+        if (!fits(size)) break outer
+        const start = off
+        off += out.write(prev, off, 'latin1')
+        out[off++] = PIPE
+        off += src.copy(out, off, pos, nl)
+        prev = hashFn(out.subarray(start, off))
+        out[off++] = PIPE
+        off += out.write(prev, off, 'latin1')
+        out[off++] = LF
+        records++
+        pos = nl + 1
+      }
+      pos = 0
+    }
+    return { bytes: off === out.length ? out : out.subarray(0, off), prev, records, full, next: { entry, pos } }
+  }
+
+  /** Takes an appended batch off the queue. */
+  commit(batch: Batch): void {
+    const { entry, pos } = batch.next
+    for (let i = 0; i < entry; i++) {
+      const e = this.entries[i]!
+      this.held -= typeof e === 'string' ? e.length + RECORD_OVERHEAD : e.bytes.length - e.pos
+    }
+    if (pos > 0) {
+      const e = this.entries[entry] as Block
+      this.held -= pos - e.pos
+      e.pos = pos
+    }
+    this.entries.splice(0, entry)
+    this.done += entry
+  }
+}
