@@ -14,7 +14,7 @@
  * lines one write() each would have queued.
  */
 import type { HashFn } from './algorithm'
-import { RECORD_OVERHEAD } from './record'
+import { HASH_HEX, RECORD_OVERHEAD } from './record'
 
 const LF = 0x0a
 const PIPE = 0x7c
@@ -137,17 +137,28 @@ export class RecordQueue {
       }
       const src = e.bytes
       pos = e.pos
+      // Plain typed-array views and copies: Buffer's copy() and subarray()
+      // wrap the same operations in argument checks that cost more than the
+      // copy of a log line.
+      const srcAb = src.buffer
+      const srcBase = src.byteOffset
+      // Where the previous record's hash sits in `out`, to copy as this one's prev.
+      let prevAt = -1
       while (pos < src.length) {
         if (off >= limit) break outer
         const nl = src.indexOf(LF, pos)
         const size = nl - pos + RECORD_OVERHEAD
         if (!fits(size)) break outer
         const start = off
-        off += out.write(prev, off, 'latin1')
+        if (prevAt >= 0) out.copyWithin(off, prevAt, prevAt + HASH_HEX)
+        else out.write(prev, off, 'latin1')
+        off += HASH_HEX
         out[off++] = PIPE
-        off += src.copy(out, off, pos, nl)
-        prev = hashFn(out.subarray(start, off))
+        out.set(new Uint8Array(srcAb, srcBase + pos, nl - pos), off)
+        off += nl - pos
+        prev = hashFn(new Uint8Array(out.buffer, out.byteOffset + start, off - start))
         out[off++] = PIPE
+        prevAt = off
         off += out.write(prev, off, 'latin1')
         out[off++] = LF
         records++
