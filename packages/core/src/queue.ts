@@ -5,13 +5,17 @@
  * Two kinds of entries keep their order in one queue:
  * - a stored line (a string, already escaped), from write() and metadata;
  * - a block: a run of LF-terminated lines whose stored form is the line
- *   itself (see isPlainText), kept as its UTF-8 bytes. A transport that gets
- *   its input in chunks (pino's worker receives megabytes at a time) queues
- *   a whole chunk as one block, so nothing is allocated per line until the
- *   line is hashed.
+ *   itself (see isPlainText). A transport that gets its input in chunks
+ *   (pino's worker receives megabytes at a time) queues a whole chunk as one
+ *   block, so nothing is allocated per line.
  *
  * Either way the bytes of a record are identical: a block is exactly the
  * lines one write() each would have queued.
+ *
+ * Batches are encoded into one output buffer that is kept and reused, and a
+ * block is turned into UTF-8 once, into a kept scratch buffer, when it
+ * reaches the front: on this kind of machine, touching a fresh multi-megabyte
+ * allocation costs more than encoding into it.
  */
 import type { HashFn } from './algorithm'
 import { HASH_HEX, RECORD_OVERHEAD } from './record'
@@ -19,12 +23,17 @@ import { HASH_HEX, RECORD_OVERHEAD } from './record'
 const LF = 0x0a
 const PIPE = 0x7c
 
-/** LF-terminated lines, as UTF-8, and how far they have been appended. */
+/** LF-terminated lines, and how far they have been appended. */
 interface Block {
-  bytes: Buffer
-  /** Byte offset of the next line to append. */
+  text: string
+  /** Length of the text in UTF-8. */
+  bytes: number
+  /** Byte offset (in the UTF-8) of the next line to append. */
   pos: number
 }
+
+/** A block's UTF-8 is kept in the scratch buffer up to this size; a larger one gets a buffer of its own while it is the front. */
+const SCRATCH_MAX = 16 * 1024 * 1024
 
 type Entry = string | Block
 
@@ -44,7 +53,12 @@ export interface Batch {
 
 export class RecordQueue {
   private entries: Entry[] = []
-  /** Memory held: UTF-16 units + RECORD_OVERHEAD per stored line, bytes per block. */
+  /** The output of encode(), reused: valid until the next encode(). */
+  private out = Buffer.alloc(0)
+  /** The UTF-8 of `scratchOf`, the block at the front. */
+  private scratch = Buffer.alloc(0)
+  private scratchOf: Block | null = null
+  /** Memory held: UTF-16 units + RECORD_OVERHEAD per stored line, UTF-8 bytes per block. */
   private held = 0
   /** Entries ever pushed / entries ever fully appended. */
   private pushed = 0
@@ -78,14 +92,31 @@ export class RecordQueue {
   }
 
   /**
-   * Queues the UTF-8 bytes of LF-terminated lines that need no escaping
-   * (isPlainText held for their text). Each line becomes one record.
+   * Queues LF-terminated lines that need no escaping (isPlainText holds for
+   * `text`). Each line becomes one record.
    */
-  pushBlock(bytes: Buffer): void {
-    if (bytes.length === 0) return
-    this.entries.push({ bytes, pos: 0 })
-    this.held += bytes.length
+  pushBlock(text: string): void {
+    if (text.length === 0) return
+    const bytes = Buffer.byteLength(text)
+    this.entries.push({ text, bytes, pos: 0 })
+    this.held += bytes
     this.pushed++
+  }
+
+  /** The UTF-8 of a block, made once while it is at the front. */
+  private utf8(block: Block): Buffer {
+    if (this.scratchOf !== block) {
+      if (this.scratch.length < block.bytes || this.scratch.length > SCRATCH_MAX) this.scratch = Buffer.allocUnsafe(block.bytes)
+      this.scratch.write(block.text, 0, 'utf8')
+      this.scratchOf = block
+    }
+    return this.scratch
+  }
+
+  /** The reused output buffer, at least `size` bytes. */
+  private output(size: number): Buffer {
+    if (this.out.length < size) this.out = Buffer.allocUnsafe(size)
+    return this.out
   }
 
   /**
@@ -95,13 +126,14 @@ export class RecordQueue {
    * record that would take the batch past `room` bytes, unless `mustTakeOne`
    * and the batch is still empty (a file always takes one record after its
    * header, however large). Nothing is taken off the queue until commit().
+   * The batch's bytes are valid until the next encode().
    */
   encode(prev: string, hashFn: HashFn, limit: number, room: number, mustTakeOne: boolean): Batch {
     // Room for all that waits, up to about `limit`: a stored line takes at most
     // 3 bytes per UTF-16 unit; a block's lines take RECORD_OVERHEAD each besides
     // their bytes, which this covers for lines of 66 bytes or more (a batch of
     // shorter ones just ends sooner). A record too large for it gets its own.
-    let out = Buffer.allocUnsafe(Math.min(limit + 64 * 1024, this.held * 3 + RECORD_OVERHEAD))
+    let out = this.output(Math.min(limit + 64 * 1024, this.held * 3 + RECORD_OVERHEAD))
     let off = 0
     let records = 0
     let full = false
@@ -135,7 +167,8 @@ export class RecordQueue {
         records++
         continue
       }
-      const src = e.bytes
+      const src = this.utf8(e)
+      const srcEnd = e.bytes
       pos = e.pos
       // Plain typed-array views and copies: Buffer's copy() and subarray()
       // wrap the same operations in argument checks that cost more than the
@@ -144,7 +177,7 @@ export class RecordQueue {
       const srcBase = src.byteOffset
       // Where the previous record's hash sits in `out`, to copy as this one's prev.
       let prevAt = -1
-      while (pos < src.length) {
+      while (pos < srcEnd) {
         if (off >= limit) break outer
         const nl = src.indexOf(LF, pos)
         const size = nl - pos + RECORD_OVERHEAD
@@ -174,7 +207,8 @@ export class RecordQueue {
     const { entry, pos } = batch.next
     for (let i = 0; i < entry; i++) {
       const e = this.entries[i]!
-      this.held -= typeof e === 'string' ? e.length + RECORD_OVERHEAD : e.bytes.length - e.pos
+      this.held -= typeof e === 'string' ? e.length + RECORD_OVERHEAD : e.bytes - e.pos
+      if (e === this.scratchOf) this.scratchOf = null
     }
     if (pos > 0) {
       const e = this.entries[entry] as Block

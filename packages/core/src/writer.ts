@@ -362,7 +362,7 @@ export class ChainWriter extends EventEmitter {
       return ok
     }
     this.admit()
-    this.queue.pushBlock(Buffer.from(text, 'utf8'))
+    this.queue.pushBlock(text)
     return this.queued()
   }
 
