@@ -273,6 +273,8 @@ export class ChainWriter extends EventEmitter {
   private leaseHeld = false
   private leaseStart = 0
   private graceTimer: NodeJS.Timeout | undefined
+  /** When the last batch under the current lease was appended. */
+  private lastBatchAt = 0
   private cooldownUntil = 0
   private closing: Promise<void> | null = null
   private closed = false
@@ -483,7 +485,6 @@ export class ChainWriter extends EventEmitter {
 
   /** After a batch: keep the lease for the next one, unless it is old enough that others deserve a turn. */
   private keepOrRelease(): void {
-    clearTimeout(this.graceTimer)
     // Closing with nothing left to write: let go now rather than after GRACE_MS.
     if (this.closing && this.queue.length === 0) {
       this.dropLease()
@@ -495,11 +496,24 @@ export class ChainWriter extends EventEmitter {
       this.cooldownUntil = Date.now() + COOLDOWN_MS
       return
     }
-    this.graceTimer = setTimeout(this.dropLeaseBound, GRACE_MS)
+    // One timer per lease, not one per batch: when it fires it lets go if no
+    // batch came for GRACE_MS, and otherwise waits out the rest.
+    this.lastBatchAt = Date.now()
+    if (!this.graceTimer) this.armGrace(GRACE_MS)
+  }
+
+  private armGrace(ms: number): void {
+    this.graceTimer = setTimeout(this.graceBound, ms)
     this.graceTimer.unref()
   }
 
-  private readonly dropLeaseBound = () => this.dropLease()
+  private readonly graceBound = () => {
+    this.graceTimer = undefined
+    if (!this.leaseHeld) return
+    const idle = Date.now() - this.lastBatchAt
+    if (idle >= GRACE_MS) this.dropLease()
+    else this.armGrace(GRACE_MS - idle)
+  }
 
   private dropLease(): void {
     clearTimeout(this.graceTimer)
@@ -551,15 +565,12 @@ export class ChainWriter extends EventEmitter {
    * fresh head under a fresh lock.
    */
   private fence(cur: Current): void {
-    if (!this.lock.confirm() || cur.sink.size() !== cur.end) throw new HeadMoved()
-    // Removed or replaced under us (writes to an unlinked file would vanish): re-take the lock and look again.
-    let ino = -1
-    try {
-      ino = fs.statSync(cur.path).ino
-    } catch {
-      // gone
-    }
-    if (ino !== cur.sink.ino) throw new HeadMoved()
+    if (!this.lock.confirm()) throw new HeadMoved()
+    // One stat of the path: removed or replaced under us (writes to an
+    // unlinked file would vanish), or grown or cut by someone else. Either way,
+    // re-take the lock and look again.
+    const st = fs.statSync(cur.path, { throwIfNoEntry: false })
+    if (!st || st.ino !== cur.sink.ino || st.size !== cur.end) throw new HeadMoved()
   }
 
   /** Advances the file end past our own append, keeping the line count exact without reading it back. */
