@@ -351,20 +351,17 @@ export class ChainWriter extends EventEmitter {
   /**
    * Queues a run of lines, each ending with LF, one record per line: the same
    * records as one write() per line. For transports that receive output in
-   * chunks; a run needing no escapes is queued as one block of bytes.
+   * chunks; a run needing no escapes is queued as one block. The text is
+   * taken or refused whole.
    * @returns false when the caller should wait for `'drain'` before writing more.
-   * @throws ChainlogError INVALID_LINE when `text` does not end with LF; as write() otherwise
+   * @throws ChainlogError INVALID_LINE when `text` does not end with LF; WRITER_CLOSED, BUFFER_FULL as write()
    */
   writeLines(text: string): boolean {
     if (text === '') return this.queue.bytes < this.settings.highWaterMark && !this.failure
     if (text.charCodeAt(text.length - 1) !== 0x0a) throw new ChainlogError(ErrorCodes.INVALID_LINE, 'writeLines() takes whole lines: the text must end with a newline')
-    if (!isPlainText(text)) {
-      let ok = true
-      for (let start = 0, nl = text.indexOf('\n'); nl !== -1; start = nl + 1, nl = text.indexOf('\n', start)) ok = this.write(text.slice(start, nl))
-      return ok
-    }
     this.admit()
-    this.queue.pushBlock(text)
+    if (isPlainText(text)) this.queue.pushBlock(text)
+    else for (let start = 0, nl = text.indexOf('\n'); nl !== -1; start = nl + 1, nl = text.indexOf('\n', start)) this.queue.push(escapeLine(text.slice(start, nl)))
     return this.queued()
   }
 

@@ -19,7 +19,7 @@ export const Events = {
   RECOVERY: 'chainlog:recovery',
   /** (ChainHead) the head after a flush: keep `hash` and `count` elsewhere to detect truncation. */
   HEAD: 'chainlog:head',
-  /** () a failing disk accepts writes again. */
+  /** ({ refused }) a failing disk accepts writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
   RESUME: 'chainlog:resume',
 } as const
 
@@ -47,6 +47,8 @@ export class ChainlogDestination extends Writable {
   /** The writer reported an error and may be stalled on a failing disk; see _write. */
   private stalled = false
   private dirty = false
+  /** Lines refused (BUFFER_FULL) since the disk started failing; reported once, then counted until it recovers. */
+  private refused = 0
   private headTimer: NodeJS.Timeout | undefined
 
   constructor(writer: ChainWriter, options: DestinationOptions = {}) {
@@ -60,7 +62,9 @@ export class ChainlogDestination extends Writable {
     writer.on('drain', () => (this.stalled = false))
     writer.on('resume', () => {
       this.stalled = false
-      this.report(Events.RESUME)
+      const refused = this.refused
+      this.refused = 0
+      this.report(Events.RESUME, { refused })
     })
     writer.on('error', (err: Error) => {
       this.stalled = true
@@ -91,11 +95,19 @@ export class ChainlogDestination extends Writable {
     try {
       if (end > 0) ok = this.writer.writeLines(end === text.length ? text : text.slice(0, end))
     } catch (err) {
-      // BUFFER_FULL (the disk has been failing for maxBuffered bytes) or
-      // WRITER_CLOSED: the line cannot be kept. Failing the stream bounds
-      // memory and tells the application through 'error'.
-      callback(err as Error)
-      return
+      if ((err as { code?: string }).code !== 'BUFFER_FULL') {
+        // WRITER_CLOSED: nothing more can be written.
+        callback(err as Error)
+        return
+      }
+      // The disk has been failing for maxBuffered bytes and core refused these
+      // lines, which bounds memory. Report that once per failing spell and go
+      // on: logging resumes with the disk ('chainlog:resume' tells how many
+      // lines were refused). Failing the stream instead would end the worker
+      // for good, and thread-stream, ending while the application still logs,
+      // can lose the error or throw in the application's thread.
+      if (this.refused === 0) this.report('error', err)
+      for (let nl = text.indexOf('\n'); nl !== -1 && nl < end; nl = text.indexOf('\n', nl + 1)) this.refused++
     }
     if (end < text.length) this.rest = text.slice(end)
     if (end > 0) this.dirty = true
