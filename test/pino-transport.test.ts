@@ -187,13 +187,15 @@ describe('faults reach the application as transport errors', () => {
       const resumed = new Promise<{ refused: number }>((resolve) => t.once('chainlog:resume', resolve))
       await once(t, 'ready')
       const logger = pino(t)
-      // A service that goes on logging on a full disk, a request at a time.
-      const n = 4000
-      for (let i = 0; i < n; i++) {
-        logger.info({ i, pad: 'x'.repeat(100) }, 'disk is full')
-        if (i % 50 === 49) await new Promise(setImmediate)
+      // A service that goes on logging on a full disk, a request at a time,
+      // until the transport refuses lines (at least 4000 lines, ~680 KB).
+      const refusing = () => errors.some((m) => m.startsWith('BUFFER_FULL'))
+      let n = 0
+      while (n < 4000 || (!refusing() && n < 40_000)) {
+        logger.info({ i: n++, pad: 'x'.repeat(100) }, 'disk is full')
+        if (n % 50 === 0) await new Promise((r) => setTimeout(r, n >= 4000 ? 5 : 0))
       }
-      for (let waited = 0; !errors.some((m) => m.startsWith('BUFFER_FULL')) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20))
+      for (let waited = 0; !refusing() && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20))
       expect(errors).toHaveLength(2)
       expect(errors[0]).toMatch(/^DISK_FULL: .*no space left on device/)
       expect(errors[1]).toMatch(/^BUFFER_FULL: the line was not logged/)
