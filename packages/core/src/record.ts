@@ -149,29 +149,3 @@ export function parseRecord(physical: string): Record | null {
   if (!isHash(prev) || !isHash(hash)) return null
   return { prev, line: physical.slice(HASH_HEX + 1, n - HASH_HEX - 1), hash }
 }
-
-/**
- * Encodes the records of `stored[from..to)` after `prev` straight into one
- * buffer of `total` bytes, hashing each record over its bytes in place, so no
- * line is concatenated, flattened or UTF-8-encoded twice. `sizes[i]` is
- * `Buffer.byteLength(stored[i])`; `total` is their sum plus RECORD_OVERHEAD
- * per record. Stored lines are well-formed (escapeLine), so their UTF-8 is
- * exact.
- * @returns the bytes and the hash of the last record.
- */
-export function encodeRecords(prev: string, stored: readonly string[], from: number, to: number, total: number, hashFn: (data: Uint8Array) => string): { bytes: Buffer; prev: string } {
-  const buf = Buffer.allocUnsafe(total)
-  let off = 0
-  for (let i = from; i < to; i++) {
-    const start = off
-    off += buf.write(prev, off, 'latin1')
-    buf[off++] = PIPE
-    off += buf.write(stored[i]!, off, 'utf8')
-    const hash = hashFn(buf.subarray(start, off))
-    buf[off++] = PIPE
-    off += buf.write(hash, off, 'latin1')
-    buf[off++] = LF
-    prev = hash
-  }
-  return { bytes: off === total ? buf : buf.subarray(0, off), prev }
-}

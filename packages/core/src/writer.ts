@@ -11,7 +11,7 @@ import { FORMAT_VERSION, metaLine, type DeletedFile, type HeaderMeta, type Meta 
 import { FileNaming, type LogFileEntry } from './naming'
 import { invalidOption, nextBoundary, parseAlgorithm, parseBoolean, parseCount, parseFrequency, parseMode, parseSize, periodStart, type Frequency } from './options'
 import { RecordQueue } from './queue'
-import { encodeRecords, escapeLine, GENESIS, HASH_HEX, isHash, isPlainText, RECORD_OVERHEAD } from './record'
+import { escapeLine, GENESIS, HASH_HEX, isHash, isPlainText, RECORD_OVERHEAD } from './record'
 import { countLines, readTail, type FileTail } from './scan'
 import { Sealer, type SealKind } from './seal'
 import { FileSink } from './sink'
@@ -86,6 +86,11 @@ export interface ChainHead {
 export interface RotateEvent {
   from: string
   to: string
+}
+
+/** Payload of `'resume'`: how many lines were refused (BUFFER_FULL) while the disk failed. */
+export interface ResumeEvent {
+  refused: number
 }
 
 export interface RecoveryEvent {
@@ -246,7 +251,9 @@ function normalize(options: ChainWriterOptions): Settings {
  * ({ from, to }), `'remove'` (path) for each file deleted by retention,
  * `'recovery'` ({ file, reason, length }) when a torn or broken tail was
  * found, `'drain'` after write() returned false, `'error'` (ChainlogError),
- * `'resume'` when a failing disk accepts writes again, `'close'`.
+ * `'resume'` ({ refused }) when a failing disk accepts writes again, `'close'`.
+ * Past `maxBuffered`, lines are refused with BUFFER_FULL: the first refusal of
+ * a failing spell is also emitted as `'error'`, and `'resume'` counts them all.
  *
  * @example
  * const w = await createChainWriter({ file: 'logs/app.log', size: '10m', mkdir: true })
@@ -264,10 +271,14 @@ export class ChainWriter extends EventEmitter {
   private prev = GENESIS
   /** Records waiting to be appended, in order; flush() waits for its appended count to pass its mark. */
   private readonly queue = new RecordQueue()
+  /** Encodes the records appendNow() writes outside the queue (headers, retention, recovery, seals). */
+  private readonly direct = new RecordQueue()
   private waiters: { target: number; resolve: () => void; reject: (err: Error) => void }[] = []
   private scheduled = false
   private waitingForLock = false
   private failure: ChainlogError | null = null
+  /** Lines refused with BUFFER_FULL since the disk started failing. */
+  private refused = 0
   private needDrain = false
   /** This writer holds the log lock across batches (see underLock). */
   private leaseHeld = false
@@ -359,23 +370,31 @@ export class ChainWriter extends EventEmitter {
   writeLines(text: string): boolean {
     if (text === '') return this.queue.bytes < this.settings.highWaterMark && !this.failure
     if (text.charCodeAt(text.length - 1) !== 0x0a) throw new ChainlogError(ErrorCodes.INVALID_LINE, 'writeLines() takes whole lines: the text must end with a newline')
-    this.admit()
+    this.admit(text)
     if (isPlainText(text)) this.queue.pushBlock(text)
     else for (let start = 0, nl = text.indexOf('\n'); nl !== -1; start = nl + 1, nl = text.indexOf('\n', start)) this.queue.push(escapeLine(text.slice(start, nl)))
     return this.queued()
   }
 
   private enqueue(stored: string): boolean {
-    this.admit()
+    this.admit(null)
     this.queue.push(stored)
     return this.queued()
   }
 
-  /** Refuses a line after close(), or while a failing disk holds maxBuffered bytes. */
-  private admit(): void {
+  /**
+   * Refuses a line after close(), or while a failing disk holds maxBuffered
+   * bytes (`lines`: the text of writeLines(), or null for one line).
+   */
+  private admit(lines: string | null): void {
     if (this.closing) throw new ChainlogError(ErrorCodes.WRITER_CLOSED, 'write() after close()')
     if (this.failure && this.queue.bytes > this.settings.maxBuffered) {
-      throw new ChainlogError(ErrorCodes.BUFFER_FULL, `the line was not logged: ${this.queue.bytes} bytes are waiting for a failing disk (${this.failure.message})`, { cause: this.failure })
+      let n = 1
+      if (lines !== null) for (let nl = lines.indexOf('\n'); nl !== -1 && nl < lines.length - 1; nl = lines.indexOf('\n', nl + 1)) n++
+      const err = new ChainlogError(ErrorCodes.BUFFER_FULL, `${n === 1 ? 'the line was' : `${n} lines were`} not logged: ${this.queue.bytes} bytes are waiting for a failing disk (${this.failure.message})`, { cause: this.failure })
+      if (this.refused === 0) this.emit('error', err)
+      this.refused += n
+      throw err
     }
   }
 
@@ -545,12 +564,15 @@ export class ChainWriter extends EventEmitter {
   /** Appends records right now (lock held), outside the queue: headers, retention, recovery, seals. */
   private appendNow(stored: string[]): void {
     const cur = this.cur!
-    let bytes = 0
-    for (const line of stored) bytes += Buffer.byteLength(line) + RECORD_OVERHEAD
-    const batch = encodeRecords(this.prev, stored, 0, stored.length, bytes, this.hashFn)
+    // The same encoding as the queue's, through a queue of their own: taken
+    // off at once, as the caller redoes the whole step if the fence fails.
+    for (const line of stored) this.direct.push(line)
+    const batch = this.direct.encode(this.prev, this.hashFn, Infinity, Infinity, true)
+    this.direct.commit(batch)
+    if (batch.records !== stored.length) throw new Error(`internal: ${stored.length - batch.records} metadata records did not fit their batch`)
     this.fence(cur)
     cur.sink.write(batch.bytes, cur.end)
-    this.counted(cur, stored.length, bytes)
+    this.counted(cur, batch.records, batch.bytes.length)
     this.prev = batch.prev
     if (this.settings.fsync) cur.sink.fsync()
   }
@@ -750,7 +772,9 @@ export class ChainWriter extends EventEmitter {
     clearInterval(this.retryTimer)
     this.retryTimer = undefined
     this.settle()
-    this.emit('resume')
+    const resumed: ResumeEvent = { refused: this.refused }
+    this.refused = 0
+    this.emit('resume', resumed)
   }
 
   // ---- the head on disk ---------------------------------------------------

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
-import type { ChainHead, ChainWriter } from '@chainlog/core'
+import type { ChainHead, ChainWriter, ResumeEvent } from '@chainlog/core'
 import type { Emit } from './bridge'
 
 /**
@@ -47,8 +47,6 @@ export class ChainlogDestination extends Writable {
   /** The writer reported an error and may be stalled on a failing disk; see _write. */
   private stalled = false
   private dirty = false
-  /** Lines refused (BUFFER_FULL) since the disk started failing; reported once, then counted until it recovers. */
-  private refused = 0
   private headTimer: NodeJS.Timeout | undefined
 
   constructor(writer: ChainWriter, options: DestinationOptions = {}) {
@@ -60,11 +58,9 @@ export class ChainlogDestination extends Writable {
     writer.on('remove', (file: string) => this.report(Events.REMOVE, file))
     writer.on('recovery', (e: object) => this.report(Events.RECOVERY, { ...e }))
     writer.on('drain', () => (this.stalled = false))
-    writer.on('resume', () => {
+    writer.on('resume', (e: ResumeEvent) => {
       this.stalled = false
-      const refused = this.refused
-      this.refused = 0
-      this.report(Events.RESUME, { refused })
+      this.report(Events.RESUME, { refused: e.refused })
     })
     writer.on('error', (err: Error) => {
       this.stalled = true
@@ -100,14 +96,12 @@ export class ChainlogDestination extends Writable {
         callback(err as Error)
         return
       }
-      // The disk has been failing for maxBuffered bytes and core refused these
-      // lines, which bounds memory. Report that once per failing spell and go
-      // on: logging resumes with the disk ('chainlog:resume' tells how many
-      // lines were refused). Failing the stream instead would end the worker
-      // for good, and thread-stream, ending while the application still logs,
-      // can lose the error or throw in the application's thread.
-      if (this.refused === 0) this.report('error', err)
-      for (let nl = text.indexOf('\n'); nl !== -1 && nl < end; nl = text.indexOf('\n', nl + 1)) this.refused++
+      // BUFFER_FULL: the disk has been failing for maxBuffered bytes and core
+      // refused these lines (it reports the first refusal as 'error' and counts
+      // them for 'resume'). Go on: logging resumes with the disk. Failing the
+      // stream instead would end the worker for good, and thread-stream, ending
+      // while the application still logs, can lose the error or throw in the
+      // application's thread.
     }
     if (end < text.length) this.rest = text.slice(end)
     if (end > 0) this.dirty = true
@@ -130,11 +124,8 @@ export class ChainlogDestination extends Writable {
 
   override _final(callback: (err?: Error | null) => void): void {
     clearInterval(this.headTimer)
-    const tail = this.rest + this.decoder.end()
-    this.rest = ''
     try {
-      // Output that did not end with a newline is still a line.
-      if (tail !== '') this.writer.write(tail)
+      this.writeTail()
     } catch (err) {
       callback(err as Error)
       return
@@ -181,10 +172,15 @@ export class ChainlogDestination extends Writable {
    */
   flushSync(): void {
     if (this.writer.isClosed || this.destroyed) return
+    this.writeTail()
+    this.writer.flushSync()
+  }
+
+  /** At the end: output that did not end with a newline is still a line. */
+  private writeTail(): void {
     const tail = this.rest + this.decoder.end()
     this.rest = ''
     if (tail !== '') this.writer.write(tail)
-    this.writer.flushSync()
   }
 
   /** The current head (see core's ChainWriter.head()). */

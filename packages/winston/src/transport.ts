@@ -1,5 +1,5 @@
 import TransportStream from 'winston-transport'
-import { ChainlogError, createChainWriter, ErrorCodes, flushOnExit, type ChainHead, type ChainWriter, type RotateEvent } from '@chainlog/core'
+import { ChainlogError, createChainWriter, ErrorCodes, flushOnExit, type ChainHead, type ChainWriter, type ResumeEvent, type RotateEvent } from '@chainlog/core'
 import { resolveOptions, type ChainlogTransportOptions } from './options'
 
 /** winston's finished line (triple-beam's MESSAGE): what its File transport writes. */
@@ -45,8 +45,6 @@ export class ChainlogTransport extends TransportStream {
   private writer: ChainWriter | null = null
   private failure: Error | null = null
   private pending: [Info, Callback][] = []
-  /** Entries refused with BUFFER_FULL since the last report. */
-  private dropped = 0
   /** Set by winston's exception and rejection handlers before they log the last entry. */
   _ending?: boolean
 
@@ -83,11 +81,8 @@ export class ChainlogTransport extends TransportStream {
     w.on('rotate', (e: RotateEvent) => this.emit('rotate', e.from, e.to))
     w.on('remove', (file: string) => this.emit('logRemoved', file))
     w.on('recovery', (e: object) => this.emit('recovery', e))
-    w.on('resume', () => {
-      if (this.dropped) {
-        this.emit('error', new ChainlogError(ErrorCodes.BUFFER_FULL, `${this.dropped} entries were not logged while the disk was failing`))
-        this.dropped = 0
-      }
+    w.on('resume', (e: ResumeEvent) => {
+      if (e.refused) this.emit('error', new ChainlogError(ErrorCodes.BUFFER_FULL, `${e.refused} entries were not logged while the disk was failing`))
       this.emit('resume')
     })
     w.on('error', (err: Error) => this.emit('error', err))
@@ -119,9 +114,9 @@ export class ChainlogTransport extends TransportStream {
     try {
       this.writer!.write(typeof message === 'string' ? message : String(message))
     } catch (err) {
-      // BUFFER_FULL: the disk has been failing for maxBuffered bytes. Report
-      // the first refusal now and the count when the disk is back.
-      if (this.dropped++ === 0) this.emit('error', err)
+      // BUFFER_FULL: the disk has been failing for maxBuffered bytes. Core
+      // reports the first refusal as 'error' and the count with 'resume'.
+      if ((err as ChainlogError).code !== ErrorCodes.BUFFER_FULL) this.emit('error', err)
       callback()
       return
     }
