@@ -126,4 +126,43 @@ describe('writeLines', () => {
     const lines = logFiles(dir).flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').slice(1, -1)).map((r) => r.slice(65, -65))
     expect(lines).toEqual(Array.from({ length: 3000 }, (_, i) => pinoLine(i)))
   })
+  it('past maxBuffered, refuses a chunk whole: the first refusal is an error event, and resume counts every refused line', async () => {
+    const dir = tmpDir()
+    const w = await createChainWriter({ file: path.join(dir, 'app.log'), maxBuffered: '8k' })
+    const errors: string[] = []
+    w.on('error', (err: Error & { code?: string }) => errors.push(err.code ?? err.message))
+    const disk = fakeDisk(dir, 0)
+    const chunk = (from: number) => Array.from({ length: 50 }, (_, i) => pinoLine(from + i) + '\n').join('')
+    w.writeLines(chunk(0))
+    await expect(w.flush()).rejects.toMatchObject({ code: 'DISK_FULL' })
+    let refused = 0
+    let accepted = 50
+    for (let k = 1; k <= 4; k++) {
+      try {
+        w.writeLines(chunk(k * 50))
+        accepted += 50
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'BUFFER_FULL', message: expect.stringMatching(/^BUFFER_FULL: 50 lines were not logged/) })
+        refused += 50
+      }
+    }
+    try {
+      w.write('one more')
+      accepted++
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'BUFFER_FULL', message: expect.stringMatching(/^BUFFER_FULL: the line was not logged/) })
+      refused += 1
+    }
+    expect(refused).toBeGreaterThan(50)
+    expect(errors).toEqual(['DISK_FULL', 'BUFFER_FULL'])
+    const resumed = new Promise<{ refused: number }>((resolve) => w.once('resume', resolve))
+    disk.free = 1e9
+    expect(await resumed).toEqual({ refused })
+    await w.close()
+    const report = await verify(dir)
+    expect(report.ok).toBe(true)
+    // The header and every line not refused.
+    expect(accepted + refused).toBe(251)
+    expect(report.records).toBe(1 + accepted)
+  })
 })
