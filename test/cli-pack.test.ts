@@ -1,7 +1,7 @@
 /**
  * `npx verify-log` and `npx chainlog` work in a project that installs
  * @chainlog/cli (issue #5): pack core and cli with npm, install the tarballs
- * into a fresh project (offline, from npm's cache), and run the commands.
+ * into a fresh project (npm's cache where it can, else the registry: `npm ci` never caches registry metadata, so an install limited to the cache fails on a fresh machine), and run the commands.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -25,7 +25,7 @@ beforeAll(() => {
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'incident-review', private: true }))
   const tarballs = fs.readdirSync(work).filter((f) => f.endsWith('.tgz')).map((f) => path.join(work, f))
   expect(tarballs).toHaveLength(2)
-  npm(['install', '--offline', '--no-audit', '--no-fund', ...tarballs], project)
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], project)
 })
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
