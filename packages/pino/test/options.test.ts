@@ -14,6 +14,10 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ file: 'a.log', size: '512k' }).writer.size).toBe('512k')
   })
 
+  test('limit.count follows one rule, core\'s: 0 keeps the current file only (pino-roll refuses 0, so no pino-roll configuration holds it)', () => {
+    expect(resolveOptions({ file: 'a.log', limit: { count: 0 } }).writer.limit).toEqual({ count: 0 })
+  })
+
   test('what pino and thread-stream add to the options is ignored', () => {
     expect(resolveOptions({ file: 'a.log', pinoWillSendConfig: true, $context: { threadStreamVersion: '4' } }).writer).toEqual({ file: 'a.log' })
   })
@@ -21,7 +25,7 @@ describe('resolveOptions', () => {
   test.each([
     [{}, /file is required/],
     [{ file: 'a.log', sync: true }, /sync is not supported/],
-    [{ file: 'a.log', limit: { count: 0 } }, /limit.count must be/],
+    [{ file: 'a.log', limit: { count: -1 } }, /limit.count must be a whole number >= 0/],
     [{ file: 'a.log', limit: { count: 2, removeOtherLogFiles: true } }, /removeOtherLogFiles is not supported/],
     [{ file: 'a.log', size: -1 }, /size must be/],
     [{ file: 'a.log', headInterval: 1 }, /headInterval/],
