@@ -42,6 +42,29 @@ describe('resolveOptions', () => {
   })
 })
 
+describe('configuration errors fail closed (#13)', () => {
+  test.each([
+    ['mode', { mode: 'rw-r-----' }, /^INVALID_OPTION: mode must be a file mode/],
+    ['maxBuffered', { maxBuffered: 0 }, /^INVALID_OPTION: maxBuffered must be a positive number/],
+    ['algorithm', { algorithm: 'md5' }, /^INVALID_OPTION: algorithm must be one of/],
+    ['frequency', { frequency: 'weekly' }, /^INVALID_OPTION: frequency must be/],
+    ['sealEvery', { sealEvery: 0 }, /^INVALID_OPTION: sealEvery must be at least 1/],
+    ['a key for sha256', { keyFile: 'chain.key' }, /^INVALID_OPTION: a key was given but algorithm is sha256/],
+  ])('resolveOptions checks the value of %s at once, as core would when opening', (_name, bad, message) => {
+    expect(() => resolveOptions({ file: 'logs/app.log', ...bad })).toThrow(message)
+  })
+
+  test('in the main thread, the promise chainlog() returns rejects: for a bad option before anything is made, for a missing directory when opening', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-popt-'))
+    await expect(chainlog({ file: path.join(dir, 'app.log'), mode: 'rw' })).rejects.toMatchObject({ code: 'INVALID_OPTION' })
+    expect(fs.readdirSync(dir)).toEqual([])
+    await expect(chainlog({ file: path.join(dir, 'missing', 'app.log') })).rejects.toMatchObject({ code: 'NO_DIRECTORY', message: expect.stringMatching(/^NO_DIRECTORY: .*set mkdir: true/) })
+    await expect(chainlog({ file: path.join(dir, 'app.log'), algorithm: 'hmac-sha256', keyFile: path.join(dir, 'missing.key') })).rejects.toMatchObject({ code: 'BAD_KEY' })
+    expect(fs.readdirSync(dir)).toEqual([])
+    fs.rmSync(dir, { recursive: true })
+  })
+})
+
 describe('main-thread destination', () => {
   test('records are pino lines; flush(cb) reports the head; rotation events come from the destination', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-pmain-'))

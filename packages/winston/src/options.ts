@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { checkOptionNames, invalidOption, parseBoolean, type ChainWriterOptions } from '@chainlog/core'
+import { checkOptionNames, checkWriterOptions, invalidOption, parseBoolean, type ChainWriterOptions } from '@chainlog/core'
 
 /** winston-transport reads these itself. */
 const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
@@ -139,8 +139,11 @@ function periodOf(unit: Unit, pattern: string): ChainWriterOptions['frequency'] 
  * Checks every option and translates winston-daily-rotate-file's options to
  * core's. File names follow chainlog's scheme: `%DATE%` and its separator are
  * taken out of `filename`, and the date goes before the file number
- * (`app-%DATE%.log` → `app.2026-11-22.1.log`).
- * @throws ChainlogError INVALID_OPTION
+ * (`app-%DATE%.log` → `app.2026-11-22.1.log`). Every value is checked
+ * here, synchronously and without I/O, so that the transport's constructor
+ * throws for a bad configuration; the key file and the directory are checked
+ * when the file opens.
+ * @throws ChainlogError INVALID_OPTION, KEY_REQUIRED
  */
 export function resolveOptions(options: unknown): ChainWriterOptions {
   const o = checkOptionNames(options === undefined ? {} : options, NAMES)
@@ -186,5 +189,6 @@ export function resolveOptions(options: unknown): ChainWriterOptions {
   if (o.createSymlink) writer.symlink = (o.symlinkName as string | undefined) ?? 'current.log'
   else if (o.symlinkName !== undefined) throw invalidOption('symlinkName needs createSymlink: true')
   if (writer.mkdir === undefined) writer.mkdir = true
+  checkWriterOptions(writer as unknown as ChainWriterOptions)
   return writer as unknown as ChainWriterOptions
 }

@@ -61,13 +61,48 @@ describe('resolveOptions', () => {
     expect(err?.message).toMatch(why)
   })
 
-  test("a bad option reaches the application as 'error', and the transport logs nothing", async () => {
+  test('a bad option throws from the constructor, and the transport makes nothing (#13)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-wopt-'))
-    const t = new ChainlogTransport({ filename: path.join(dir, 'app.log'), maxSize: 'lots' })
-    const err = await new Promise<Error & { code?: string }>((resolve) => t.once('error', resolve))
-    expect(err.code).toBe('INVALID_OPTION')
-    expect(err.message).toMatch(/^INVALID_OPTION: size must be/)
-    await expect(t.ready).rejects.toBe(err)
+    let err: (Error & { code?: string }) | undefined
+    try {
+      new ChainlogTransport({ filename: path.join(dir, 'app.log'), maxSize: 'lots' })
+    } catch (e) {
+      err = e as Error
+    }
+    expect(err?.code).toBe('INVALID_OPTION')
+    expect(err?.message).toMatch(/^INVALID_OPTION: size must be/)
+    expect(fs.readdirSync(dir)).toEqual([])
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test.each([
+    ['an unknown name', { maxsize: '10m' }, /^INVALID_OPTION: unknown option "maxsize" \(did you mean maxSize\?\)/],
+    ['a refused peer option', { auditFile: 'audit.json' }, /^INVALID_OPTION: option auditFile is not supported by @chainlog\/winston/],
+    ['a value core checks at open: mode', { mode: 'rw-r-----' }, /^INVALID_OPTION: mode must be a file mode/],
+    ['a value core checks at open: maxBuffered', { maxBuffered: 0 }, /^INVALID_OPTION: maxBuffered must be a positive number/],
+    ['a value core checks at open: algorithm', { algorithm: 'md5' }, /^INVALID_OPTION: algorithm must be one of/],
+    ['a value core checks at open: sealInterval', { sealInterval: 10 }, /^INVALID_OPTION: sealInterval must be at least 100 ms/],
+    ['hmac-sha256 without a key', { algorithm: 'hmac-sha256' }, /^KEY_REQUIRED: /],
+  ])('%s throws from the constructor, before winston has the transport', (_name, bad, message) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-wopt-'))
+    expect(() => winston.createLogger({ transports: [new ChainlogTransport({ filename: path.join(dir, 'app.log'), ...(bad as object) })] })).toThrow(message)
+    expect(fs.readdirSync(dir)).toEqual([])
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test("opening is asynchronous: a missing directory or key file reaches the application as 'error' (on the logger too) and as the ready promise's rejection", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-wopt-'))
+    for (const [options, code] of [
+      [{ filename: path.join(dir, 'missing', 'app.log'), mkdir: false }, 'NO_DIRECTORY'],
+      [{ filename: path.join(dir, 'app.log'), algorithm: 'hmac-sha256', keyFile: path.join(dir, 'missing.key') }, 'BAD_KEY'],
+    ] as const) {
+      const t = new ChainlogTransport(options)
+      const logger = winston.createLogger({ transports: [t] })
+      const seen = new Promise<Error & { code?: string }>((resolve) => logger.on('error', resolve))
+      await expect(t.ready).rejects.toMatchObject({ code })
+      expect(await seen).toMatchObject({ code, message: expect.stringMatching(new RegExp(`^${code}: `)) })
+      logger.info('not written')
+    }
     expect(fs.readdirSync(dir)).toEqual([])
     fs.rmSync(dir, { recursive: true })
   })
