@@ -46,4 +46,7 @@ describe('pino.transport(): a log that cannot be set up is the transport\'s erro
     await closed
     expect(fs.readFileSync(path.join(d, 'app.1.log'), 'utf8')).toContain('"msg":"started"')
   })
+  test('file as a function (pino-roll) cannot cross to the worker: pino.transport() throws DataCloneError at once', () => {
+    expect(() => pino.transport({ target: '@chainlog/pino', options: { file: () => 'logs/app.log' } })).toThrow(expect.objectContaining({ name: 'DataCloneError' }))
+  })
 })

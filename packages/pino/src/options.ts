@@ -9,16 +9,22 @@ const PASSED = ['frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'com
  * `size` is megabytes, as in pino-roll.
  */
 export interface ChainlogPinoOptions extends Pick<ChainWriterOptions, (typeof PASSED)[number]> {
-  /** Base path of the log, e.g. `logs/app.log`: files are `logs/app.1.log`, `logs/app.2.log`, … */
-  file: string
+  /**
+   * Base path of the log, e.g. `logs/app.log`: files are `logs/app.1.log`,
+   * `logs/app.2.log`, … As in pino-roll, a function returning the path is
+   * called once, at start-up (in the main thread only: a function cannot
+   * cross to pino's worker thread).
+   */
+  file: string | (() => string)
   /** Rotate when a file would grow past this size. As in pino-roll, a bare number (or a string without unit) is megabytes: `10`, `'10m'`, `'512k'`, `'1g'`, `'4096b'`. */
   size?: number | string
   /**
    * Keep `count` rotated files besides the current one, as in pino-roll
    * (`0` keeps the current file only). Each deletion is recorded in the chain
-   * first.
+   * first. pino-roll's `removeOtherLogFiles` is taken as `false` only, what
+   * chainlog does: it deletes files of its own chain, never others.
    */
-  limit?: { count?: number }
+  limit?: { count?: number; removeOtherLogFiles?: false }
   /** Also emit `'chainlog:head'` every this many milliseconds while lines arrive (after a flush, so the head is on disk). */
   headInterval?: number
 }
@@ -33,6 +39,7 @@ export interface ResolvedOptions {
 const REFUSED: { [name: string]: string } = {
   dest: 'use file',
   destination: 'use file',
+  fd: 'use file: the writer opens, rotates and locks its files itself',
   sync: "chainlog writes in the transport's own pace; use logger.flush() or fsync: true for durability",
   minLength: 'chainlog batches records itself',
   maxLength: 'chainlog bounds memory with maxBuffered',
@@ -56,7 +63,7 @@ const LIMIT_NAMES = {
   prefix: 'limit.',
   takes: ['count'],
   refused: {
-    removeOtherLogFiles: 'chainlog deletes only files of its own chain, and records each deletion in the chain',
+    removeOtherLogFiles: { why: 'chainlog deletes only files of its own chain, and records each deletion in the chain; remove other files yourself', accepts: [false] },
   },
 }
 
@@ -74,6 +81,14 @@ function translateSize(size: unknown): number | string {
   throw invalidOption(`size must be a number of megabytes or a string like '10m', '512k', '1g'; got ${JSON.stringify(size)}`)
 }
 
+/** pino-roll calls a function `file` once, at start-up, for the base path. */
+function translateFile(file: unknown): unknown {
+  if (typeof file !== 'function') return file
+  const value: unknown = file()
+  if (typeof value !== 'string' || value === '') throw invalidOption(`file() must return a non-empty path such as 'logs/app.log'; got ${JSON.stringify(value)}`)
+  return value
+}
+
 /**
  * Checks every option, names and values, and translates pino-roll's
  * conventions to core's. Synchronous and without I/O, so that `chainlog()`
@@ -86,7 +101,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (given.file === undefined) throw invalidOption("file is required: the base path of the log, such as 'logs/app.log'")
   const writer: { [name: string]: unknown } = {}
   for (const name of PASSED) if (given[name] !== undefined) writer[name] = given[name]
-  writer.file = given.file
+  writer.file = translateFile(given.file)
   if (given.size !== undefined) writer.size = translateSize(given.size)
   if (given.limit !== undefined) {
     const limit = checkOptionNames(given.limit, LIMIT_NAMES)

@@ -104,3 +104,96 @@ describe('exitOnSignals', () => {
     expect(process.listenerCount('SIGTERM')).toBe(before)
   })
 })
+
+// One test per row of the README's "Options from pino-roll".
+describe('options from pino-roll (and sonic-boom)', () => {
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-ppeer-'))
+  const closed = (dest: Awaited<ReturnType<typeof chainlog>>) => new Promise((resolve) => (dest.once('close', resolve), dest.end()))
+
+  test.each([
+    ['file as a string', { file: 'logs/app.log' }, { file: 'logs/app.log' }],
+    ['size: a bare number is megabytes', { size: 10 }, { size: 10 * 1024 * 1024 }],
+    ['size with a unit', { size: '512k' }, { size: '512k' }],
+    ['frequency', { frequency: 'hourly' }, { frequency: 'hourly' }],
+    ['frequency in milliseconds', { frequency: 60_000 }, { frequency: 60_000 }],
+    ['extension', { extension: 'txt' }, { extension: 'txt' }],
+    ['symlink', { symlink: true }, { symlink: true }],
+    ['limit.count', { limit: { count: 14 } }, { limit: { count: 14 } }],
+    ['limit.removeOtherLogFiles: false, what chainlog does', { limit: { count: 3, removeOtherLogFiles: false } }, { limit: { count: 3 } }],
+    ['dateFormat (date-fns, as in pino-roll)', { dateFormat: 'yyyy-MM-dd-hh' }, { dateFormat: 'yyyy-MM-dd-hh' }],
+    ['sonic-boom: mkdir, fsync, mode, append', { mkdir: true, fsync: true, mode: 0o640, append: false }, { mkdir: true, fsync: true, mode: 0o640, append: false }],
+  ])('taken: %s', (_row, given, expected) => {
+    expect(resolveOptions({ file: 'logs/app.log', ...given }).writer).toEqual({ file: 'logs/app.log', ...expected })
+  })
+
+  test.each([
+    ['limit.removeOtherLogFiles: true', { limit: { count: 3, removeOtherLogFiles: true } }, /^INVALID_OPTION: option limit.removeOtherLogFiles is not supported by @chainlog\/pino as true \(only false\): chainlog deletes only files of its own chain/],
+    ['file() returning something other than a path', { file: () => 42 }, /^INVALID_OPTION: file\(\) must return a non-empty path/],
+    ['sonic-boom: dest', { dest: 'a.log' }, /^INVALID_OPTION: option dest is not supported by @chainlog\/pino: use file/],
+    ['sonic-boom: fd', { fd: 1 }, /^INVALID_OPTION: option fd is not supported by @chainlog\/pino: use file/],
+    ['sonic-boom: sync', { sync: true }, /^INVALID_OPTION: option sync is not supported by @chainlog\/pino: .*fsync: true/],
+    ['sonic-boom: minLength', { minLength: 4096 }, /^INVALID_OPTION: option minLength is not supported by @chainlog\/pino: chainlog batches records itself/],
+    ['sonic-boom: maxLength', { maxLength: 1 << 20 }, /^INVALID_OPTION: option maxLength is not supported by @chainlog\/pino: chainlog bounds memory with maxBuffered/],
+    ['sonic-boom: periodicFlush', { periodicFlush: 1000 }, /^INVALID_OPTION: option periodicFlush is not supported/],
+    ['sonic-boom: contentMode', { contentMode: 'buffer' }, /^INVALID_OPTION: option contentMode is not supported/],
+    ['sonic-boom: retryEAGAIN', { retryEAGAIN: () => true }, /^INVALID_OPTION: option retryEAGAIN is not supported/],
+  ])('refused with its reason: %s', (_row, bad, message) => {
+    expect(() => resolveOptions({ file: 'logs/app.log', ...bad })).toThrow(message)
+  })
+
+  test('file as a function is called once, at start-up, as in pino-roll (main thread)', async () => {
+    const dir = tmp()
+    let calls = 0
+    const dest = await chainlog({ file: () => (calls++, path.join(dir, 'fn.log')) })
+    pino(dest).info('from a function')
+    await closed(dest)
+    expect(calls).toBe(1)
+    expect(fs.readFileSync(path.join(dir, 'fn.1.log'), 'utf8')).toContain('"msg":"from a function"')
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test('symlink: true keeps current.log pointing at the file being written, as pino-roll does', async () => {
+    const dir = tmp()
+    const dest = await chainlog({ file: path.join(dir, 'app.log'), symlink: true })
+    pino(dest).info('linked')
+    await closed(dest)
+    expect(fs.readlinkSync(path.join(dir, 'current.log'))).toBe('app.1.log')
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test('limit.removeOtherLogFiles: false: files that are not of the chain stay', async () => {
+    const dir = tmp()
+    fs.writeFileSync(path.join(dir, 'app.7.log'), 'not a chain file of ours\n')
+    fs.writeFileSync(path.join(dir, 'other.1.log'), 'another log\n')
+    const dest = await chainlog({ file: path.join(dir, 'chain.log'), size: '1k', limit: { count: 1, removeOtherLogFiles: false } })
+    const removed: string[] = []
+    let cleanups = 0
+    dest.on(Events.REMOVE, (file: string) => removed.push(path.basename(file)))
+    dest.on('cleanup-complete', () => cleanups++)
+    const logger = pino(dest)
+    for (let i = 0; i < 60; i++) logger.info({ i, pad: 'x'.repeat(80) }, 'rotating')
+    await closed(dest)
+    const names = fs.readdirSync(dir).filter((n) => !n.endsWith('.lock')).sort()
+    expect(names.filter((n) => n.startsWith('chain.'))).toHaveLength(2)
+    expect(names).toContain('app.7.log')
+    expect(names).toContain('other.1.log')
+    // pino-roll's 'cleanup-complete' has no counterpart: chainlog:remove names each deleted file.
+    expect(removed.length).toBeGreaterThan(0)
+    expect(removed.every((n) => n.startsWith('chain.') && !names.includes(n))).toBe(true)
+    expect(cleanups).toBe(0)
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test('frequency in milliseconds: start-up continues the last file (pino-roll starts a new one); append: false starts a new one', async () => {
+    const dir = tmp()
+    const file = path.join(dir, 'app.log')
+    for (const options of [{}, {}, { append: false }]) {
+      const dest = await chainlog({ file, frequency: 3_600_000, ...options })
+      pino(dest).info('started')
+      await closed(dest)
+    }
+    expect(fs.readdirSync(dir).filter((n) => /^app\.\d+\.log$/.test(n)).sort()).toEqual(['app.1.log', 'app.2.log'])
+    expect(fs.readFileSync(path.join(dir, 'app.1.log'), 'utf8').split('"msg":"started"')).toHaveLength(3)
+    fs.rmSync(dir, { recursive: true })
+  })
+})

@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { checkOptionNames, checkWriterOptions, invalidOption, parseBoolean, type ChainWriterOptions } from '@chainlog/core'
+import { checkOptionNames, checkWriterOptions, invalidOption, parseBoolean, type ChainWriterOptions, type Refusal } from '@chainlog/core'
 
 /** winston-transport reads these itself. */
 const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
@@ -46,17 +46,30 @@ export interface ChainlogTransportOptions extends Pick<ChainWriterOptions, (type
   symlinkName?: string
   /** Create the directory if it is missing. Default true, as winston does. */
   mkdir?: boolean
+  /** winston-daily-rotate-file: only `false` is taken, the local time chainlog uses; for UTC, run with `TZ=UTC`. */
+  utc?: false
+  /** winston-daily-rotate-file: only `'\n'` is taken; every record ends with LF. */
+  eol?: '\n'
+  /** winston-daily-rotate-file: only `true` is taken, what chainlog always does: a removed or replaced file is noticed before the next write. */
+  watchLog?: true
 }
 
-/** winston-daily-rotate-file options chainlog does not take, with the reason. */
-const REFUSED: { [name: string]: string } = {
+/**
+ * winston-daily-rotate-file's options whose meaning chainlog does not have,
+ * each with the reason and what to do instead. Values listed in `accepts`
+ * mean what chainlog does anyway, so a configuration copied from
+ * winston-daily-rotate-file keeps working where it can.
+ */
+const REFUSED: { [name: string]: string | Refusal } = {
   stream: 'chainlog writes files; use winston.transports.Stream for a stream',
-  auditFile: 'chainlog records each deleted file in the chain itself; there is no audit file',
-  auditHashType: 'chainlog records each deleted file in the chain itself; there is no audit file',
-  utc: 'dates in file names are local time',
-  options: 'the file is always opened for appending',
-  watchLog: 'the writer notices a removed file itself and starts a new one',
-  eol: 'each record ends with LF, as the format requires',
+  auditFile: 'there is no audit file: chainlog finds its files by name, and records each deleted file in the chain itself, where verify-log checks it; remove auditFile',
+  auditHashType: 'there is no audit file: chainlog records each deleted file, with its last hash, in the chain itself; remove auditHashType',
+  utc: { why: 'dates in file names and daily or hourly rotation follow local time; for UTC, run the process with TZ=UTC', accepts: [false] },
+  options: 'the file is always opened for appending; remove options',
+  // chainlog checks the path before each write: a removed or replaced file is
+  // reported (FILE_REMOVED) and writing goes on in a new file of the chain.
+  watchLog: { why: 'chainlog always notices a removed or replaced file before its next write and goes on in a new file; remove watchLog', accepts: [true] },
+  eol: { why: 'each record ends with LF, as the format requires (docs/FORMAT.md)', accepts: ['\n'] },
 }
 
 const NAMES = {
@@ -131,7 +144,7 @@ function periodOf(unit: Unit, pattern: string): ChainWriterOptions['frequency'] 
     case 'day':
       return 'daily'
     default:
-      throw invalidOption(`datePattern ${JSON.stringify(pattern)} rotates by ${unit}, which chainlog cannot do; use a pattern with a day token such as 'YYYY-MM-DD', or set frequency`)
+      throw invalidOption(`datePattern ${JSON.stringify(pattern)} rotates by ${unit}, which chainlog cannot do; use a pattern with a day token such as 'YYYY-MM-DD', or set frequency (such as '24h') to keep this pattern in the names, with numbered files in each ${unit}`)
   }
 }
 
