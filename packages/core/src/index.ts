@@ -3,7 +3,7 @@ export { ChainlogError, ErrorCodes, invalidOption, type ErrorCode } from './erro
 export { loadKey } from './key'
 export { FORMAT_VERSION, isHeader, metaLine, parseMeta, type DeletedFile, type HeaderMeta, type Meta, type RecoveryMeta, type RetentionMeta } from './meta'
 export { FileNaming, type LogFileEntry } from './naming'
-export { checkOptionNames, checkWriterOptions, isOptionsObject, nextBoundary, parseBoolean, parseCount, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type Frequency, type OptionNames, type Refusal } from './settings'
+export { checkOptionNames, checkWriterOptions, nextBoundary, parseBoolean, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type Frequency, type OptionNames, type Refusal } from './settings'
 export { encodeRecord, escapeLine, ESCAPE_PREFIX, GENESIS, HASH_HEX, isHash, lineKind, META_PREFIX, parseRecord, RECORD_OVERHEAD, unescapeLine, type LineKind, type Record } from './record'
 export { countLines, readTail, scanFile, type FileTail } from './scan'
 export { ChainWriter, createChainWriter, type ChainHead, type RecoveryEvent, type ResumeEvent, type RotateEvent } from './writer'

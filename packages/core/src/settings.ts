@@ -4,12 +4,9 @@ import { loadKey } from './key'
 import { FileNaming } from './naming'
 import { RECORD_OVERHEAD } from './record'
 
-/**
- * Every option of the writer, once: its parser, default, check and doc
- * comment. The transports take their option types from
- * {@link ChainWriterOptions} (`Pick`/`Omit`) and translate only their peers'
- * names and units (#14).
- */
+// Every option of the writer, once: its parser, default, check and doc
+// comment. The transports take their option types from ChainWriterOptions
+// (Pick/Omit) and translate only their peers' names and units (#14).
 
 /**
  * Options of {@link createChainWriter}. Rotation names mirror pino-roll; the
@@ -104,15 +101,15 @@ export interface Settings {
 }
 
 /** Default highWaterMark: write() returns false while more than this many bytes wait in the queue. */
-export const HIGH_WATER_MARK = 16 * 1024 * 1024
+const HIGH_WATER_MARK = 16 * 1024 * 1024
 /** Default maxBuffered. */
-export const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
+const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
 const DEFAULT_STALE_LOCK_MS = 3000
 const DEFAULT_SEAL_EVERY = 1000
 const DEFAULT_SEAL_INTERVAL = 60_000
 
 /** A plain object (not null, not an array): what every options argument must be. */
-export function isOptionsObject(value: unknown): value is { [name: string]: unknown } {
+function isOptionsObject(value: unknown): value is { [name: string]: unknown } {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 

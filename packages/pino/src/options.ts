@@ -1,4 +1,4 @@
-import { checkOptionNames, checkWriterOptions, invalidOption, type ChainWriterOptions } from '@chainlog/core'
+import { checkOptionNames, checkWriterOptions, invalidOption, type ChainWriterOptions, type OptionNames } from '@chainlog/core'
 
 /** Options handed to the core writer unchanged (core's doc comments describe them). */
 const PASSED = ['frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval'] as const
@@ -48,7 +48,7 @@ const REFUSED: { [name: string]: string } = {
   retryEAGAIN: 'chainlog retries failed writes itself',
 }
 
-const NAMES = {
+const NAMES: OptionNames = {
   package: '@chainlog/pino',
   example: "{ file: 'logs/app.log' }",
   takes: ['file', 'size', 'limit', 'headInterval', ...PASSED],
@@ -57,7 +57,7 @@ const NAMES = {
   injected: ['$context', 'pinoWillSendConfig'],
 }
 
-const LIMIT_NAMES = {
+const LIMIT_NAMES: OptionNames = {
   package: '@chainlog/pino',
   example: '{ count: 14 }',
   prefix: 'limit.',

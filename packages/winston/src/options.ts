@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { checkOptionNames, checkWriterOptions, invalidOption, parseBoolean, type ChainWriterOptions, type Refusal } from '@chainlog/core'
+import { checkOptionNames, checkWriterOptions, invalidOption, parseBoolean, type ChainWriterOptions, type OptionNames, type Refusal } from '@chainlog/core'
 
 /** winston-transport reads these itself. */
 const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
@@ -72,7 +72,7 @@ const REFUSED: { [name: string]: string | Refusal } = {
   eol: { why: 'each record ends with LF, as the format requires (docs/FORMAT.md)', accepts: ['\n'] },
 }
 
-const NAMES = {
+const NAMES: OptionNames = {
   package: '@chainlog/winston',
   example: "{ filename: 'logs/app.log' }",
   takes: [...WINSTON_OPTIONS, ...ROTATION_OPTIONS, ...PASSED],
