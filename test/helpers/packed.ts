@@ -6,8 +6,9 @@ import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_proce
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { ROOT } from './chain'
 
-export const ROOT = path.resolve(__dirname, '../..')
+export { ROOT }
 
 /** The published packages, by directory under packages/. */
 export const PUBLISHED = ['core', 'pino', 'winston', 'cli'] as const
