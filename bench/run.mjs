@@ -3,7 +3,7 @@
 // and its ratio to the peer it replaces, in one table; also written to
 // bench/RESULTS.md with the machine it ran on.
 //
-//   node bench/run.mjs [--rounds 5] [--only pino,winston,verify,writers,seal] [--no-write]
+//   node bench/run.mjs [--rounds 5] [--only pino,winston,verify,writers,seal,storage] [--no-write]
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -52,6 +52,16 @@ if (want('writers')) {
 if (want('seal') && fs.existsSync(path.join(here, 'seal.bench.mjs'))) {
   const { run } = await import('./seal.bench.mjs')
   for (const r of await run({ rounds })) add('sealing', r.name, r.linesPerSec, 'lines/s', r.peer ? r.ratio : null, r.peer ?? null, r.peer ? { ratio: 0.95 } : null)
+}
+
+if (want('storage')) {
+  // Sizes, not speeds: one run is exact, so no rounds. The ratio is chained bytes to pino-roll's.
+  const { run } = await import('./storage.bench.mjs')
+  for (const r of await run()) {
+    const size = `${Math.round(r.lineBytes)} B lines`
+    add('storage', `@chainlog/pino, ${size}`, r.chained.raw / r.lines, 'bytes/line', r.ratio, 'pino-roll', null)
+    add('storage', `@chainlog/pino, ${size}, gzipped`, r.chained.gz / r.lines, 'bytes/line', r.gzRatio, 'pino-roll, gzipped', null)
+  }
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU'

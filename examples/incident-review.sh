@@ -16,11 +16,15 @@ work="$(cd "$base" && pwd)/incident-review"
 rm -rf "$work"
 mkdir -p "$work"
 # npx: the verify-log, chainlog and pino-pretty installed in this workspace,
-# from whatever directory we are in, and never a download. npx itself would do
-# (npx --prefix "$here" --no-install ...); running the linked executable
-# directly, as npx does, saves npm's start-up time at each step.
+# from whatever directory we are in, and never a download. The steps name the
+# package (`npx -p @chainlog/cli verify-log`) as a reviewer should: a bare
+# `npx verify-log` where @chainlog/cli is not installed runs whatever the
+# registry holds under that name. npx itself would do (npx --prefix "$here"
+# --no-install ...); running the linked executable directly, as npx does,
+# saves npm's start-up time at each step.
 bin="$(cd "$here/.." && pwd)/node_modules/.bin"
 npx() {
+  if [ "$1" = "-p" ]; then shift 2; fi
   if [ -x "$bin/$1" ]; then "$bin/$@"; else command npx --prefix "$here" --no-install "$@"; fi
 }
 
@@ -46,8 +50,8 @@ ls live
 step "2. Copy the logs before anything else, and verify the copy: this is the evidence"
 show "cp -r live evidence"
 cp -r live evidence
-show "npx verify-log evidence/app.log"
-npx verify-log evidence/app.log
+show "npx -p @chainlog/cli verify-log evidence/app.log"
+npx -p @chainlog/cli verify-log evidence/app.log
 
 step "3. Someone with write access changes one amount in app.2.log, line 2 (here, in another copy)"
 cp -r evidence tampered
@@ -62,9 +66,9 @@ echo "after:  $after"
 [ "$before" != "$after" ] || { echo "the edit did not change app.2.log; nothing to review" >&2; exit 1; }
 
 step "4. verify-log names the first line that can no longer be trusted (exit status 1)"
-show "npx verify-log tampered/app.log"
+show "npx -p @chainlog/cli verify-log tampered/app.log"
 status=0
-report=$(npx verify-log tampered/app.log) || status=$?
+report=$(npx -p @chainlog/cli verify-log tampered/app.log) || status=$?
 echo "$report"
 echo "(exit status $status)"
 [ "$status" -eq 1 ] || { echo "expected verify-log to exit 1 on the tampered copy" >&2; exit 1; }
@@ -72,19 +76,19 @@ grep -q "^BROKEN: the chain is broken at tampered/app.2.log:2 (HASH_MISMATCH)$" 
   { echo "expected the break at tampered/app.2.log:2 (HASH_MISMATCH)" >&2; exit 1; }
 
 step "5. chainlog extract refuses a broken chain; --force prints every line and marks the break on stderr"
-show "npx chainlog extract tampered/app.log"
-npx chainlog extract tampered/app.log || echo "(exit status $?)"
-show "npx chainlog extract --force tampered/app.log | npx pino-pretty --singleLine"
+show "npx -p @chainlog/cli chainlog extract tampered/app.log"
+npx -p @chainlog/cli chainlog extract tampered/app.log || echo "(exit status $?)"
+show "npx -p @chainlog/cli chainlog extract --force tampered/app.log | npx pino-pretty --singleLine"
 # The marks go to stderr: collect them and print them after the pretty output, so the two do not interleave.
-npx chainlog extract --force tampered/app.log 2> marks.txt | npx pino-pretty --singleLine || true
+npx -p @chainlog/cli chainlog extract --force tampered/app.log 2> marks.txt | npx pino-pretty --singleLine || true
 cat marks.txt
 grep -q "BROKEN at tampered/app.2.log:2 .*output line 3 is that line, unverified" marks.txt ||
   { echo "expected extract --force to mark output line 3 (tampered/app.2.log:2) as broken" >&2; exit 1; }
 
 step "6. The evidence copy, read the same way: the original amount"
-show "npx chainlog extract evidence/app.log | npx pino-pretty --singleLine"
-npx chainlog extract evidence/app.log | npx pino-pretty --singleLine
+show "npx -p @chainlog/cli chainlog extract evidence/app.log | npx pino-pretty --singleLine"
+npx -p @chainlog/cli chainlog extract evidence/app.log | npx pino-pretty --singleLine
 
 step "7. The live log was never touched"
-show "npx verify-log --quiet live/app.log && echo VALID"
-npx verify-log --quiet live/app.log && echo VALID
+show "npx -p @chainlog/cli verify-log --quiet live/app.log && echo VALID"
+npx -p @chainlog/cli verify-log --quiet live/app.log && echo VALID

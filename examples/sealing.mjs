@@ -27,7 +27,7 @@ function cli(...args) {
   return spawnSync('npx', ['--prefix', here, '--no-install', ...args], { cwd: dir, stdio: 'inherit' }).status
 }
 
-// 1. Keys. In production: `npx chainlog keygen --out /etc/myapp/chainlog`
+// 1. Keys. In production: `npx -p @chainlog/cli chainlog keygen --out /etc/myapp/chainlog`
 // (one-hour epochs for a year). Here 2-second epochs, so that the key
 // evolves while the example runs.
 console.log('1. keys: verify.key is public (give it to whoever verifies), seal.key private (0600, for the writer only)')

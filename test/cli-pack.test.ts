@@ -1,34 +1,26 @@
 /**
  * `npx verify-log` and `npx chainlog` work in a project that installs
- * @chainlog/cli (issue #5): pack core and cli with npm, install the tarballs
- * into a fresh project (npm's cache where it can, else the registry: `npm ci` never caches registry metadata, so an install limited to the cache fails on a fresh machine), and run the commands.
+ * @chainlog/cli (issue #5): the packed tarballs installed into a fresh project
+ * (test/helpers/packed.ts), and the commands run there.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { PUBLISHED, packedProject, type PackedProject } from './helpers/packed'
 
-const ROOT = path.resolve(__dirname, '..')
-let work: string
+let packed: PackedProject
 let project: string
 
-const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 const npx = (args: string[], cwd: string) => spawnSync('npx', ['--no-install', ...args], { cwd, encoding: 'utf8' })
 
 beforeAll(() => {
-  for (const pkg of ['core', 'cli']) execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'packages', pkg, 'tsconfig.build.json')])
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-pack-'))
-  npm(['pack', path.join(ROOT, 'packages/core'), path.join(ROOT, 'packages/cli'), '--pack-destination', work], work)
-  project = path.join(work, 'project')
-  fs.mkdirSync(project)
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'incident-review', private: true }))
-  const tarballs = fs.readdirSync(work).filter((f) => f.endsWith('.tgz')).map((f) => path.join(work, f))
-  expect(tarballs).toHaveLength(2)
-  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], project)
-})
+  packed = packedProject({ name: 'incident-review' })
+  project = packed.project
+  expect(Object.keys(packed.tarballs)).toHaveLength(PUBLISHED.length)
+}, 300_000)
 
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
+afterAll(() => packed?.cleanup())
 
 describe('@chainlog/cli installed from its tarball', () => {
   test('npx verify-log finds a tamper, npx chainlog extracts and heads', () => {

@@ -1,0 +1,9 @@
+// Types of esm.mjs. Without this file an ESM importer (a .mts file, or a
+// "type": "module" project under nodenext) would take dist/index.d.ts, whose
+// default export TypeScript then reads as the whole CommonJS exports object,
+// so `new ChainlogTransport(...)` would not type-check (TS2351; issue #13).
+// The names are the ones esm.mjs re-exports; test/types.test.ts checks that
+// they agree.
+export { ChainlogTransport, resolveOptions, translateDatePattern } from './dist/index.js'
+export type { ChainlogTransportOptions } from './dist/index.js'
+export { ChainlogTransport as default } from './dist/index.js'
