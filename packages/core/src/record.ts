@@ -42,6 +42,15 @@ export function isHashBytes(buf: Uint8Array, start: number): boolean {
   return true
 }
 
+/**
+ * True when bytes [start, end) of `buf`, one physical line without its `\n`,
+ * have the bounds of a record (FORMAT.md §2): room for `prev|` and `|hash`,
+ * with the two `|` where they must be. The fields themselves are not checked:
+ * the verifier, the writer's recovery and `extract` each judge them.
+ */
+export function hasRecordBounds(buf: Uint8Array, start: number, end: number): boolean {
+  return end - start >= RECORD_OVERHEAD - 1 && buf[start + HASH_HEX] === PIPE && buf[end - HASH_HEX - 1] === PIPE
+}
 
 /**
  * Turns a logger's line into its stored form (FORMAT.md §3). Lines without

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { createHashFn, encodeRecord, escapeLine, GENESIS, HASH_HEX, isHash, lineKind, parseRecord, RECORD_OVERHEAD, unescapeLine } from '../src/index'
+import { createHashFn, encodeRecord, escapeLine, GENESIS, HASH_HEX, isHash, lineKind, parseRecord, RECORD_OVERHEAD, unescapeLine } from '../src/format'
 import { isHashBytes } from '../src/record'
 import { prng } from './helpers'
 
