@@ -1,5 +1,5 @@
 /**
- * Metadata records (docs/FORMAT.md §5). A metadata record is an ordinary
+ * Metadata records (docs/FORMAT.md §4). A metadata record is an ordinary
  * `prev|line|hash` record whose stored line is `\m` followed by one JSON
  * object with a `t` (type) member. User lines can never take this form:
  * a user line starting with `\` is always stored escaped as `\e…`.
@@ -11,7 +11,7 @@ import type { SealMeta } from './seal'
 /** The format version this code writes and reads. */
 export const FORMAT_VERSION = 1
 
-/** First record of every file. Its record `prev` is `prevHash`. */
+/** First record of every file (FORMAT.md §5). Its record `prev` is `prevHash`. */
 export interface HeaderMeta {
   t: 'header'
   /** Format version. */
@@ -73,7 +73,7 @@ export type Meta = HeaderMeta | RetentionMeta | RecoveryMeta | SealMeta
 /**
  * A metadata record of a type this version does not define (written by a
  * later version, say). It is a record like any other: it verifies and links,
- * and it is passed on as it is, but nothing in it is acted upon (FORMAT.md §5).
+ * and it is passed on as it is, but nothing in it is acted upon (FORMAT.md §4).
  */
 export interface UnknownMeta {
   t: string

@@ -14,7 +14,7 @@ export const GENESIS = '0'.repeat(HASH_HEX)
 export const RECORD_OVERHEAD = HASH_HEX * 2 + 3
 /** Stored-line prefix of an escaped user line (FORMAT.md §3). */
 export const ESCAPE_PREFIX = '\\e'
-/** Stored-line prefix of a chainlog metadata record (FORMAT.md §5). */
+/** Stored-line prefix of a chainlog metadata record (FORMAT.md §4). */
 export const META_PREFIX = '\\m'
 
 const BACKSLASH = 0x5c
@@ -118,7 +118,7 @@ export function unescapeLine(stored: string): string {
 /** What kind of content a stored line holds. */
 export type LineKind = 'data' | 'escaped' | 'meta' | 'invalid'
 
-/** Classifies a stored line by its first two characters (FORMAT.md §3, §5). */
+/** Classifies a stored line by its first two characters (FORMAT.md §3, §4). */
 export function lineKind(stored: string): LineKind {
   if (stored.charCodeAt(0) !== BACKSLASH) return 'data'
   if (stored.startsWith(ESCAPE_PREFIX)) return 'escaped'

@@ -578,7 +578,7 @@ export class ChainVerifier {
     const found = buf.toString('latin1', end - HASH_HEX, end)
     const prev = buf.toString('latin1', start, start + HASH_HEX)
     const meta = stored.startsWith('\\m') ? parseMeta(stored) : null
-    // Only the types format 1 defines are acted upon; any other is a record passed on as it is (FORMAT.md §5).
+    // Only the types format 1 defines are acted upon; any other is a record passed on as it is (FORMAT.md §4).
     const known = isKnownMeta(meta) ? meta : null
     if (expectHeader) {
       if (!isHeader(meta)) {
