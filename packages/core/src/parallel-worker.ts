@@ -255,7 +255,7 @@ async function verifyGz(task: SegmentTask, seg: Segment, buf: Buffer): Promise<v
 }
 
 /**
- * Verifies one segment. Exported for tests; the worker calls it for each task.
+ * Verifies one segment; the worker calls it for each task.
  * @internal
  */
 export async function verifySegment(task: SegmentTask, key: Uint8Array | null, buf = Buffer.allocUnsafe(READ + LONG)): Promise<SegmentResult> {

@@ -17,7 +17,10 @@ export interface OpenedFile extends AsyncIterable<Buffer> {
   close(): void
 }
 
-/** @internal */
+/**
+ * How {@link openChainFile} reads: the defaults are Node's and zlib's.
+ * @internal
+ */
 export interface OpenOptions {
   /** Bytes read from the disk at a time (Node's default when absent). */
   highWaterMark?: number
