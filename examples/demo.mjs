@@ -59,7 +59,7 @@ const broken = run('verify-log', [copy])
 
 say('\n5. The attacker also recomputes that line\'s hash: the next line gives it away')
 const body = lines[target].slice(0, -65)
-const { createHashFn } = require('@chainlog/core')
+const { createHashFn } = require('@chainlog/core/format')
 lines[target] = body + '|' + createHashFn('sha256')(body)
 fs.writeFileSync(victim, lines.join('\n'))
 const json = spawnSync(bin('verify-log'), ['--json', copy], { encoding: 'utf8' })

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { createHashFn, type Algorithm } from '@chainlog/core'
+import { createHashFn, type Algorithm } from '@chainlog/core/format'
 import { chainFiles, coreVerify, pythonVerify, records, ROOT, runChild, tempDir, userLines, userRecords } from '../helpers/chain'
 import { transports } from './transports'
 

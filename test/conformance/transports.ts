@@ -1,6 +1,6 @@
 // The two transports as the shared conformance suite sees them: a child
 // script that logs through the real logger, and what each makes of a line.
-import { escapeLine } from '@chainlog/core'
+import { escapeLine } from '@chainlog/core/format'
 
 export interface ShutdownCase {
   name: string

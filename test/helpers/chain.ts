@@ -4,7 +4,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { lineKind, parseRecord, unescapeLine, verify, type VerifyOptions, type VerifyReport } from '@chainlog/core'
+import { verify, type VerifyOptions, type VerifyReport } from '@chainlog/core'
+import { lineKind, parseRecord, unescapeLine } from '@chainlog/core/format'
 
 export const ROOT = path.resolve(__dirname, '../..')
 export const PY_VERIFIER = path.join(ROOT, 'docs/verify_chain.py')

@@ -5,7 +5,7 @@
 // so that the chain itself verifies again.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { createHashFn, GENESIS, parseRecord, Sealer, type HashFn, type SealMeta } from '@chainlog/core'
+import { createHashFn, GENESIS, parseRecord, Sealer, type HashFn, type SealMeta } from '@chainlog/core/format'
 import { chainFiles } from './chain'
 
 /** One physical line of the chain, in chain order. */

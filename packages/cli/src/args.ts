@@ -5,7 +5,8 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { isHash, loadKey, loadVerifyKey, type VerifyKey } from '@chainlog/core'
+import { ErrorCodes, loadKey, loadVerifyKey, systemErrorMeaning, type SystemErrorContext, type VerifyKey } from '@chainlog/core'
+import { isHash } from '@chainlog/core/format'
 import { usage } from './exit'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -112,17 +113,19 @@ export function parseExpectation(values: { 'expect-head'?: string; 'expect-count
   return out
 }
 
+const READING_CHECKPOINT: SystemErrorContext = { ENOENT: { code: ErrorCodes.IO_ERROR, words: 'no such file' } }
+
 /**
- * Reads a checkpoint: the JSON line `chainlog head` prints, `{"hash": …, "count": …}`.
- * The object `verify-log --json` prints (`head` and `count`) is accepted too.
+ * Reads a checkpoint: a head (core's `Head`, `{"hash": …, "count": …}`) as
+ * `chainlog head` and `verify-log --json` print it. Objects kept from earlier
+ * versions of `verify-log --json`, which named the hash `head`, are accepted too.
  */
 export function readCheckpoint(file: string): Expectation {
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    throw usage(`cannot read checkpoint ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`)
+    throw usage(`cannot read checkpoint ${file}: ${systemErrorMeaning(err, READING_CHECKPOINT)?.words ?? (err as Error).message}`)
   }
   let value: unknown
   try {

@@ -13,45 +13,82 @@ export const EXIT_OK = 0
 export const EXIT_BROKEN = 1
 export const EXIT_UNUSABLE = 2
 
+/** An exit status of the CLI. */
+export type ExitStatus = typeof EXIT_OK | typeof EXIT_BROKEN | typeof EXIT_UNUSABLE
+
+/**
+ * The CLI's own error codes, beside core's {@link ErrorCode}s (listed in the
+ * README under --json):
+ * - `USAGE`: a mistake in the command line;
+ * - `CHAIN_BROKEN`: the command refuses a broken chain (`head`, `extract`);
+ * - `KEYS_EXIST`: `keygen` would overwrite sealing keys;
+ * - `WRITE_FAILED`: `keygen` cannot write the keys;
+ * - `INTERNAL`: a bug in chainlog.
+ */
+export const CliCodes = {
+  USAGE: 'USAGE',
+  CHAIN_BROKEN: 'CHAIN_BROKEN',
+  KEYS_EXIST: 'KEYS_EXIST',
+  WRITE_FAILED: 'WRITE_FAILED',
+  INTERNAL: 'INTERNAL',
+} as const
+export type CliCode = (typeof CliCodes)[keyof typeof CliCodes]
+
 /** Ends a command with a status and, unless empty, a one-line message on stderr. */
 export class ExitError extends Error {
+  readonly status: ExitStatus
+
   constructor(
-    readonly status: number,
+    readonly code: Exclude<CliCode, 'INTERNAL'>,
     message: string,
-    /** A stable code for --json output. */
-    readonly code = 'USAGE',
   ) {
     super(message)
     this.name = 'ExitError'
+    this.status = STATUS[code]
   }
 }
 
 /** A mistake in the command line: exit 2. */
 export function usage(message: string): ExitError {
-  return new ExitError(EXIT_UNUSABLE, message, 'USAGE')
+  return new ExitError('USAGE', message)
 }
 
 /**
- * Every error core can raise means the input could not be checked, so all map
- * to 2; the table is explicit so that a new code is a decision, not an accident.
+ * The exit status of every error code, core's and the CLI's own. The table is
+ * total, so that a new code does not compile until someone decides its status.
+ * Every error core can raise means the input could not be checked: 2.
  */
-const STATUS: { [code in ErrorCode]?: number } = {
+const STATUS: { readonly [code in ErrorCode | CliCode]: ExitStatus } = {
   INVALID_OPTION: EXIT_UNUSABLE,
-  NO_INPUT: EXIT_UNUSABLE,
-  NOT_CHAINLOG: EXIT_UNUSABLE,
+  NO_DIRECTORY: EXIT_UNUSABLE,
   ACCESS_DENIED: EXIT_UNUSABLE,
+  DISK_FULL: EXIT_UNUSABLE,
   IS_DIRECTORY: EXIT_UNUSABLE,
   IO_ERROR: EXIT_UNUSABLE,
+  FILE_REMOVED: EXIT_UNUSABLE,
+  INVALID_LINE: EXIT_UNUSABLE,
+  LOCK_LOST: EXIT_UNUSABLE,
+  LOCK_TIMEOUT: EXIT_UNUSABLE,
+  WRITER_CLOSED: EXIT_UNUSABLE,
+  BUFFER_FULL: EXIT_UNUSABLE,
+  NOT_CHAINLOG: EXIT_UNUSABLE,
+  NO_INPUT: EXIT_UNUSABLE,
   MULTIPLE_CHAINS: EXIT_UNUSABLE,
   KEY_REQUIRED: EXIT_UNUSABLE,
   KEY_MISMATCH: EXIT_UNUSABLE,
   BAD_KEY: EXIT_UNUSABLE,
+  SEAL_KEY_EXPIRED: EXIT_UNUSABLE,
   UNKNOWN_ALGORITHM: EXIT_UNUSABLE,
   UNSUPPORTED_VERSION: EXIT_UNUSABLE,
+  USAGE: EXIT_UNUSABLE,
+  CHAIN_BROKEN: EXIT_BROKEN,
+  KEYS_EXIST: EXIT_UNUSABLE,
+  WRITE_FAILED: EXIT_UNUSABLE,
+  INTERNAL: EXIT_UNUSABLE,
 }
 
-export function statusFor(err: ChainlogError): number {
-  return STATUS[err.code] ?? EXIT_UNUSABLE
+export function statusFor(err: ChainlogError): ExitStatus {
+  return STATUS[err.code]
 }
 
 /** A ChainlogError's message without its `CODE: ` prefix, on one line. */
@@ -65,10 +102,10 @@ export function oneLine(text: string): string {
 }
 
 /** What an error looks like in --json output. */
-export function errorJson(err: unknown): { code: string; message: string; path?: string } {
+export function errorJson(err: unknown): { code: ErrorCode | CliCode; message: string; path?: string } {
   if (err instanceof ChainlogError) return { code: err.code, message: plainMessage(err), ...(err.path !== undefined && { path: err.path }) }
   if (err instanceof ExitError) return { code: err.code, message: err.message }
-  return { code: 'INTERNAL', message: err instanceof Error ? oneLine(err.message) : String(err) }
+  return { code: CliCodes.INTERNAL, message: err instanceof Error ? oneLine(err.message) : String(err) }
 }
 
 export interface RunContext {
@@ -106,7 +143,7 @@ export async function runMain(ctx: RunContext, main: (ctx: RunContext) => Promis
 }
 
 function report(ctx: RunContext, err: unknown): void {
-  let status: number
+  let status: ExitStatus
   let line: string
   if (err instanceof ExitError) {
     status = err.status
@@ -115,7 +152,7 @@ function report(ctx: RunContext, err: unknown): void {
     status = statusFor(err)
     line = plainMessage(err)
   } else {
-    status = EXIT_UNUSABLE
+    status = STATUS.INTERNAL
     const what = err instanceof Error ? `${err.name}: ${oneLine(err.message)}` : oneLine(String(err))
     line = `internal error (${what}); this is a bug in chainlog, please report it with the command you ran`
   }

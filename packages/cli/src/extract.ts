@@ -4,7 +4,8 @@
  * A broken chain is refused unless --force; then each break is marked on
  * stderr where it falls in the output.
  */
-import { HASH_HEX, RECORD_OVERHEAD, unescapeLine, type Break } from '@chainlog/core'
+import type { Break } from '@chainlog/core'
+import { hasRecordBounds, HASH_HEX, unescapeLine } from '@chainlog/core/format'
 import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, ExitError, type RunContext } from './exit'
 import { formatCount, plural } from './format'
@@ -81,18 +82,17 @@ export async function extract(args: string[], ctx: RunContext): Promise<number> 
 function refusal(b: Break, during = false): ExitError {
   const what = `${b.file}:${b.line} (${b.reason}: ${b.message})`
   return new ExitError(
-    EXIT_BROKEN,
+    'CHAIN_BROKEN',
     during
       ? `the chain is broken at ${what}; output stopped before it. Run verify-log for details`
       : `refusing to extract from a broken chain: it breaks at ${what}. Run verify-log for details, or add --force to extract anyway (each break is then marked on stderr)`,
-    'CHAIN_BROKEN',
   )
 }
 
 /** What --force prints for a line that failed: its user line when it has the shape of one, else the line as found; null for metadata. */
 function brokenLineText(line: Buffer): string | null {
   const n = line.length
-  if (n >= RECORD_OVERHEAD - 1 && line[HASH_HEX] === 0x7c && line[n - HASH_HEX - 1] === 0x7c) {
+  if (hasRecordBounds(line, 0, n)) {
     const stored = line.toString('utf8', HASH_HEX + 1, n - HASH_HEX - 1)
     if (stored.startsWith('\\m')) return null
     try {

@@ -5,7 +5,8 @@
  * reaches it.
  */
 import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
-import { EXIT_BROKEN, EXIT_OK, ExitError, type RunContext } from './exit'
+import { EXIT_OK, ExitError, type RunContext } from './exit'
+import { headOf } from './report'
 import { verifyInput } from './source'
 
 export const HEAD_HELP = `Usage: chainlog head [options] <path...>
@@ -35,9 +36,9 @@ export async function head(args: string[], _ctx: RunContext): Promise<number> {
   const report = await verifyInput(input, { jobs, ...(key && { key }) })
   if (!report.ok) {
     const b = report.breaks[0]!
-    throw new ExitError(EXIT_BROKEN, `the chain is broken at ${b.file}:${b.line} (${b.reason}: ${b.message}); it has no trustworthy head. Run verify-log for details`, 'CHAIN_BROKEN')
+    throw new ExitError('CHAIN_BROKEN', `the chain is broken at ${b.file}:${b.line} (${b.reason}: ${b.message}); it has no trustworthy head. Run verify-log for details`)
   }
-  const h = report.head!
-  process.stdout.write(JSON.stringify({ chain: report.chain, hash: h.hash, count: h.count, records: report.records, time: new Date().toISOString() }) + '\n')
+  const { hash, count } = headOf(report)
+  process.stdout.write(JSON.stringify({ chain: report.chain, hash, count, records: report.records, time: new Date().toISOString() }) + '\n')
   return EXIT_OK
 }

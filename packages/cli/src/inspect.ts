@@ -4,10 +4,12 @@
  * retention and recovery records the writer left in it.
  */
 import * as fs from 'node:fs'
-import type { FileSummary, HeaderMeta, Meta, RecoveryMeta, RetentionMeta, VerifyReport } from '@chainlog/core'
+import type { FileSummary, VerifyReport } from '@chainlog/core'
+import { isKnownMeta, type HeaderMeta, type RecoveryMeta, type RetentionMeta } from '@chainlog/core/format'
 import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, type RunContext } from './exit'
 import { formatBytes, formatCount, lineTime, plural, printable } from './format'
+import { headOf } from './report'
 import { verifyInput } from './source'
 
 export const INSPECT_HELP = `Usage: chainlog inspect [options] <path...>
@@ -50,8 +52,7 @@ interface FileInfo {
 interface MetaInfo {
   file: string
   line: number
-  type: string
-  meta: Meta
+  meta: RetentionMeta | RecoveryMeta
 }
 
 export async function inspect(args: string[], ctx: RunContext): Promise<number> {
@@ -71,9 +72,10 @@ export async function inspect(args: string[], ctx: RunContext): Promise<number> 
     ...(key && { key }),
     all: true,
     onMeta(meta, where) {
-      if (meta.t === 'header') headers.set(where.file, meta as HeaderMeta)
-      else if (meta.t === 'retention' || meta.t === 'recovery') metas.push({ file: where.file, line: where.line, type: meta.t, meta })
-      else others.set(meta.t, (others.get(meta.t) ?? 0) + 1)
+      // Seals and the types a later version may add are counted by type.
+      if (!isKnownMeta(meta) || meta.t === 'seal') others.set(meta.t, (others.get(meta.t) ?? 0) + 1)
+      else if (meta.t === 'header') headers.set(where.file, meta)
+      else metas.push({ file: where.file, line: where.line, meta })
     },
     onFile(s: FileSummary) {
       const h = headers.get(s.file)
@@ -83,10 +85,10 @@ export async function inspect(args: string[], ctx: RunContext): Promise<number> 
       })
     },
   })
-  const result = { ok: report.ok, status: report.ok ? 'VALID' : 'BROKEN', chain: report.chain, algorithm: report.algorithm, records: report.records, head: report.head?.hash ?? null, count: report.head?.count ?? 0, firstTime: lineTime(report.firstLine), lastTime: lineTime(report.lastLine), breaks: report.breaks.length, files, metadata: metas.map((m) => ({ file: m.file, line: m.line, ...m.meta })), otherMetadata: Object.fromEntries(others), partial: report.partial }
+  const result = { ok: report.ok, status: report.verdict, chain: report.chain, algorithm: report.algorithm, records: report.records, ...headOf(report), head: report.head?.hash ?? null, firstTime: lineTime(report.firstLine), lastTime: lineTime(report.lastLine), breaks: report.breaks.length, files, metadata: metas.map((m) => ({ file: m.file, line: m.line, ...m.meta })), otherMetadata: Object.fromEntries(others), partial: report.partial }
   if (values.json) process.stdout.write(JSON.stringify(result) + '\n')
   else process.stdout.write(formatInspect(report, files, metas, others))
-  return report.ok ? EXIT_OK : EXIT_BROKEN
+  return report.verdict === 'BROKEN' ? EXIT_BROKEN : EXIT_OK
 }
 
 function sizeOf(file: string): number | null {
@@ -110,7 +112,8 @@ function formatInspect(report: VerifyReport, files: FileInfo[], metas: MetaInfo[
   const t1 = lineTime(report.lastLine)
   if (t0 || t1) row('time', `${t0 ?? '?'} → ${t1 ?? '?'}`)
   row('head', report.head ? `${report.head.hash} (record ${formatCount(report.head.count)} of the chain)` : 'none')
-  row('status', report.ok ? 'VALID' : `BROKEN: ${plural(report.breaks.length, 'break')}, the first at ${report.breaks[0]!.file}:${report.breaks[0]!.line} (${report.breaks[0]!.reason}); run verify-log for details`)
+  // A recovered torn tail is VALID here: the recovery record is listed under metadata below.
+  row('status', report.verdict !== 'BROKEN' ? 'VALID' : `BROKEN: ${plural(report.breaks.length, 'break')}, the first at ${report.breaks[0]!.file}:${report.breaks[0]!.line} (${report.breaks[0]!.reason}); run verify-log for details`)
   if (report.partial) row('in progress', `${report.partial.file}:${report.partial.line}: a partial last line of ${plural(report.partial.length, 'byte')}`)
   out.push('')
   const table = [['file', 'index', 'records', 'size', 'first time', 'last time', 'started']]
@@ -124,19 +127,17 @@ function formatInspect(report: VerifyReport, files: FileInfo[], metas: MetaInfo[
   if (metas.length === 0) out.push('metadata   no retention or recovery records')
   else {
     out.push('metadata')
-    for (const m of metas) out.push(`  ${m.file}:${m.line}  ${m.type.padEnd(9)}  ${describeMeta(m)}`)
+    for (const m of metas) out.push(`  ${m.file}:${m.line}  ${m.meta.t.padEnd(9)}  ${describeMeta(m.meta)}`)
   }
   for (const [t, n] of others) out.push(`  ${plural(n, `${printable(t)} record`)}`)
   return out.join('\n') + '\n'
 }
 
-function describeMeta(m: MetaInfo): string {
-  if (m.type === 'retention') {
-    const r = m.meta as RetentionMeta
-    const deleted = Array.isArray(r.deleted) ? r.deleted.map((d) => `${printable(String(d.file))} (index ${d.index}, ${plural(d.records, 'line')}, last hash ${String(d.lastHash).slice(0, 16)}…)`).join(', ') : '?'
-    return `${printable(String(r.time))}: deleted ${deleted}`
+function describeMeta(m: RetentionMeta | RecoveryMeta): string {
+  if (m.t === 'retention') {
+    const deleted = Array.isArray(m.deleted) ? m.deleted.map((d) => `${printable(String(d.file))} (index ${d.index}, ${plural(d.records, 'line')}, last hash ${String(d.lastHash).slice(0, 16)}…)`).join(', ') : '?'
+    return `${printable(String(m.time))}: deleted ${deleted}`
   }
-  const r = m.meta as RecoveryMeta
-  if (r.reason === 'torn-tail') return `${printable(String(r.time))}: torn tail of ${plural(Number(r.length), 'byte')} terminated (sha256 ${String(r.sha256).slice(0, 16)}…)`
-  return `${printable(String(r.time))}: ${printable(String(r.reason))}${r.file ? ` in ${printable(r.file)}` : ''}${r.detail ? `: ${printable(r.detail)}` : ''}`
+  if (m.reason === 'torn-tail') return `${printable(String(m.time))}: torn tail of ${plural(Number(m.length), 'byte')} terminated (sha256 ${String(m.sha256).slice(0, 16)}…)`
+  return `${printable(String(m.time))}: ${printable(String(m.reason))}${m.file ? ` in ${printable(m.file)}` : ''}${m.detail ? `: ${printable(m.detail)}` : ''}`
 }

@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { generateSealKeys, writeSealKeys } from '@chainlog/core'
+import { ErrorCodes, generateSealKeys, systemErrorMeaning, writeSealKeys, type SystemErrorContext } from '@chainlog/core'
 import { parse } from './args'
-import { EXIT_OK, EXIT_UNUSABLE, ExitError, usage, type RunContext } from './exit'
+import { EXIT_OK, ExitError, usage, type RunContext } from './exit'
 import { formatCount, plural } from './format'
 
 export const KEYGEN_HELP = `Usage: chainlog keygen --out <dir> [options]
@@ -87,7 +87,7 @@ export async function keygen(args: string[], _ctx: RunContext): Promise<number> 
   const sealFile = path.join(out, 'seal.key')
   const existing = [verifyFile, sealFile].filter((f) => fs.existsSync(f))
   if (existing.length && !values.force) {
-    throw new ExitError(EXIT_UNUSABLE, `${existing.join(' and ')} already ${existing.length === 1 ? 'exists' : 'exist'}; refusing to overwrite sealing keys (logs sealed with them need that verify.key to be verified). Choose another --out, or give --force to replace them`, 'KEYS_EXIST')
+    throw new ExitError('KEYS_EXIST', `${existing.join(' and ')} already ${existing.length === 1 ? 'exists' : 'exist'}; refusing to overwrite sealing keys (logs sealed with them need that verify.key to be verified). Choose another --out, or give --force to replace them`)
   }
   // Fail on an unusable directory before the keys are computed (a year of hourly epochs takes seconds).
   try {
@@ -115,10 +115,11 @@ export async function keygen(args: string[], _ctx: RunContext): Promise<number> 
   return EXIT_OK
 }
 
-/** A failure to write the keys, as one line naming the directory (exit 2). */
+/** mkdir on a path that is a file. */
+const WRITING_KEYS: SystemErrorContext = { EEXIST: { code: ErrorCodes.IO_ERROR, words: 'it is not a directory' } }
+
+/** A failure to write the keys, as one line naming the directory (exit 2), from core's errno table. */
 function writeError(dir: string, err: unknown): unknown {
-  const code = (err as NodeJS.ErrnoException)?.code
-  const why: { [code: string]: string } = { EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system', ENOTDIR: 'a part of the path is not a directory', EEXIST: 'it is not a directory', ENOSPC: 'no space left on the device' }
-  if (typeof code === 'string' && why[code]) return new ExitError(EXIT_UNUSABLE, `cannot write the keys to ${dir}: ${why[code]}`, 'WRITE_FAILED')
-  return err
+  const meaning = systemErrorMeaning(err, WRITING_KEYS)
+  return meaning ? new ExitError('WRITE_FAILED', `cannot write the keys to ${dir}: ${meaning.words}`) : err
 }

@@ -2,14 +2,12 @@
  * What verify-log prints: the status, the summary, and each break, for people
  * (text) and for programs (one JSON object).
  */
-import type { Break, VerifyReport } from '@chainlog/core'
+import type { Break, Head, Verdict, VerifyReport } from '@chainlog/core'
 import type { Expectation } from './args'
 import { formatCount, lineTime, plural, printable } from './format'
 import { isSealBreak, sealHeadline, sealRows } from './seals'
 
-export type Status = 'VALID' | 'VALID_RECOVERED' | 'BROKEN' | 'TRUNCATED'
-
-/** Whether the chain still reaches a head kept elsewhere, and if not, why. */
+/** Whether the chain still reaches a head kept elsewhere, and if not, why (in words). */
 export interface CheckpointResult {
   expected: Expectation
   reached: boolean
@@ -18,46 +16,52 @@ export interface CheckpointResult {
   reason: string | null
 }
 
+/** Core's finding about an expected head ({@link VerifyReport.expected}), with the reason in words. */
 export function checkExpectation(report: VerifyReport, expected: Expectation): CheckpointResult {
+  const found = report.expected
+  if (!found) throw new Error('the report holds no head check: the checkpoint was not given to verify()')
   const length = report.head?.count ?? 0
-  const foundAt = expected.hash !== undefined ? (report.checkpoint?.count ?? null) : null
-  let reason: string | null = null
-  if (expected.hash !== undefined && foundAt === null) {
-    reason =
-      expected.count !== undefined && length < expected.count
-        ? `the chain ends at record ${formatCount(length)}, before the expected head at record ${formatCount(expected.count)}`
-        : `no record of the chain has the expected head hash ${expected.hash}: records were cut from the end, or the chain was rewritten`
-  } else if (expected.hash !== undefined && expected.count !== undefined && foundAt !== expected.count) {
-    reason = `the expected head hash is record ${formatCount(foundAt!)} of the chain, not record ${formatCount(expected.count)}`
-  } else if (expected.hash === undefined && expected.count !== undefined && length < expected.count) {
-    reason = `the chain ends at record ${formatCount(length)}, before the expected record count ${formatCount(expected.count)}`
-  }
-  return { expected, reached: reason === null, foundAt, reason }
+  const reasons = {
+    ENDS_BEFORE_HEAD: () => `the chain ends at record ${formatCount(length)}, before the expected head at record ${formatCount(expected.count!)}`,
+    HEAD_NOT_FOUND: () => `no record of the chain has the expected head hash ${expected.hash}: records were cut from the end, or the chain was rewritten`,
+    HEAD_ELSEWHERE: () => `the expected head hash is record ${formatCount(found.foundAt!)} of the chain, not record ${formatCount(expected.count!)}`,
+    TOO_FEW_RECORDS: () => `the chain ends at record ${formatCount(length)}, before the expected record count ${formatCount(expected.count!)}`,
+  } satisfies { [s in NonNullable<typeof found.shortfall>]: () => string }
+  return { expected, reached: found.reached, foundAt: found.foundAt, reason: found.shortfall === null ? null : reasons[found.shortfall]() }
 }
 
-export function statusOf(report: VerifyReport, checkpoint: CheckpointResult | null): Status {
-  if (!report.ok) return 'BROKEN'
-  if (checkpoint && !checkpoint.reached) return 'TRUNCATED'
-  return report.recovered.length ? 'VALID_RECOVERED' : 'VALID'
+/** Whether a verdict means the chain can be trusted. */
+export function trusted(verdict: Verdict): boolean {
+  return verdict === 'VALID' || verdict === 'VALID_RECOVERED'
 }
 
-const STATUS_LINE: { [s in Status]: string } = {
+const STATUS_LINE: { [s in Verdict]: string } = {
   VALID: 'VALID',
   VALID_RECOVERED: 'VALID with torn tail recovered',
   BROKEN: 'BROKEN',
   TRUNCATED: 'TRUNCATED',
 }
 
+/**
+ * The head as `chainlog head` prints it and a checkpoint holds it: core's
+ * {@link Head}, `hash` and `count`; no trustworthy record gives a null hash.
+ */
+export function headOf(report: VerifyReport): { hash: string | null; count: number } {
+  return { hash: report.head?.hash ?? null, count: report.head?.count ?? 0 }
+}
+
 /** The report as the object --json prints. */
 export function reportJson(report: VerifyReport, checkpoint: CheckpointResult | null): object {
-  const status = statusOf(report, checkpoint)
+  const status = report.verdict
   return {
-    ok: status === 'VALID' || status === 'VALID_RECOVERED',
+    ok: trusted(status),
     status,
     records: report.records,
     files: report.files,
+    // The head, as in `chainlog head` and checkpoints; `head` repeats the hash under the name
+    // --json has always given it, so that objects kept from earlier versions keep working.
+    ...headOf(report),
     head: report.head?.hash ?? null,
-    count: report.head?.count ?? 0,
     algorithm: report.algorithm,
     chain: report.chain,
     firstTime: lineTime(report.firstLine),
@@ -88,7 +92,7 @@ export function formatBreak(b: Break, gz: boolean): string[] {
 
 /** The full human report. */
 export function formatReport(report: VerifyReport, checkpoint: CheckpointResult | null, options: { all: boolean }): string {
-  const status = statusOf(report, checkpoint)
+  const status = report.verdict
   const lines: string[] = []
   const first = report.breaks[0]
   if (status === 'BROKEN') {

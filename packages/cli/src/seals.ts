@@ -3,11 +3,11 @@
  * how far valid seals cover the chain, the last seal, the records after it,
  * and whether the log ends with a closing seal.
  */
-import type { Break, SealSummary, VerifyReport } from '@chainlog/core'
+import { SealReasons, type Break, type SealSummary, type VerifyReport } from '@chainlog/core'
 import { formatCount, plural } from './format'
 
-/** Break reasons that come from the seals, not from the hashes. */
-const SEAL_REASONS: ReadonlySet<string> = new Set(['SEAL_INVALID', 'SEAL_MISPLACED', 'SEAL_TIME', 'SEALS_MISSING', 'SEAL_STALE'])
+/** Break reasons that come from the seals, not from the hashes (core's list). */
+const SEAL_REASONS: ReadonlySet<string> = new Set(Object.values(SealReasons))
 
 /** Reasons found only once the whole chain was read. */
 const END_REASONS: ReadonlySet<string> = new Set(['SEALS_MISSING', 'SEAL_STALE'])

@@ -5,12 +5,11 @@
  */
 import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
-import { verify, verifyParallel, type ParallelVerifyOptions, type VerifyReport } from '@chainlog/core'
+import { verify, type VerifyOptions, type VerifyReport } from '@chainlog/core'
 
 /** Verifies `input` (paths, or `-` for stdin). With `onLine` the chain is read in order in this thread. */
-export function verifyInput(input: string[] | '-', options: ParallelVerifyOptions): Promise<VerifyReport> {
-  if (input === '-') return verify(stdin(), options)
-  return verifyParallel(input, options)
+export function verifyInput(input: string[] | '-', options: VerifyOptions): Promise<VerifyReport> {
+  return verify(input === '-' ? stdin() : input, options)
 }
 
 /** stdin as a stream of bytes, decompressed when it starts with the gzip magic bytes. */

@@ -6,7 +6,7 @@ import * as os from 'node:os'
 import { CHAIN_OPTIONS, chainInput, parse, parseAsOf, parseExpectation, readVerifyKey, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, runMain, usage, type RunContext } from './exit'
 import { progress, type ProgressMode } from './progress'
-import { checkExpectation, formatReport, reportJson, statusOf } from './report'
+import { checkExpectation, formatReport, reportJson, trusted } from './report'
 import { verifyInput } from './source'
 import { version } from './version'
 
@@ -102,17 +102,16 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
       ...(key && { key }),
       ...(verifyKey && { verifyKey }),
       ...(asOf !== undefined && { asOf }),
-      ...(expected?.hash !== undefined && { checkpoint: { hash: expected.hash } }),
+      ...(expected && { checkpoint: { ...(expected.hash !== undefined && { hash: expected.hash }), ...(expected.count !== undefined && { count: expected.count }) } }),
       ...(bar.onProgress && { onProgress: bar.onProgress }),
     })
   } finally {
     bar.stop()
   }
   const checkpoint = expected ? checkExpectation(report, expected) : null
-  const status = statusOf(report, checkpoint)
   if (values.json) process.stdout.write(JSON.stringify(reportJson(report, checkpoint)) + '\n')
   else if (!values.quiet) process.stdout.write(formatReport(report, checkpoint, { all: values.all === true }))
-  return status === 'VALID' || status === 'VALID_RECOVERED' ? EXIT_OK : EXIT_BROKEN
+  return trusted(report.verdict) ? EXIT_OK : EXIT_BROKEN
 }
 
 /** The `verify-log` executable. */

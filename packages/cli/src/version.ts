@@ -1,6 +1,6 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { FORMAT_VERSION } from '@chainlog/core'
+import { FORMAT_VERSION } from '@chainlog/core/format'
 
 /** "0.1.0 (chainlog format 1)", from this package's package.json. */
 export function version(): string {

@@ -9,7 +9,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { ChainVerifier, createHashFn, encodeRecord, escapeLine, GENESIS, isHash, metaLine, parseRecord, unescapeLine, type VerifyReport } from '@chainlog/core'
+import type { VerifyReport } from '@chainlog/core'
+import { ChainVerifier, createHashFn, encodeRecord, escapeLine, GENESIS, isHash, metaLine, parseRecord, unescapeLine } from '@chainlog/core/format'
 import { tmpDir, verifyLog } from './helpers'
 
 const sha = createHashFn('sha256')

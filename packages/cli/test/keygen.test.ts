@@ -5,7 +5,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { loadVerifyKey, Sealer } from '@chainlog/core'
+import { loadVerifyKey } from '@chainlog/core'
+import { Sealer } from '@chainlog/core/format'
 import { chainlog, oneLineError, pinoLine, tmpDir, verifyLog, writeChain } from './helpers'
 
 const mode = (f: string) => fs.statSync(f).mode & 0o777

@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { verify, verifyParallel, type VerifyReport } from '@chainlog/core'
+import { verify, type VerifyReport } from '@chainlog/core'
 import { deleteLine, editAndRehash, editLine, forge, hashOf, insertForged, json, lineCount, linesOf, logFiles, pinoLine, suiteDir, swapLines, tmpDir, verifyLog, writeChain } from './helpers'
 
 let template: string
@@ -36,7 +36,7 @@ async function both(dir: string, options: { all?: boolean; segmentBytes: number;
     }
   }
   const seq = await run(() => verify(dir, options))
-  const par = await run(() => verifyParallel(dir, { ...options, jobs: 2, minParallelBytes: 0 }))
+  const par = await run(() => verify(dir, { ...options, jobs: 2, minParallelBytes: 0 }))
   return [seq, par]
 }
 
@@ -92,7 +92,7 @@ const opArb: fc.Arbitrary<Op> = fc.record({
   n: fc.nat(),
 }) as fc.Arbitrary<Op>
 
-describe('verifyParallel equals verify', () => {
+describe('verify with jobs equals verify in this thread', () => {
   test('on an intact chain, for many segment sizes', async () => {
     const { dir } = copy()
     for (const segmentBytes of [97, 4096, 65_536, 1 << 24]) {

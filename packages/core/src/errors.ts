@@ -73,27 +73,64 @@ export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string'
 }
 
+/** What a system error means to chainlog: a stable code and the words for it. */
+export interface SystemErrorMeaning {
+  code: ErrorCode
+  words: string
+}
+
+/**
+ * The errno → meaning table, the only one: every place that turns a Node
+ * system error into a message (writer, verifier, key files, the CLI) reads it.
+ * ENOENT is left out because what is missing depends on the action (the log
+ * directory, an input path, a key file): callers say what it means, in a
+ * {@link SystemErrorContext}.
+ */
+const SYSTEM_ERRORS: { readonly [errno: string]: SystemErrorMeaning } = {
+  EACCES: { code: ErrorCodes.ACCESS_DENIED, words: 'permission denied' },
+  EPERM: { code: ErrorCodes.ACCESS_DENIED, words: 'permission denied' },
+  ENOSPC: { code: ErrorCodes.DISK_FULL, words: 'no space left on device' },
+  EDQUOT: { code: ErrorCodes.DISK_FULL, words: 'no space left on device' },
+  EISDIR: { code: ErrorCodes.IS_DIRECTORY, words: 'it is a directory' },
+  EROFS: { code: ErrorCodes.IO_ERROR, words: 'read-only file system' },
+  ENOTDIR: { code: ErrorCodes.IO_ERROR, words: 'a part of the path is not a directory' },
+}
+
+/** What some errnos mean where a caller met them (ENOENT: which thing is missing). */
+export type SystemErrorContext = { readonly [errno: string]: SystemErrorMeaning }
+
+/**
+ * Looks a system error up in the one errno table, `here` first (what an errno
+ * means where the caller met it). Returns null for anything neither names
+ * (the caller then says `err.message`).
+ */
+export function systemErrorMeaning(err: unknown, here: SystemErrorContext = {}): SystemErrorMeaning | null {
+  const errno = isSystemError(err) ? err.code : undefined
+  if (errno === undefined) return null
+  if (Object.hasOwn(here, errno)) return here[errno]!
+  return Object.hasOwn(SYSTEM_ERRORS, errno) ? SYSTEM_ERRORS[errno]! : null
+}
+
+/**
+ * Turns a Node system error into a {@link ChainlogError} whose message names
+ * the path, from the one errno table: `"<prefix>: <words>"`. Anything the
+ * table does not name is IO_ERROR with the system's own message.
+ * @internal
+ */
+export function pathError(err: unknown, prefix: string, path: string, here?: SystemErrorContext): ChainlogError {
+  if (err instanceof ChainlogError) return err
+  const m = systemErrorMeaning(err, here)
+  const words = m?.words ?? (err instanceof Error ? err.message : String(err))
+  return new ChainlogError(m?.code ?? ErrorCodes.IO_ERROR, `${prefix}: ${words}`, { cause: err, path })
+}
+
+/** What ENOENT means to the writer: the log directory is missing. */
+const WRITING: SystemErrorContext = { ENOENT: { code: ErrorCodes.NO_DIRECTORY, words: 'the directory does not exist (set mkdir: true to create it)' } }
+
 /**
  * Turns a Node system error into a {@link ChainlogError} with a stable code and
  * a message that names the path and says what to do about it.
  */
 export function fromSystemError(err: unknown, action: string, path: string): ChainlogError {
-  if (err instanceof ChainlogError) return err
-  const sys = isSystemError(err) ? err.code : undefined
-  switch (sys) {
-    case 'ENOENT':
-      return new ChainlogError(ErrorCodes.NO_DIRECTORY, `cannot ${action} ${path}: the directory does not exist (set mkdir: true to create it)`, { cause: err, path })
-    case 'EACCES':
-    case 'EPERM':
-      return new ChainlogError(ErrorCodes.ACCESS_DENIED, `cannot ${action} ${path}: permission denied`, { cause: err, path })
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return new ChainlogError(ErrorCodes.DISK_FULL, `cannot ${action} ${path}: no space left on device`, { cause: err, path })
-    case 'EISDIR':
-      return new ChainlogError(ErrorCodes.IS_DIRECTORY, `cannot ${action} ${path}: it is a directory`, { cause: err, path })
-    default: {
-      const detail = err instanceof Error ? err.message : String(err)
-      return new ChainlogError(ErrorCodes.IO_ERROR, `cannot ${action} ${path}: ${detail}`, { cause: err, path })
-    }
-  }
+  return pathError(err, `cannot ${action} ${path}`, path, WRITING)
 }

@@ -1,17 +1,14 @@
-export { ALGORITHMS, createHashFn, isAlgorithm, keyId, MIN_KEY_BYTES, type Algorithm, type HashFn, type Implementation } from './algorithm'
-export { ChainlogError, ErrorCodes, invalidOption, type ErrorCode } from './errors'
+/**
+ * `@chainlog/core`: what an application needs: the writer, `verify`, the
+ * errors and the types they use. The format layer (records, metadata,
+ * escaping, hash functions) is `@chainlog/core/format`.
+ */
+export { ChainlogError, ErrorCodes, invalidOption, systemErrorMeaning, type ErrorCode, type SystemErrorContext, type SystemErrorMeaning } from './errors'
 export { loadKey } from './key'
-export { FORMAT_VERSION, isHeader, metaLine, parseMeta, type DeletedFile, type HeaderMeta, type Meta, type RecoveryMeta, type RetentionMeta } from './meta'
-export { FileNaming, type LogFileEntry } from './naming'
 export { checkOptionNames, checkWriterOptions, nextBoundary, parseBoolean, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type Frequency, type OptionNames, type Refusal } from './settings'
-export { encodeRecord, escapeLine, ESCAPE_PREFIX, GENESIS, HASH_HEX, isHash, lineKind, META_PREFIX, parseRecord, RECORD_OVERHEAD, unescapeLine, type LineKind, type Record } from './record'
-export { countLines, readTail, scanFile, type FileTail } from './scan'
 export { ChainWriter, createChainWriter, type ChainHead, type RecoveryEvent, type ResumeEvent, type RotateEvent } from './writer'
-export { openChainFile, readFirstLine, resolveChainFiles, type ChainFile } from './inputs'
-export { BreakReasons, ChainVerifier, MAX_LINE_BYTES, type Break, type BreakReason, type FileSummary, type LineLocation, type TornTail, type VerifierOptions, type VerifyReport } from './verifier'
+export { BreakReasons, Verdicts, type Break, type BreakReason, type FileSummary, type Head, type HeadCheck, type LineLocation, type Shortfall, type TornTail, type Verdict, type VerifierOptions, type VerifyReport } from './verifier'
 export { verify, type VerifyOptions } from './verify'
-export { verifyParallel, type ParallelVerifyOptions } from './parallel'
-export { LogLock } from './lock'
-export { checkSealSignature, epochOf, generateSealKeys, loadVerifyKey, rootFromProof, SEAL_ALGORITHM, Sealer, sealMessage, writeSealKeys, type SealKind, type SealMeta, type SealState, type VerifyKey } from './seal'
-export { lineTime, SealAuditor, SealReasons, type SealPlace, type SealProblem, type SealReason, type SealSummary } from './seal-audit'
+export { generateSealKeys, loadVerifyKey, writeSealKeys, type SealState, type VerifyKey } from './seal'
+export { SealReasons, type SealReason, type SealSummary } from './seal-audit'
 export { flushOnExit, type Flushable } from './exit'

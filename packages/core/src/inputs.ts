@@ -1,11 +1,14 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { createGunzip } from 'node:zlib'
-import { ChainlogError, ErrorCodes } from './errors'
+import { ChainlogError, ErrorCodes, pathError, type SystemErrorContext } from './errors'
 import { isHeader, parseMeta, type HeaderMeta } from './meta'
+import { openChainFile } from './read'
 import { parseRecord } from './record'
 
-/** One file of a chain, as the verifier will read it. */
+/**
+ * One file of a chain, as the verifier will read it.
+ * @internal
+ */
 export interface ChainFile {
   path: string
   gz: boolean
@@ -18,41 +21,13 @@ export interface ChainFile {
 
 const FIRST_LINE_MAX = 64 * 1024
 
-/** Reads the first line of a file (decompressing .gz), at most 64 KiB. */
-export async function readFirstLine(file: string, gz: boolean): Promise<string | null> {
-  const raw = fs.createReadStream(file, gz ? {} : { end: FIRST_LINE_MAX - 1 })
-  const stream = gz ? raw.pipe(createGunzip()) : raw
-  const parts: Buffer[] = []
-  let total = 0
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const nl = chunk.indexOf(0x0a)
-      if (nl !== -1) {
-        parts.push(chunk.subarray(0, nl))
-        return Buffer.concat(parts).toString('utf8')
-      }
-      parts.push(chunk)
-      total += chunk.length
-      if (total >= FIRST_LINE_MAX) return null
-    }
-  } catch {
-    return null // not gzip, or unreadable past the start: not a chainlog file we can order
-  } finally {
-    raw.destroy()
-    if (stream !== raw) (stream as NodeJS.ReadableStream & { destroy(): void }).destroy()
-  }
-  return null
-}
-
 /** Reads up to the first 64 KiB of a file (decompressed for .gz); null when it cannot be read or decompressed. */
 async function readHead(file: string, gz: boolean): Promise<Buffer | null> {
-  const raw = fs.createReadStream(file, gz ? {} : { end: FIRST_LINE_MAX - 1 })
-  const stream = gz ? raw.pipe(createGunzip()) : raw
-  if (stream !== raw) raw.on('error', (err) => (stream as NodeJS.ReadableStream & { destroy(e?: Error): void }).destroy(err))
+  const opened = openChainFile(file, gz, { end: FIRST_LINE_MAX - 1 })
   const parts: Buffer[] = []
   let total = 0
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of opened) {
       parts.push(chunk)
       total += chunk.length
       if (total >= FIRST_LINE_MAX) break
@@ -61,8 +36,7 @@ async function readHead(file: string, gz: boolean): Promise<Buffer | null> {
     if (!gz) throw err
     if (total === 0) return null // not gzip at all
   } finally {
-    raw.destroy()
-    if (stream !== raw) (stream as NodeJS.ReadableStream & { destroy(): void }).destroy()
+    opened.close()
   }
   const head = Buffer.concat(parts, total)
   return head.length > FIRST_LINE_MAX ? head.subarray(0, FIRST_LINE_MAX) : head
@@ -125,11 +99,11 @@ function baseFiles(base: string): string[] {
   return names.filter((n) => re.test(n)).map((n) => path.join(dir, n))
 }
 
+/** ENOENT for an input path: nothing by that name, not even a log base path. */
+const RESOLVING: SystemErrorContext = { ENOENT: { code: ErrorCodes.NO_INPUT, words: 'no such file, directory or log base path' } }
+
 function unreadable(p: string, err: unknown): ChainlogError {
-  const code = (err as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') return new ChainlogError(ErrorCodes.NO_INPUT, `${p}: no such file, directory or log base path`, { path: p, cause: err })
-  if (code === 'EACCES' || code === 'EPERM') return new ChainlogError(ErrorCodes.ACCESS_DENIED, `${p}: permission denied`, { path: p, cause: err })
-  return new ChainlogError(ErrorCodes.IO_ERROR, `${p}: ${(err as Error).message}`, { path: p, cause: err })
+  return pathError(err, p, p, RESOLVING)
 }
 
 /**
@@ -141,6 +115,7 @@ function unreadable(p: string, err: unknown): ChainlogError {
  * file given by name that is not a chainlog file at all is an error; a
  * directory's unrelated files are skipped.
  * @throws ChainlogError NO_INPUT, NOT_CHAINLOG, ACCESS_DENIED, MULTIPLE_CHAINS
+ * @internal
  */
 export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> {
   const explicit: string[] = []
@@ -262,13 +237,4 @@ function twoChains(files: { header: HeaderMeta | null }[]): boolean {
     at.set(header.index, header.chain)
   }
   return false
-}
-
-/** Opens a chain file for reading, decompressing .gz to its real end (every member). */
-export function openChainFile(file: ChainFile, highWaterMark = 4 * 1024 * 1024): NodeJS.ReadableStream {
-  const raw = fs.createReadStream(file.path, { highWaterMark })
-  if (!file.gz) return raw
-  const gunzip = createGunzip({ chunkSize: 1024 * 1024 })
-  raw.on('error', (err) => gunzip.destroy(err))
-  return raw.pipe(gunzip)
 }

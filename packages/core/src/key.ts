@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { MIN_KEY_BYTES } from './algorithm'
-import { ChainlogError, ErrorCodes, isSystemError } from './errors'
+import { ChainlogError, ErrorCodes, systemErrorMeaning, type SystemErrorContext } from './errors'
+
+const MISSING: SystemErrorContext = { ENOENT: { code: ErrorCodes.BAD_KEY, words: 'it does not exist' } }
 
 /**
  * Reads an hmac-sha256 key file. The key is the file's bytes with one trailing
@@ -12,7 +14,7 @@ export function loadKey(path: string): Uint8Array {
   try {
     bytes = readFileSync(path)
   } catch (err) {
-    const why = isSystemError(err) && err.code === 'ENOENT' ? 'it does not exist' : isSystemError(err) && err.code === 'EACCES' ? 'permission denied' : String((err as Error).message)
+    const why = systemErrorMeaning(err, MISSING)?.words ?? String((err as Error).message)
     throw new ChainlogError(ErrorCodes.BAD_KEY, `cannot read key file ${path}: ${why}`, { cause: err, path })
   }
   let end = bytes.length

@@ -1,5 +1,5 @@
 /**
- * Metadata records (docs/FORMAT.md §5). A metadata record is an ordinary
+ * Metadata records (docs/FORMAT.md §4). A metadata record is an ordinary
  * `prev|line|hash` record whose stored line is `\m` followed by one JSON
  * object with a `t` (type) member. User lines can never take this form:
  * a user line starting with `\` is always stored escaped as `\e…`.
@@ -11,7 +11,7 @@ import type { SealMeta } from './seal'
 /** The format version this code writes and reads. */
 export const FORMAT_VERSION = 1
 
-/** First record of every file. Its record `prev` is `prevHash`. */
+/** First record of every file (FORMAT.md §5). Its record `prev` is `prevHash`. */
 export interface HeaderMeta {
   t: 'header'
   /** Format version. */
@@ -67,25 +67,48 @@ export interface RecoveryMeta {
   detail?: string
 }
 
-export type Meta = HeaderMeta | RetentionMeta | RecoveryMeta | SealMeta | { t: string; [k: string]: unknown }
+/** The metadata records format 1 defines (FORMAT.md §4–§7, §13): a closed union on `t`. */
+export type Meta = HeaderMeta | RetentionMeta | RecoveryMeta | SealMeta
 
-/** Serializes metadata into a stored line. */
-export function metaLine(meta: Meta): string {
+/**
+ * A metadata record of a type this version does not define (written by a
+ * later version, say). It is a record like any other: it verifies and links,
+ * and it is passed on as it is, but nothing in it is acted upon (FORMAT.md §4).
+ */
+export interface UnknownMeta {
+  t: string
+  [k: string]: unknown
+}
+
+/** The `t` of every {@link Meta}. */
+const KNOWN: ReadonlySet<string> = new Set<Meta['t']>(['header', 'retention', 'recovery', 'seal'])
+
+/** Serializes metadata into a stored line (an unknown type too: a tool may copy records it does not read). */
+export function metaLine(meta: Meta | UnknownMeta): string {
   return META_PREFIX + JSON.stringify(meta)
 }
 
-/** Parses a stored line that starts with `\m`; null if the JSON is not an object with a string `t`. */
-export function parseMeta(stored: string): Meta | null {
+/**
+ * Parses a stored line that starts with `\m`; null if the JSON is not an
+ * object with a string `t`. The members other than `t` are not checked here:
+ * the verifier judges a header's, and reads the others defensively.
+ */
+export function parseMeta(stored: string): Meta | UnknownMeta | null {
   if (!stored.startsWith(META_PREFIX)) return null
   try {
     const value: unknown = JSON.parse(stored.slice(META_PREFIX.length))
-    if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as { t?: unknown }).t === 'string') return value as Meta
+    if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as { t?: unknown }).t === 'string') return value as Meta | UnknownMeta
   } catch {
     // fall through
   }
   return null
 }
 
-export function isHeader(meta: Meta | null): meta is HeaderMeta {
+/** Whether a parsed record is of a type format 1 defines; narrows to the closed {@link Meta} union. */
+export function isKnownMeta(meta: Meta | UnknownMeta | null): meta is Meta {
+  return meta !== null && KNOWN.has(meta.t)
+}
+
+export function isHeader(meta: Meta | UnknownMeta | null): meta is HeaderMeta {
   return meta?.t === 'header'
 }

@@ -1,5 +1,5 @@
 /**
- * The worker side of {@link verifyParallel}: verifies one segment of a chain
+ * The worker side of {@link verifyInParallel}: verifies one segment of a chain
  * file (a byte range of a plain file, or a whole .gz file) and tells the main
  * thread what it found, in order, as a short list of items:
  *
@@ -20,13 +20,15 @@
  */
 import * as fs from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
-import { createGunzip } from 'node:zlib'
 import { createHashFn, type Algorithm, type HashFn } from './algorithm'
+import { isZlibError, openChainFile } from './read'
 import { HASH_HEX } from './record'
-import { newRunScan, scanRun } from './verifier'
-import { isZlibError } from './verify'
+import { newRunScan, scanRun } from './run-scan'
 
-/** One segment to verify. Lines belong to the segment whose range holds their first byte. */
+/**
+ * One segment to verify. Lines belong to the segment whose range holds their first byte.
+ * @internal
+ */
 export interface SegmentTask {
   id: number
   path: string
@@ -40,6 +42,7 @@ export interface SegmentTask {
   watch: string | null
 }
 
+/** @internal */
 export interface RunItem {
   t: 'run'
   count: number
@@ -52,6 +55,7 @@ export interface RunItem {
   lastLine: string
 }
 
+/** @internal */
 export type SegmentItem =
   | { t: 'raw'; s: number; e: number }
   | RunItem
@@ -59,6 +63,7 @@ export type SegmentItem =
   | { t: 'reread'; from: number }
   | { t: 'corrupt'; detail: string }
 
+/** @internal */
 export interface SegmentResult {
   id: number
   items: SegmentItem[]
@@ -67,6 +72,7 @@ export interface SegmentResult {
   error?: { code?: string; message: string }
 }
 
+/** @internal */
 export interface WorkerSetup {
   chainlogWorker: true
   key: Uint8Array | null
@@ -223,14 +229,11 @@ function verifyPlain(task: SegmentTask, seg: Segment, buf: Buffer): void {
 }
 
 async function verifyGz(task: SegmentTask, seg: Segment, buf: Buffer): Promise<void> {
-  const raw = fs.createReadStream(task.path, { highWaterMark: READ })
-  const gunzip = createGunzip({ chunkSize: READ })
-  raw.on('error', (err) => gunzip.destroy(err))
-  raw.pipe(gunzip)
+  const opened = openChainFile(task.path, true, { highWaterMark: READ, chunkSize: READ })
   let base = 0
   let carry = 0
   try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+    for await (const chunk of opened) {
       chunk.copy(buf, carry)
       const dataEnd = carry + chunk.length
       const view = buf.subarray(0, dataEnd)
@@ -247,12 +250,14 @@ async function verifyGz(task: SegmentTask, seg: Segment, buf: Buffer): Promise<v
     if (carry > 0) seg.raw('tail', buf, 0, carry)
     seg.corrupt((err as Error).message)
   } finally {
-    raw.destroy()
-    gunzip.destroy()
+    opened.close()
   }
 }
 
-/** Verifies one segment. Exported for tests; the worker calls it for each task. */
+/**
+ * Verifies one segment; the worker calls it for each task.
+ * @internal
+ */
 export async function verifySegment(task: SegmentTask, key: Uint8Array | null, buf = Buffer.allocUnsafe(READ + LONG)): Promise<SegmentResult> {
   const hashFn = createHashFn(task.alg, key ? { key } : {})
   const seg = new Segment(task, hashFn)

@@ -5,32 +5,33 @@
  * inside its range, and the main thread checks the links at the joins and
  * runs the header, metadata and break logic of {@link ChainVerifier} over
  * everything that is not a plain verified record. The report is the one the
- * sequential {@link verify} gives for the same input: same breaks, lines and
- * offsets.
+ * sequential reading in {@link verify} gives for the same input: same breaks, lines and
+ * offsets. {@link verify} is the entry point; this room only shares the work.
  */
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { createGunzip } from 'node:zlib'
 import { isAlgorithm, keyId } from './algorithm'
 import { ChainlogError, ErrorCodes } from './errors'
-import { resolveChainFiles, type ChainFile } from './inputs'
+import type { ChainFile } from './inputs'
 import type { SegmentResult, SegmentTask, WorkerSetup } from './parallel-worker'
-import { ChainVerifier, type VerifyReport } from './verifier'
-import { isZlibError, readError, verifyFiles, type VerifyOptions } from './verify'
+import { isZlibError, openChainFile, readError } from './read'
+import { ChainVerifier, type VerifierOptions, type VerifyReport } from './verifier'
 
-export interface ParallelVerifyOptions extends VerifyOptions {
-  /** Worker threads; by default the number of cores (`os.availableParallelism()`). */
-  jobs?: number
+/**
+ * What {@link verifyInParallel} takes: the verifier's options, and how to share the work.
+ * @internal
+ */
+export interface ParallelOptions extends VerifierOptions {
+  /** Worker threads. */
+  jobs: number
   /** Size of the byte ranges handed to workers. Default 8 MiB. */
   segmentBytes?: number
-  /** Inputs smaller than this are verified in this thread, where starting workers would cost more than it saves. Default 16 MiB. */
-  minParallelBytes?: number
+  onProgress?: (done: number, total: number) => void
+  pause?: () => Promise<void> | void
 }
 
 const DEFAULT_SEGMENT = 8 * 1024 * 1024
-const DEFAULT_MIN_PARALLEL = 16 * 1024 * 1024
 const READ = 1024 * 1024
 
 /** The compiled worker script next to this file (from the TypeScript sources, the built one in ../dist). */
@@ -139,25 +140,15 @@ class Pool {
 }
 
 /**
- * Verifies the chain held in `inputs` (files, directories or a rotation base
- * path, as for {@link verify}) with worker threads, in constant memory. The
- * report is the one {@link verify} gives. With `onLine`, or for small inputs,
- * it verifies in this thread.
- *
- * @example
- * const report = await verifyParallel('logs/app.log', { jobs: 4 })
- * if (!report.ok) console.log(report.breaks[0])
- * @throws ChainlogError NO_INPUT, NOT_CHAINLOG, ACCESS_DENIED, MULTIPLE_CHAINS, KEY_REQUIRED, KEY_MISMATCH, INVALID_OPTION, IO_ERROR
+ * Verifies files resolved and ordered by resolveChainFiles() with `jobs`
+ * worker threads, in constant memory. The report is the one the sequential
+ * reading gives for the same files. {@link verify} decides when to use it.
+ * @internal
  */
-export async function verifyParallel(inputs: string | string[], options: ParallelVerifyOptions = {}): Promise<VerifyReport> {
-  const jobs = options.jobs ?? os.availableParallelism()
-  if (!Number.isInteger(jobs) || jobs < 1) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `jobs must be a whole number of at least 1; got ${String(options.jobs)}`)
+export async function verifyInParallel(files: ChainFile[], options: ParallelOptions): Promise<VerifyReport> {
+  const { jobs } = options
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT
-  if (!Number.isInteger(segmentBytes) || segmentBytes < 1) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `segmentBytes must be a positive whole number; got ${String(options.segmentBytes)}`)
-  const files = await resolveChainFiles(Array.isArray(inputs) ? inputs : [inputs])
   const total = files.reduce((n, f) => n + f.size, 0)
-  if (options.onLine || total < (options.minParallelBytes ?? DEFAULT_MIN_PARALLEL)) return verifyFiles(files, options)
-
   const verifier = new ChainVerifier(options)
   const watch = options.checkpoint?.hash ?? null
   const byFile = plan(files, segmentBytes, options.key, watch)
@@ -275,13 +266,10 @@ async function feedRange(verifier: ChainVerifier, file: ChainFile, from: number,
 }
 
 async function feedGz(verifier: ChainVerifier, file: ChainFile, from: number, to: number | null): Promise<void> {
-  const raw = fs.createReadStream(file.path, { highWaterMark: READ })
-  const gunzip = createGunzip({ chunkSize: READ })
-  raw.on('error', (err) => gunzip.destroy(err))
-  raw.pipe(gunzip)
+  const opened = openChainFile(file.path, true, { highWaterMark: READ, chunkSize: READ })
   let pos = 0
   try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+    for await (const chunk of opened) {
       const start = Math.max(0, from - pos)
       const end = to === null ? chunk.length : Math.min(chunk.length, to - pos)
       pos += chunk.length
@@ -292,7 +280,6 @@ async function feedGz(verifier: ChainVerifier, file: ChainFile, from: number, to
     if (isZlibError(err)) verifier.abortFile((err as Error).message)
     else throw readError(file.path, err)
   } finally {
-    raw.destroy()
-    gunzip.destroy()
+    opened.close()
   }
 }

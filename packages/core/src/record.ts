@@ -14,7 +14,7 @@ export const GENESIS = '0'.repeat(HASH_HEX)
 export const RECORD_OVERHEAD = HASH_HEX * 2 + 3
 /** Stored-line prefix of an escaped user line (FORMAT.md §3). */
 export const ESCAPE_PREFIX = '\\e'
-/** Stored-line prefix of a chainlog metadata record (FORMAT.md §5). */
+/** Stored-line prefix of a chainlog metadata record (FORMAT.md §4). */
 export const META_PREFIX = '\\m'
 
 const BACKSLASH = 0x5c
@@ -42,6 +42,15 @@ export function isHashBytes(buf: Uint8Array, start: number): boolean {
   return true
 }
 
+/**
+ * True when bytes [start, end) of `buf`, one physical line without its `\n`,
+ * have the bounds of a record (FORMAT.md §2): room for `prev|` and `|hash`,
+ * with the two `|` where they must be. The fields themselves are not checked:
+ * the verifier, the writer's recovery and `extract` each judge them.
+ */
+export function hasRecordBounds(buf: Uint8Array, start: number, end: number): boolean {
+  return end - start >= RECORD_OVERHEAD - 1 && buf[start + HASH_HEX] === PIPE && buf[end - HASH_HEX - 1] === PIPE
+}
 
 /**
  * Turns a logger's line into its stored form (FORMAT.md §3). Lines without
@@ -109,7 +118,7 @@ export function unescapeLine(stored: string): string {
 /** What kind of content a stored line holds. */
 export type LineKind = 'data' | 'escaped' | 'meta' | 'invalid'
 
-/** Classifies a stored line by its first two characters (FORMAT.md §3, §5). */
+/** Classifies a stored line by its first two characters (FORMAT.md §3, §4). */
 export function lineKind(stored: string): LineKind {
   if (stored.charCodeAt(0) !== BACKSLASH) return 'data'
   if (stored.startsWith(ESCAPE_PREFIX)) return 'escaped'

@@ -3,7 +3,10 @@ import { gunzipSync } from 'node:zlib'
 import { isHeader, parseMeta, type HeaderMeta } from './meta'
 import { parseRecord, type Record } from './record'
 
-/** What a writer needs to know about the last file of a chain before it appends. */
+/**
+ * What a writer needs to know about the last file of a chain before it appends.
+ * @internal
+ */
 export interface FileTail {
   path: string
   /** File size in bytes. */
@@ -100,6 +103,7 @@ function tailOf(path: string, src: Source): FileTail {
  * complete line and any torn fragment after the last newline. Reads only the
  * first line and the tail, so it is cheap on any file size. `.gz` files are
  * decompressed first (rotated files are bounded by `size`).
+ * @internal
  */
 export function readTail(path: string): FileTail {
   const src = openSource(path)
@@ -110,7 +114,10 @@ export function readTail(path: string): FileTail {
   }
 }
 
-/** Counts the newlines of a file in [from, to). */
+/**
+ * Counts the newlines of a file in [from, to).
+ * @internal
+ */
 export function countLines(path: string, from = 0, to = Infinity): number {
   const src = openSource(path)
   try {
@@ -129,7 +136,10 @@ export function countLines(path: string, from = 0, to = Infinity): number {
   }
 }
 
-/** {@link readTail} plus the number of complete lines in the file. */
+/**
+ * {@link readTail} plus the number of complete lines in the file.
+ * @internal
+ */
 export function scanFile(path: string): FileTail {
   const src = openSource(path)
   try {

@@ -15,7 +15,10 @@ export const SealReasons = {
 } as const
 export type SealReason = (typeof SealReasons)[keyof typeof SealReasons]
 
-/** Where a record is, as the verifier sees it. */
+/**
+ * Where a record is, as the verifier sees it.
+ * @internal
+ */
 export interface SealPlace {
   file: string
   line: number
@@ -27,6 +30,7 @@ export interface SealPlace {
   chain: string
 }
 
+/** @internal */
 export interface SealProblem {
   place: { file: string; line: number; offset: number }
   reason: SealReason
@@ -62,6 +66,7 @@ const STALE_SLACK_MS = 5000
  * place (count, head, chain: no replay, no rewrite before it), and time
  * (inside its epoch, never backwards: journald CVE-2023-31438/31439). At the
  * end it reports coverage and whether heartbeats stop too early.
+ * @internal
  */
 export class SealAuditor {
   private readonly key: VerifyKey
@@ -145,7 +150,10 @@ function iso(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms)
 }
 
-/** The time a log line carries: pino's `"time":<ms>` or winston's `"timestamp":"<ISO>"`; null if neither. */
+/**
+ * The time a log line carries: pino's `"time":<ms>` or winston's `"timestamp":"<ISO>"`; null if neither.
+ * @internal
+ */
 export function lineTime(line: string): number | null {
   const pino = /"time":(\d{12,14})[,}]/.exec(line)
   if (pino) return Number(pino[1])

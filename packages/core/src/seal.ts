@@ -61,7 +61,7 @@ export interface SealMeta {
   /** ms since the epoch. */
   time: number
   epoch: number
-  /** `interval` (every N records or T ms), `heartbeat` (idle), `rotation`, `close` (clean shutdown), `open` (writer start). */
+  /** `interval` (every N records or T ms), `heartbeat` (idle), `rotation`, `close` (clean shutdown). */
   kind: SealKind
   /** Heartbeat period the writer promised, ms: the verifier flags silences longer than this. */
   every: number
@@ -73,7 +73,7 @@ export interface SealMeta {
   sig: string
 }
 
-export type SealKind = 'interval' | 'heartbeat' | 'rotation' | 'close' | 'open'
+export type SealKind = 'interval' | 'heartbeat' | 'rotation' | 'close'
 
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex')

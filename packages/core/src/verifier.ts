@@ -1,10 +1,11 @@
 import * as crypto from 'node:crypto'
 import { createHashFn, isAlgorithm, keyId, type Algorithm, type HashFn } from './algorithm'
 import { ChainlogError, ErrorCodes } from './errors'
-import { FORMAT_VERSION, isHeader, parseMeta, type DeletedFile, type HeaderMeta, type Meta, type RecoveryMeta, type RetentionMeta } from './meta'
-import { GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD, unescapeLine } from './record'
+import { FORMAT_VERSION, isHeader, isKnownMeta, parseMeta, type DeletedFile, type HeaderMeta, type Meta, type RecoveryMeta, type RetentionMeta, type UnknownMeta } from './meta'
+import { GENESIS, hasRecordBounds, HASH_HEX, isHash, unescapeLine } from './record'
+import { newRunScan, scanRun } from './run-scan'
 import { lineTime, SealAuditor, type SealReason, type SealSummary } from './seal-audit'
-import type { SealMeta, VerifyKey } from './seal'
+import type { VerifyKey } from './seal'
 
 /** Why a line breaks the chain. Stable codes; the CLI prints them and `--json` carries them. */
 export const BreakReasons = {
@@ -49,8 +50,58 @@ export interface TornTail {
   length: number
 }
 
+/**
+ * The head of a chain: the hash of its last verified record and the chain's
+ * length up to it (physical lines, counted from the first file of the chain).
+ * The one shape of a head: the report, `verify-log --json`, `chainlog head`
+ * and checkpoints all carry `hash` and `count`.
+ */
+export interface Head {
+  hash: string
+  count: number
+}
+
+/** What a verification concludes, decided here once; the CLI and `inspect` only format it. */
+export const Verdicts = {
+  /** No break; the chain reaches the expected head, if one was given. */
+  VALID: 'VALID',
+  /** As VALID, and torn lines were found that a writer's recovery record accounts for. */
+  VALID_RECOVERED: 'VALID_RECOVERED',
+  /** At least one break (see {@link VerifyReport.breaks}). */
+  BROKEN: 'BROKEN',
+  /** No break, but the chain no longer reaches the expected head (see {@link VerifyReport.expected}). */
+  TRUNCATED: 'TRUNCATED',
+} as const
+export type Verdict = (typeof Verdicts)[keyof typeof Verdicts]
+
+/** Why the chain does not reach an expected head. */
+export type Shortfall =
+  /** No record has the expected hash, and the chain ends before the expected count. */
+  | 'ENDS_BEFORE_HEAD'
+  /** No record has the expected hash: records were cut from the end, or the chain was rewritten. */
+  | 'HEAD_NOT_FOUND'
+  /** The expected hash is found, at another count. */
+  | 'HEAD_ELSEWHERE'
+  /** Only a count was expected, and the chain is shorter. */
+  | 'TOO_FEW_RECORDS'
+
+/** Whether the chain still reaches a head kept elsewhere ({@link VerifierOptions.checkpoint}). */
+export interface HeadCheck {
+  /** The expected hash and count, as given (either may be null). */
+  hash: string | null
+  count: number | null
+  reached: boolean
+  /** The chain length at the record with the expected hash, when there is one. */
+  foundAt: number | null
+  /** Why it is not reached; null when it is. */
+  shortfall: Shortfall | null
+}
+
 export interface VerifyReport {
+  /** No break was found (a TRUNCATED chain is `ok`; see {@link VerifyReport.verdict}). */
   ok: boolean
+  /** The conclusion: VALID, VALID_RECOVERED, BROKEN or TRUNCATED. */
+  verdict: Verdict
   /** Lines that verified as records (headers and metadata included). */
   records: number
   /** Files in chain order. */
@@ -58,7 +109,7 @@ export interface VerifyReport {
   algorithm: Algorithm | null
   chain: string | null
   /** The last verified record: its hash, and the chain length up to it (compare with a value kept elsewhere). */
-  head: { hash: string; count: number } | null
+  head: Head | null
   /** Every break found (only the first unless `all`), first first. */
   breaks: Break[]
   /** Torn tails terminated by a writer and accounted for by a recovery record. */
@@ -71,12 +122,14 @@ export interface VerifyReport {
   firstLine: string | null
   lastLine: string | null
   /**
-   * Present when {@link VerifierOptions.checkpoint} was given: where the chain
+   * Present when {@link VerifierOptions.checkpoint} has a hash: where the chain
    * holds a verified record with that hash. `count` is the chain length up to
    * and including it (as in `head.count`), or null when no verified record has
    * that hash (the chain was cut before it, or rewritten).
    */
   checkpoint?: { hash: string; count: number | null }
+  /** Present when {@link VerifierOptions.checkpoint} was given: whether the chain still reaches it. */
+  expected?: HeadCheck
   /** Present when {@link VerifierOptions.verifyKey} was given: what the seals cover (docs/FORMAT.md §13.4). */
   seals?: SealSummary
 }
@@ -112,7 +165,7 @@ export interface VerifierOptions {
   /** Called for every verified user line (unescaped), in chain order. */
   onLine?: (line: string, where: { file: string; line: number }) => void
   /** Called for every verified metadata record (headers included), in chain order. */
-  onMeta?: (meta: Meta, where: LineLocation) => void
+  onMeta?: (meta: Meta | UnknownMeta, where: LineLocation) => void
   /**
    * Called for every break when it becomes final, in chain order, with the
    * offending physical line (without its LF) when there is one. Breaks found
@@ -121,8 +174,13 @@ export interface VerifierOptions {
   onBreak?: (brk: Break, line: Buffer | null) => void
   /** Called when a file ends (after its last line), with what was seen in it. */
   onFile?: (summary: FileSummary) => void
-  /** Look for a verified record with this hash (a head kept elsewhere); see {@link VerifyReport.checkpoint}. */
-  checkpoint?: { hash: string }
+  /**
+   * A head kept elsewhere (`chainlog head`): the chain must still hold a
+   * verified record with this hash, at this count; either may be absent (a
+   * count alone: at least that many records). See {@link VerifyReport.checkpoint}
+   * and {@link VerifyReport.expected}; a chain that does not reach it is TRUNCATED.
+   */
+  checkpoint?: { hash?: string; count?: number }
   /** Check seals against this verification key (loadVerifyKey()); see {@link VerifyReport.seals}. */
   verifyKey?: VerifyKey
   /** With verifyKey: the time (ms) the log is judged at; seals that stop long before it are SEAL_STALE. */
@@ -130,9 +188,7 @@ export interface VerifierOptions {
 }
 
 const LF = 0x0a
-const PIPE = 0x7c
 const BACKSLASH = 0x5c
-const LOWER_E = 0x65
 /** Longest line the verifier holds in memory; longer ones are reported MALFORMED and skipped. */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024
 const SHOW = 160
@@ -150,8 +206,7 @@ function shortenText(buf: Buffer, start: number, end: number, show = SHOW): stri
  * reader cares about is not pushed out by 64 hex characters.
  */
 function shorten(buf: Buffer, start: number, end: number): string {
-  const len = end - start
-  if (len >= RECORD_OVERHEAD - 1 && buf[start + HASH_HEX] === PIPE && buf[end - HASH_HEX - 1] === PIPE) {
+  if (hasRecordBounds(buf, start, end)) {
     const prev = buf.toString('latin1', start, start + SHOW_HASH)
     const hash = buf.toString('latin1', end - HASH_HEX, end - HASH_HEX + SHOW_HASH)
     return `${prev}…|${shortenText(buf, start + HASH_HEX + 1, end - HASH_HEX - 1, SHOW - 2 * SHOW_HASH - 6)}|${hash}…`
@@ -172,128 +227,11 @@ interface Pending {
 }
 
 /**
- * The result of {@link scanRun}. One object is reused across calls.
- * @internal
- */
-export interface RunScan {
-  /** Position after the LF of the last line accepted (the start position when none was). */
-  end: number
-  /** Lines accepted. */
-  count: number
-  /** Hash of the last line accepted. */
-  hash: string
-  /** Stored line of the first and last line accepted: [start, end) in the buffer. */
-  firstStart: number
-  firstEnd: number
-  lastStart: number
-  lastEnd: number
-  /** 0-based index among the accepted lines of the first whose hash equals `watch`, or -1. */
-  watchAt: number
-}
-
-/** @internal */
-export function newRunScan(): RunScan {
-  return { end: 0, count: 0, hash: '', firstStart: 0, firstEnd: 0, lastStart: 0, lastEnd: 0, watchAt: -1 }
-}
-
-/**
- * The verifier's hot loop. Starting at `start`, accepts consecutive complete
- * lines of `buf` (ending before `limit`) that the full per-line logic would
- * accept as plain records with no side effect beyond advancing the chain:
- * record-shaped, not line 1 of a file (the caller's business), a user line
- * (verbatim, or escaped with valid escapes), linked to the line before
- * (the first to `expected`), and matching its hash. It stops at the first line
- * that is anything else, without judging it: that line goes through the full
- * logic. A worker verifying a slice of a file runs the same loop.
- *
- * The result is written to `out`.
- * @internal
- */
-export function scanRun(buf: Buffer, start: number, limit: number, expected: string, hashFn: HashFn, watch: string | null, out: RunScan): void {
-  let pos = start
-  let count = 0
-  let hash = expected
-  let prevAt = -1
-  let watchAt = -1
-  let firstStart = 0
-  let firstEnd = 0
-  let lastStart = 0
-  let lastEnd = 0
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.length)
-  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
-  const ab = buf.buffer
-  const base = buf.byteOffset
-  for (;;) {
-    const nl = buf.indexOf(LF, pos)
-    if (nl === -1 || nl >= limit) break
-    const bodyEnd = nl - HASH_HEX - 1
-    if (nl - pos < RECORD_OVERHEAD - 1 || bytes[pos + HASH_HEX] !== PIPE || bytes[bodyEnd] !== PIPE) break
-    if (bytes[pos + HASH_HEX + 1] === BACKSLASH && !validEscaped(buf, pos + HASH_HEX + 1, bodyEnd)) break
-    if (prevAt === -1) {
-      if (latin1(buf, pos, pos + HASH_HEX) !== hash) break
-    } else if (!sameBytes(dv, pos, prevAt)) break
-    // A plain Uint8Array over the line costs half what subarray() does (no species lookup).
-    const computed = hashFn(new Uint8Array(ab, base + pos, bodyEnd - pos))
-    const found = latin1(buf, nl - HASH_HEX, nl)
-    if (found !== computed) break
-    if (watch !== null && watchAt === -1 && found === watch) watchAt = count
-    if (count === 0) {
-      firstStart = pos + HASH_HEX + 1
-      firstEnd = bodyEnd
-    }
-    lastStart = pos + HASH_HEX + 1
-    lastEnd = bodyEnd
-    hash = computed
-    prevAt = nl - HASH_HEX
-    count++
-    pos = nl + 1
-  }
-  out.end = pos
-  out.count = count
-  out.hash = hash
-  out.firstStart = firstStart
-  out.firstEnd = firstEnd
-  out.lastStart = lastStart
-  out.lastEnd = lastEnd
-  out.watchAt = watchAt
-}
-
-/**
- * `buf.toString('latin1', start, end)` without the encoding dispatch. Buffer's
- * own latin1Slice() is what toString() calls; it is not in the typings, so
- * fall back to toString() where it is missing.
- */
-const latin1: (buf: Buffer, start: number, end: number) => string =
-  typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
-    ? (buf, start, end) => (buf as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end)
-    : (buf, start, end) => buf.toString('latin1', start, end)
-
-/**
- * Bytes [a, a+64) and [b, b+64) are equal, compared 8 at a time as doubles.
- * Doubles compare equal exactly when their bits do, except for ±0 and NaN;
- * `b` is always a verified hash (hex digits, 0x30–0x66), which is neither,
- * so no other bytes at `a` can compare equal.
- */
-function sameBytes(dv: DataView, a: number, b: number): boolean {
-  for (let i = 0; i < HASH_HEX; i += 8) if (dv.getFloat64(a + i) !== dv.getFloat64(b + i)) return false
-  return true
-}
-
-/** An escaped stored line (`\e…`) whose escapes are all valid (FORMAT.md §3). */
-function validEscaped(buf: Buffer, start: number, end: number): boolean {
-  if (buf[start + 1] !== LOWER_E) return false
-  try {
-    unescapeLine(buf.toString('utf8', start, end))
-    return true
-  } catch {
-    return false
-  }
-}
-
-/**
  * Verifies a chain fed as a sequence of files, each as a sequence of byte
- * chunks. Memory stays constant: only the current chunk, a partial line
- * and a few hashes are held. Use {@link verify} for paths.
+ * chunks: the chain's rules with no I/O, for a tool (a fuzzer, another
+ * transport) that has the bytes itself. Memory stays constant: only the
+ * current chunk, a partial line and a few hashes are held. Use {@link verify}
+ * for paths and streams.
  */
 export class ChainVerifier {
   private readonly options: VerifierOptions
@@ -320,7 +258,7 @@ export class ChainVerifier {
   private pending: Pending | null = null
   private stopped = false
   private readonly report: VerifyReport = {
-    ok: true, records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], firstLine: null, lastLine: null,
+    ok: true, verdict: 'VALID', records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], firstLine: null, lastLine: null,
   }
   /** The head, kept as two fields rather than an object per record. */
   private headHash: string | null = null
@@ -557,6 +495,9 @@ export class ChainVerifier {
     r.head = this.headHash === null ? null : { hash: this.headHash, count: this.headCount }
     if (this.lastUser) r.lastLine = decodeUser(this.lastUser.buf, this.lastUser.start, this.lastUser.end)
     if (this.watch !== null) r.checkpoint = { hash: this.watch, count: this.watchCount }
+    const expected = this.options.checkpoint
+    if (expected) r.expected = checkHead(expected, r.head?.count ?? 0, this.watchCount)
+    r.verdict = !r.ok ? 'BROKEN' : r.expected && !r.expected.reached ? 'TRUNCATED' : r.recovered.length ? 'VALID_RECOVERED' : 'VALID'
     return r
   }
 
@@ -571,8 +512,7 @@ export class ChainVerifier {
       return
     }
     this.lineNo++
-    const len = end - start
-    if (len < RECORD_OVERHEAD - 1 || buf[start + HASH_HEX] !== PIPE || buf[end - HASH_HEX - 1] !== PIPE) {
+    if (!hasRecordBounds(buf, start, end)) {
       return this.failAt(lineOffset, { reason: 'MALFORMED', message: 'not a record: expected prev|line|hash with 64 hex characters at each end', text: shorten(buf, start, end) }, null, buf, start, end)
     }
     const bodyEnd = end - HASH_HEX - 1
@@ -638,6 +578,8 @@ export class ChainVerifier {
     const found = buf.toString('latin1', end - HASH_HEX, end)
     const prev = buf.toString('latin1', start, start + HASH_HEX)
     const meta = stored.startsWith('\\m') ? parseMeta(stored) : null
+    // Only the types format 1 defines are acted upon; any other is a record passed on as it is (FORMAT.md §4).
+    const known = isKnownMeta(meta) ? meta : null
     if (expectHeader) {
       if (!isHeader(meta)) {
         return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'line 1 of a file must be a chainlog header record', text: shorten(buf, start, end) }, isHash(found) ? found : null, buf, start, end)
@@ -649,15 +591,15 @@ export class ChainVerifier {
     const computed = this.hashFn(buf.subarray(start, bodyEnd))
     if (computed !== found) return this.failAt(lineOffset, this.hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end)
     if (this.pending) {
-      if (meta?.t === 'recovery' && this.recoveredBy(meta as RecoveryMeta, prev)) {
+      if (known?.t === 'recovery' && this.recoveredBy(known, prev)) {
         this.accept(found)
-        return this.metaSeen(meta, lineOffset)
+        return this.metaSeen(known, lineOffset)
       }
       this.flushPending()
       if (this.stopped) return
     }
     if (this.expected !== null && prev !== this.expected) {
-      const index = expectHeader ? (meta as HeaderMeta).index : -1
+      const index = expectHeader && known?.t === 'header' ? known.index : -1
       if (index > this.lastIndex + 1 && this.lastIndex >= 0) {
         const missing = index - this.lastIndex - 1
         this.lastIndex = index
@@ -667,9 +609,9 @@ export class ChainVerifier {
     }
     // FORMAT.md §4: a header is line 1 of every file and only there (a concatenation of files would hide one).
     if (!expectHeader && isHeader(meta)) return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'a header record may only be line 1 of a file', text: shorten(buf, start, end) }, found, buf, start, end)
-    if (expectHeader) this.lastIndex = (meta as HeaderMeta).index
+    if (expectHeader && known?.t === 'header') this.lastIndex = known.index
     if (meta) {
-      if (meta.t === 'retention') this.retention(meta as RetentionMeta)
+      if (known?.t === 'retention') this.retention(known)
     } else if (stored.startsWith('\\e')) {
       let line: string
       try {
@@ -684,17 +626,18 @@ export class ChainVerifier {
       return this.failAt(lineOffset, { reason: 'MALFORMED', message: stored.startsWith('\\m') ? 'metadata record is not a JSON object with a "t" member' : 'a stored line may only start with \\ as \\e (escaped) or \\m (metadata)', text: shorten(buf, start, end) }, found, buf, start, end)
     }
     if (!this.firstPlace) this.firstPlace = { file: this.file, line: this.lineNo, offset: lineOffset }
-    const sealProblem = meta?.t === 'seal' && this.seals ? this.seals.seal(meta as SealMeta, { file: this.file, line: this.lineNo, offset: lineOffset, position: this.position, prev, chain: this.chain ?? '' }) : null
+    const sealProblem = known?.t === 'seal' && this.seals ? this.seals.seal(known, { file: this.file, line: this.lineNo, offset: lineOffset, position: this.position, prev, chain: this.chain ?? '' }) : null
     this.accept(found)
     if (meta) {
-      const t = typeof (meta as { time?: unknown }).time === 'number' ? (meta as { time: number }).time : Date.parse(String((meta as { time?: unknown }).time))
+      const time: unknown = meta.time
+      const t = typeof time === 'number' ? time : Date.parse(String(time))
       if (Number.isFinite(t)) this.metaTime = Math.max(this.metaTime ?? -Infinity, t)
       this.metaSeen(meta, lineOffset)
     }
     if (sealProblem) this.addBreakAt(sealProblem.place, { reason: sealProblem.reason, message: sealProblem.message, ...(sealProblem.expected !== undefined && { expected: sealProblem.expected }), ...(sealProblem.found !== undefined && { found: sealProblem.found }), text: shorten(buf, start, end) })
   }
 
-  private metaSeen(meta: Meta, offset: number): void {
+  private metaSeen(meta: Meta | UnknownMeta, offset: number): void {
     if (this.options.onMeta) this.options.onMeta(meta, { file: this.file, line: this.lineNo, offset })
   }
 
@@ -743,9 +686,9 @@ export class ChainVerifier {
   }
 
   /** Whether a recovery record accounts for the pending failed line as a torn tail. */
-  private recoveredBy(meta: RecoveryMeta | null, prev: string): boolean {
+  private recoveredBy(meta: RecoveryMeta, prev: string): boolean {
     const p = this.pending
-    if (!meta || !p || meta.reason !== 'torn-tail') return false
+    if (!p || meta.reason !== 'torn-tail') return false
     if (prev !== p.prevBefore || meta.length !== p.length || meta.sha256 !== p.sha256) return false
     this.report.recovered.push({ file: p.brk.file, line: p.brk.line, offset: p.brk.offset, length: p.length })
     this.pending = null
@@ -812,6 +755,18 @@ export class ChainVerifier {
     if (!this.options.all) this.report.breaks.length = 1
     if (this.options.onBreak) this.options.onBreak(brk, null)
   }
+}
+
+/** Whether a chain of `length` records, with the expected hash at `foundAt` (null: nowhere), reaches `expected`. */
+function checkHead(expected: { hash?: string; count?: number }, length: number, foundAt: number | null): HeadCheck {
+  const hash = expected.hash ?? null
+  const count = expected.count ?? null
+  const at = hash !== null ? foundAt : null
+  let shortfall: Shortfall | null = null
+  if (hash !== null && at === null) shortfall = count !== null && length < count ? 'ENDS_BEFORE_HEAD' : 'HEAD_NOT_FOUND'
+  else if (hash !== null && count !== null && at !== count) shortfall = 'HEAD_ELSEWHERE'
+  else if (hash === null && count !== null && length < count) shortfall = 'TOO_FEW_RECORDS'
+  return { hash, count, reached: shortfall === null, foundAt: at, shortfall }
 }
 
 /** The first `n` bytes of a line received in parts (at most n bytes are copied). */

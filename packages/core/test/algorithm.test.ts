@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { ALGORITHMS, ChainlogError, createHashFn, keyId, loadKey, MIN_KEY_BYTES, type Algorithm, type Implementation } from '../src/index'
+import { ChainlogError, loadKey } from '../src/index'
+import { ALGORITHMS, createHashFn, keyId, MIN_KEY_BYTES, type Algorithm, type Implementation } from '../src/format'
 import { prng, tmpDir } from './helpers'
 
 const IMPLS: Implementation[] = ['node', 'noble']

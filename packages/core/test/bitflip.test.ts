@@ -6,7 +6,9 @@
 import fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { ChainlogError, ChainVerifier, createChainWriter, resolveChainFiles, verify, type ChainFile, type VerifyReport } from '../src/index'
+import { ChainlogError, createChainWriter, verify, type VerifyReport } from '../src/index'
+import { resolveChainFiles, type ChainFile } from '../src/inputs'
+import { ChainVerifier } from '../src/verifier'
 import { tmpDir } from './helpers'
 
 interface Outcome {

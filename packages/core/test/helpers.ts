@@ -9,7 +9,8 @@ import { syncBuiltinESMExports } from 'node:module'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { onTestFinished, vi } from 'vitest'
-import { createChainWriter, createHashFn, encodeRecord, escapeLine, type Algorithm, type ChainWriter, type ChainWriterOptions, type HashFn } from '../src/index'
+import { createChainWriter, type ChainWriter, type ChainWriterOptions } from '../src/index'
+import { createHashFn, encodeRecord, escapeLine, type Algorithm, type HashFn } from '../src/format'
 
 /** The repository root (tests may run with another cwd: `npm test` in packages/core). */
 export const ROOT = path.resolve(__dirname, '../../..')

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { escapeLine, FORMAT_VERSION, GENESIS, isHeader, metaLine, parseMeta, type HeaderMeta } from '../src/index'
+import { escapeLine, FORMAT_VERSION, GENESIS, isHeader, metaLine, parseMeta, type HeaderMeta } from '../src/format'
 
 const header: HeaderMeta = { t: 'header', v: FORMAT_VERSION, alg: 'sha256', chain: 'ab'.repeat(16), index: 0, file: 'app.1.log', prevFile: null, prevHash: GENESIS, seq: 0, time: '2026-11-22T10:00:00.000Z' }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { FileNaming } from '../src/index'
+import { FileNaming } from '../src/naming'
 import { tmpDir } from './helpers'
 
 const T = new Date(2026, 10, 22, 10, 30).getTime()

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { createHashFn, encodeRecord, escapeLine, GENESIS, HASH_HEX, isHash, lineKind, parseRecord, RECORD_OVERHEAD, unescapeLine } from '../src/index'
-import { isHashBytes } from '../src/record'
+import { createHashFn, encodeRecord, escapeLine, GENESIS, HASH_HEX, isHash, lineKind, parseRecord, RECORD_OVERHEAD, unescapeLine } from '../src/format'
+import { hasRecordBounds, isHashBytes } from '../src/record'
 import { prng } from './helpers'
 
 const sha = createHashFn('sha256')
@@ -145,5 +145,28 @@ describe('encodeRecord / parseRecord (FORMAT.md §2)', () => {
     const edited = text.slice(0, -1).replace('|x|', '|y|')
     expect(parseRecord(edited)?.line).toBe('y')
     expect(sha(edited.slice(0, -HASH_HEX - 1))).not.toBe(edited.slice(-HASH_HEX))
+  })
+})
+
+describe('hasRecordBounds (FORMAT.md §2)', () => {
+  const rec = Buffer.from(`${H}|a|b|${H}`)
+  test('a record has them, wherever it sits in the buffer, and parseRecord agrees on record-shaped lines', () => {
+    expect(hasRecordBounds(rec, 0, rec.length)).toBe(true)
+    const framed = Buffer.concat([Buffer.from('xx\n'), rec, Buffer.from('\nyy')])
+    expect(hasRecordBounds(framed, 3, 3 + rec.length)).toBe(true)
+    expect(parseRecord(rec.toString('latin1'))).not.toBeNull()
+    const empty = Buffer.from(`${H}||${H}`)
+    expect(empty.length).toBe(RECORD_OVERHEAD - 1)
+    expect(hasRecordBounds(empty, 0, empty.length)).toBe(true)
+  })
+
+  test('too short, or a | missing at either end: no bounds', () => {
+    const short = Buffer.from(`${H}|${H}`)
+    expect(hasRecordBounds(short, 0, short.length)).toBe(false)
+    for (const at of [HASH_HEX, rec.length - HASH_HEX - 1]) {
+      const bad = Buffer.from(rec)
+      bad[at] = 0x2d
+      expect(hasRecordBounds(bad, 0, bad.length)).toBe(false)
+    }
   })
 })

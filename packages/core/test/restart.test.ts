@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { createChainWriter, GENESIS, verify, type RecoveryEvent } from '../src/index'
+import { createChainWriter, verify, type RecoveryEvent } from '../src/index'
+import { GENESIS } from '../src/format'
 import { forge, hashOf, logFiles, metaOf, physicalLines, prevOf, runPython, tmpDir, writeLines, writeLog } from './helpers'
 
 async function reopenAndWrite(dir: string, lines: string[], options = {}): Promise<{ recoveries: RecoveryEvent[]; errors: Error[] }> {

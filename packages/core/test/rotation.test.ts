@@ -7,7 +7,8 @@ import fs from 'node:fs'
 import * as path from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
-import { GENESIS, verify } from '../src/index'
+import { verify } from '../src/index'
+import { GENESIS } from '../src/format'
 import { hashOf, logFiles, metaOf, openWriter, physicalLines, prevOf, prng, runPython, tmpDir, writeLog } from './helpers'
 
 /** Checks the links between files and returns the user lines in chain order. */

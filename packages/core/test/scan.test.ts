@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import * as path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
-import { countLines, readTail, scanFile } from '../src/index'
+import { countLines, readTail, scanFile } from '../src/scan'
 import { hashOf, physicalLines, prevOf, tmpDir, writeLog } from './helpers'
 
 describe('readTail / scanFile / countLines', () => {

@@ -7,7 +7,8 @@ import fs from 'node:fs'
 import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, test } from 'vitest'
-import { ALGORITHMS, createHashFn, encodeRecord, escapeLine, GENESIS, parseRecord, unescapeLine, verify, type Algorithm, type Implementation } from '../src/index'
+import { verify } from '../src/index'
+import { ALGORITHMS, createHashFn, encodeRecord, escapeLine, GENESIS, parseRecord, unescapeLine, type Algorithm, type Implementation } from '../src/format'
 import { FIXTURES, ROOT, runPython, tmpDir } from './helpers'
 
 interface Vector {

@@ -8,7 +8,8 @@ import * as path from 'node:path'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
-import { ChainlogError, createChainWriter, createHashFn, GENESIS, verify } from '../src/index'
+import { ChainlogError, createChainWriter, verify } from '../src/index'
+import { createHashFn, GENESIS } from '../src/format'
 import { forge, hashOf, logFiles, physicalLines, prevOf, prng, tmpDir, writeLines, writeLog } from './helpers'
 
 const KEY = Buffer.from('k'.repeat(32) + ' a secret key for tests')

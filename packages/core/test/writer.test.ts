@@ -7,7 +7,8 @@ import * as path from 'node:path'
 import { once } from 'node:events'
 import * as lockfile from 'proper-lockfile'
 import { describe, expect, test } from 'vitest'
-import { ChainlogError, createChainWriter, createHashFn, escapeLine, GENESIS, verify } from '../src/index'
+import { ChainlogError, createChainWriter, verify } from '../src/index'
+import { createHashFn, escapeLine, GENESIS } from '../src/format'
 import { fdPath, hashOf, logFiles, metaOf, openWriter, patchFs, physicalLines, prevOf, runPython, tmpDir, writeLog } from './helpers'
 
 const sha = createHashFn('sha256')
