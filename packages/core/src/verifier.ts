@@ -663,6 +663,11 @@ export class ChainVerifier {
         this.lastIndex = index
         return this.failAt(lineOffset, { reason: 'MISSING_FILE', message: `${missing} file(s) of the chain are missing before this one (its index is ${index}, the previous file's ${index - missing - 1})`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end)
       }
+      // The link broke, not the numbering: later files follow this file's index and position.
+      if (expectHeader) {
+        this.lastIndex = index
+        this.position = (meta as HeaderMeta).seq
+      }
       return this.failAt(lineOffset, this.prevBreak(prev, buf, start, end), found, buf, start, end)
     }
     // FORMAT.md §4: a header is line 1 of every file and only there (a concatenation of files would hide one).
@@ -703,6 +708,11 @@ export class ChainVerifier {
     if (h.v !== FORMAT_VERSION) return { reason: 'BAD_HEADER', message: `format version ${h.v} is not supported (this verifier reads ${FORMAT_VERSION})` }
     if (!isAlgorithm(h.alg)) return { reason: 'BAD_HEADER', message: `unknown algorithm ${JSON.stringify(h.alg)}` }
     if (typeof h.chain !== 'string' || typeof h.index !== 'number' || typeof h.seq !== 'number') return { reason: 'BAD_HEADER', message: 'header lacks chain, index or seq' }
+    // A keyed chain cannot be re-declared unkeyed: anyone could then recompute it (#12).
+    // The reviewer's --key asserts a keyed chain; a keyed first header asserts it for every later file.
+    if (h.alg !== 'hmac-sha256' && (this.options.key || this.alg === 'hmac-sha256')) {
+      return { reason: 'BAD_HEADER', message: this.options.key ? `a key was given, but this header declares ${h.alg}: an unkeyed chain can be recomputed by anyone` : `the chain is hmac-sha256, but this header declares ${h.alg}: a keyed chain cannot continue unkeyed`, expected: 'hmac-sha256', found: h.alg }
+    }
     if (this.alg !== h.alg || !this.hashFn) {
       if (h.alg === 'hmac-sha256') {
         if (!this.options.key) throw new ChainlogError(ErrorCodes.KEY_REQUIRED, `${this.file} is an hmac-sha256 chain; give its key (--key <file>)`, { path: this.file })
@@ -725,6 +735,14 @@ export class ChainVerifier {
     }
     if (h.chain !== this.chain) return { reason: 'BAD_HEADER', message: `this file belongs to chain ${h.chain}, not ${this.chain}`, expected: this.chain, found: h.chain }
     if (h.index <= this.lastIndex) return { reason: 'BAD_HEADER', message: `file index ${h.index} does not follow ${this.lastIndex}`, expected: String(this.lastIndex + 1), found: String(h.index) }
+    // FORMAT.md §5.1: a file that links to the one before it has the next index. A larger one
+    // with an intact link is a rewritten header, not missing files (those break the link).
+    if (h.index !== this.lastIndex + 1 && prev === this.expected) {
+      const problem = { reason: 'BAD_HEADER' as const, message: `file index ${h.index} does not follow ${this.lastIndex}, though the file links to it`, expected: String(this.lastIndex + 1), found: String(h.index) }
+      // Reported once, like a wrong seq below: later files are numbered on from this one.
+      this.lastIndex = h.index
+      return problem
+    }
     if (h.seq !== this.position && h.index === this.lastIndex + 1 && prev === this.expected) {
       const problem = { reason: 'BAD_HEADER' as const, message: `header says ${h.seq} lines precede it, the chain has ${this.position}`, expected: String(this.position), found: String(h.seq) }
       // Reported once: count on from the header, so that (with `all`) every later header is not off by the same lines.
