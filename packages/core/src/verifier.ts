@@ -305,6 +305,8 @@ export class ChainVerifier {
   /** Physical lines of the chain before the current one (absolute, from the first header's seq). */
   private position = 0
   private lastIndex = -1
+  /** The `file` member of the last accepted header: the next header's prevFile. */
+  private lastFile: string | null = null
   private startGap: { header: HeaderMeta; brk: Break } | null = null
   private file = ''
   private fileNo = -1
@@ -643,6 +645,8 @@ export class ChainVerifier {
         return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'line 1 of a file must be a chainlog header record', text: shorten(buf, start, end) }, isHash(found) ? found : null, buf, start, end)
       }
       const problem = this.header(meta, prev, lineOffset)
+      // Whatever the verdict on this header, the next one names this file.
+      this.lastFile = meta.file
       if (problem) return this.failAt(lineOffset, problem, isHash(found) ? found : null, buf, start, end)
     }
     if (!this.hashFn) return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end)
@@ -708,6 +712,9 @@ export class ChainVerifier {
     if (h.v !== FORMAT_VERSION) return { reason: 'BAD_HEADER', message: `format version ${h.v} is not supported (this verifier reads ${FORMAT_VERSION})` }
     if (!isAlgorithm(h.alg)) return { reason: 'BAD_HEADER', message: `unknown algorithm ${JSON.stringify(h.alg)}` }
     if (typeof h.chain !== 'string' || typeof h.index !== 'number' || typeof h.seq !== 'number') return { reason: 'BAD_HEADER', message: 'header lacks chain, index or seq' }
+    // FORMAT.md §5: prevHash repeats the record's own prev (retention is matched against it).
+    if (h.prevHash !== prev) return { reason: 'BAD_HEADER', message: "the header's prevHash is not its record's prev", expected: prev, found: String(h.prevHash) }
+    if ((h.index === 0) !== (h.prevFile === null)) return { reason: 'BAD_HEADER', message: h.index === 0 ? 'the first file of a chain names no previous file' : 'only the first file of a chain (index 0) has no previous file', expected: h.index === 0 ? 'null' : 'a file name', found: JSON.stringify(h.prevFile) }
     // A keyed chain cannot be re-declared unkeyed: anyone could then recompute it (#12).
     // The reviewer's --key asserts a keyed chain; a keyed first header asserts it for every later file.
     if (h.alg !== 'hmac-sha256' && (this.options.key || this.alg === 'hmac-sha256')) {
@@ -742,6 +749,9 @@ export class ChainVerifier {
       // Reported once, like a wrong seq below: later files are numbered on from this one.
       this.lastIndex = h.index
       return problem
+    }
+    if (prev === this.expected && this.lastFile !== null && h.prevFile !== this.lastFile) {
+      return { reason: 'BAD_HEADER', message: `the header names ${JSON.stringify(h.prevFile)} as the previous file, which was created as ${JSON.stringify(this.lastFile)}`, expected: this.lastFile, found: JSON.stringify(h.prevFile) }
     }
     if (h.seq !== this.position && h.index === this.lastIndex + 1 && prev === this.expected) {
       const problem = { reason: 'BAD_HEADER' as const, message: `header says ${h.seq} lines precede it, the chain has ${this.position}`, expected: String(this.position), found: String(h.seq) }
