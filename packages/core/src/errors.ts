@@ -63,6 +63,11 @@ export class ChainlogError extends Error {
   }
 }
 
+/** The error of every bad option: INVALID_OPTION, with a message that names the option. */
+export function invalidOption(message: string): ChainlogError {
+  return new ChainlogError(ErrorCodes.INVALID_OPTION, message)
+}
+
 /** Narrows an unknown thrown value to a Node system error with a `code`. */
 export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string'

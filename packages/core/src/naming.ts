@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { format as formatDate } from 'date-fns/format'
-import { invalidOption } from './options'
+import { invalidOption } from './errors'
 
 /** One log file on disk that belongs to a rotation base. */
 export interface LogFileEntry {

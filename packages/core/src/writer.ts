@@ -2,73 +2,18 @@ import { EventEmitter } from 'node:events'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { createHashFn, keyId, MIN_KEY_BYTES, type Algorithm, type HashFn } from './algorithm'
+import { createHashFn, keyId, type Algorithm, type HashFn } from './algorithm'
 import { gzipFile } from './compress'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
-import { loadKey } from './key'
 import { LogLock } from './lock'
 import { FORMAT_VERSION, metaLine, type DeletedFile, type HeaderMeta, type Meta } from './meta'
-import { FileNaming, type LogFileEntry } from './naming'
-import { invalidOption, nextBoundary, parseAlgorithm, parseBoolean, parseCount, parseFrequency, parseMode, parseSize, periodStart, type Frequency } from './options'
+import { type LogFileEntry } from './naming'
 import { RecordQueue } from './queue'
 import { escapeLine, GENESIS, HASH_HEX, isHash, isPlainText, RECORD_OVERHEAD } from './record'
 import { countLines, readTail, type FileTail } from './scan'
 import { Sealer, type SealKind } from './seal'
+import { nextBoundary, normalize, periodStart, type ChainWriterOptions, type Settings } from './settings'
 import { FileSink } from './sink'
-
-/** Options of {@link createChainWriter}. Rotation names mirror pino-roll. */
-export interface ChainWriterOptions {
-  /** Base path of the log, e.g. `logs/app.log`; files are `logs/app.1.log`, `logs/app.2.log`, … */
-  file: string
-  /** Extension after the file number; by default the extension of `file`. */
-  extension?: string
-  /** Rotate when the next record would make the file larger than this (`'10m'`, `'512k'`, bytes). */
-  size?: number | string
-  /** Rotate at every period boundary: `'daily'`, `'hourly'` or milliseconds. */
-  frequency?: Frequency | string
-  /** date-fns format of a date part in file names, e.g. `'yyyy-MM-dd'` gives `app.2026-11-22.1.log`. */
-  dateFormat?: string
-  /**
-   * Retention: keep `count` rotated files besides the current one, and/or only
-   * rotated files whose last write is less than `days` days old; older ones are
-   * deleted (and recorded in the chain). Checked at each rotation.
-   */
-  limit?: { count?: number; days?: number }
-  /** Create the directory if it is missing. */
-  mkdir?: boolean
-  /** Keep a symlink to the current file: `true` for `current.log`, or a file name. */
-  symlink?: boolean | string
-  /** Gzip rotated files to `app.1.log.gz`. */
-  compress?: boolean
-  /** fsync after every batch, and make flush() wait for the disk. */
-  fsync?: boolean
-  /** File mode of new log files, e.g. `0o640`. */
-  mode?: number | string
-  /** `false` starts a fresh file (same chain) at start-up instead of appending to the last one. Nothing is ever truncated. */
-  append?: boolean
-  /** Chain hash: `sha256` (default), `blake3` or `hmac-sha256`. */
-  algorithm?: Algorithm
-  /** Key for `hmac-sha256`: the bytes, or use `keyFile`. */
-  key?: Uint8Array
-  /** Path of the key file for `hmac-sha256`. */
-  keyFile?: string
-  /** write() returns false (wait for 'drain') while more than this many bytes of lines wait in memory. Default 16 MiB. */
-  highWaterMark?: number | string
-  /** Bytes that may wait in memory while the disk fails (ENOSPC, EIO); past that, write() and writeLines() throw BUFFER_FULL (writeLines() takes or refuses its text whole). Default 64 MiB. */
-  maxBuffered?: number | string
-  /** How long a dead writer's lock blocks the others before it is taken over, in ms (>= 2000). Default 3000. */
-  staleLockMs?: number
-  /** Path of the sealing state made by `chainlog keygen` (`<dir>/seal.key`): appends signed, forward-secure seals. */
-  sealKey?: string
-  /** Seal after this many records (per writer). Default 1000. */
-  sealEvery?: number
-  /** Seal at least this often, in ms, also when idle (heartbeat). Default 60000. */
-  sealInterval?: number
-  /** Clock, for tests and fixtures. */
-  now?: () => number
-  /** Chain id for a new chain, for tests and fixtures. Random by default. */
-  chainId?: string
-}
 
 /** The writer's current position: the value to keep elsewhere to detect truncation. */
 export interface ChainHead {
@@ -99,30 +44,6 @@ export interface RecoveryEvent {
   length?: number
 }
 
-interface Settings {
-  naming: FileNaming
-  size: number
-  frequency?: Frequency
-  keep?: number
-  keepDays?: number
-  mkdir: boolean
-  symlink?: string
-  compress: boolean
-  fsync: boolean
-  mode?: number
-  append: boolean
-  algorithm: Algorithm
-  key?: Uint8Array
-  maxBuffered: number
-  highWaterMark: number
-  staleLockMs: number
-  sealKey?: string
-  sealEvery: number
-  sealInterval: number
-  now: () => number
-  chainId?: string
-}
-
 /** The file being appended to, as last seen under the lock. */
 interface Current {
   sink: FileSink
@@ -151,9 +72,6 @@ const COOLDOWN_MS = 2
 
 /** Lines handed to the OS per lock hold, at most (bounds how long one writer holds the lock). */
 const BATCH_BYTES = 256 * 1024
-/** Default highWaterMark: write() returns false while more than this many bytes wait in the queue. */
-const HIGH_WATER_MARK = 16 * 1024 * 1024
-const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
 const RETRY_MS = 500
 
 const NEWLINE = Buffer.from('\n')
@@ -167,72 +85,6 @@ function decodeLine(line: unknown): string {
   } catch {
     throw new ChainlogError(ErrorCodes.INVALID_LINE, 'the line is not valid UTF-8; pass a string, or bytes that are UTF-8')
   }
-}
-
-function normalize(options: ChainWriterOptions): Settings {
-  if (options === null || typeof options !== 'object') throw invalidOption('options must be an object with at least { file }')
-  const naming = new FileNaming(options.file, { ...(options.extension !== undefined && { extension: options.extension }), ...(options.dateFormat !== undefined && { dateFormat: options.dateFormat }) })
-  const algorithm = parseAlgorithm(options.algorithm)
-  let key: Uint8Array | undefined
-  if (options.key !== undefined) {
-    if (!(options.key instanceof Uint8Array)) throw invalidOption('key must be a Buffer or Uint8Array; use keyFile for a path')
-    if (options.key.length < MIN_KEY_BYTES) throw invalidOption(`key must be at least ${MIN_KEY_BYTES} bytes (as a key file must); got ${options.key.length}`)
-    key = options.key
-  } else if (options.keyFile !== undefined) {
-    if (typeof options.keyFile !== 'string') throw invalidOption(`keyFile must be a path; got ${JSON.stringify(options.keyFile)}`)
-    key = loadKey(options.keyFile)
-  }
-  if (algorithm === 'hmac-sha256' && !key) throw new ChainlogError(ErrorCodes.KEY_REQUIRED, "algorithm 'hmac-sha256' needs keyFile (a file of at least 32 secret bytes)")
-  if (algorithm !== 'hmac-sha256' && key) throw invalidOption(`a key was given but algorithm is ${algorithm}; set algorithm: 'hmac-sha256' to use it`)
-  let keep: number | undefined
-  let keepDays: number | undefined
-  if (options.limit !== undefined) {
-    if (options.limit === null || typeof options.limit !== 'object') throw invalidOption(`limit must be an object such as { count: 14 }; got ${JSON.stringify(options.limit)}`)
-    if (options.limit.count !== undefined) keep = parseCount(options.limit.count, 'limit.count')
-    if (options.limit.days !== undefined) {
-      keepDays = parseCount(options.limit.days, 'limit.days')
-      if (keepDays < 1) throw invalidOption('limit.days must be at least 1')
-    }
-  }
-  let symlink: string | undefined
-  if (options.symlink === true) symlink = 'current' + naming.extension
-  else if (typeof options.symlink === 'string' && options.symlink !== '' && !/[/\\]/.test(options.symlink)) symlink = options.symlink
-  else if (options.symlink !== undefined && options.symlink !== false) throw invalidOption(`symlink must be true, false or a file name; got ${JSON.stringify(options.symlink)}`)
-  if (options.now !== undefined && typeof options.now !== 'function') throw invalidOption('now must be a function returning milliseconds')
-  if (options.chainId !== undefined && (typeof options.chainId !== 'string' || !/^[0-9a-f]{32}$/.test(options.chainId))) throw invalidOption('chainId must be 32 lowercase hex characters')
-  const staleLockMs = options.staleLockMs === undefined ? 3000 : parseCount(options.staleLockMs, 'staleLockMs')
-  if (staleLockMs < 2000) throw invalidOption(`staleLockMs must be at least 2000; got ${staleLockMs}`)
-  const settings: Settings = {
-    naming,
-    size: options.size === undefined ? Infinity : parseSize(options.size),
-    mkdir: parseBoolean(options.mkdir, 'mkdir', false),
-    compress: parseBoolean(options.compress, 'compress', false),
-    fsync: parseBoolean(options.fsync, 'fsync', false),
-    append: parseBoolean(options.append, 'append', true),
-    algorithm,
-    maxBuffered: options.maxBuffered === undefined ? DEFAULT_MAX_BUFFERED : parseSize(options.maxBuffered, 'maxBuffered'),
-    highWaterMark: options.highWaterMark === undefined ? HIGH_WATER_MARK : parseSize(options.highWaterMark, 'highWaterMark'),
-    staleLockMs,
-    sealEvery: options.sealEvery === undefined ? 1000 : parseCount(options.sealEvery, 'sealEvery'),
-    sealInterval: options.sealInterval === undefined ? 60_000 : parseCount(options.sealInterval, 'sealInterval'),
-    now: options.now ?? Date.now,
-  }
-  if (settings.sealEvery < 1) throw invalidOption('sealEvery must be at least 1 record')
-  if (settings.sealInterval < 100) throw invalidOption(`sealInterval must be at least 100 ms; got ${settings.sealInterval}`)
-  if (options.sealKey !== undefined) {
-    if (typeof options.sealKey !== 'string' || options.sealKey === '') throw invalidOption(`sealKey must be the path of seal.key made by chainlog keygen; got ${JSON.stringify(options.sealKey)}`)
-    settings.sealKey = options.sealKey
-  }
-  if (settings.size < RECORD_OVERHEAD + 256) throw invalidOption(`size must be at least ${RECORD_OVERHEAD + 256} bytes; got ${settings.size}`)
-  if (options.frequency !== undefined) settings.frequency = parseFrequency(options.frequency)
-  if (keep !== undefined) settings.keep = keep
-  if (keepDays !== undefined) settings.keepDays = keepDays
-  if (symlink !== undefined) settings.symlink = symlink
-  const mode = parseMode(options.mode)
-  if (mode !== undefined) settings.mode = mode
-  if (key) settings.key = key
-  if (options.chainId !== undefined) settings.chainId = options.chainId
-  return settings
 }
 
 /**

@@ -1,46 +1,30 @@
-import { ChainlogError, ErrorCodes, type ChainWriterOptions } from '@chainlog/core'
+import { checkOptionNames, checkWriterOptions, invalidOption, type ChainWriterOptions, type OptionNames } from '@chainlog/core'
+
+/** Options handed to the core writer unchanged (core's doc comments describe them). */
+const PASSED = ['frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval'] as const
 
 /**
- * Options of the pino transport. Rotation names mirror pino-roll, file
- * options mirror sonic-boom, and the rest are chainlog's own.
+ * Options of the pino transport: core's options under pino-roll's names,
+ * sonic-boom's file options, and three of the transport's own. A bare
+ * `size` is megabytes, as in pino-roll.
  */
-export interface ChainlogPinoOptions {
-  /** Base path of the log, e.g. `logs/app.log`: files are `logs/app.1.log`, `logs/app.2.log`, … */
-  file: string
-  /** Rotate when a file would grow past this size. As in pino-roll, a bare number is megabytes: `10`, `'10m'`, `'512k'`, `'1g'`, `'4096b'`. */
+export interface ChainlogPinoOptions extends Pick<ChainWriterOptions, (typeof PASSED)[number]> {
+  /**
+   * Base path of the log, e.g. `logs/app.log`: files are `logs/app.1.log`,
+   * `logs/app.2.log`, … As in pino-roll, a function returning the path is
+   * called once, at start-up (in the main thread only: a function cannot
+   * cross to pino's worker thread).
+   */
+  file: string | (() => string)
+  /** Rotate when a file would grow past this size. As in pino-roll, a bare number (or a string without unit) is megabytes: `10`, `'10m'`, `'512k'`, `'1g'`, `'4096b'`. */
   size?: number | string
-  /** Rotate at every period: `'daily'`, `'hourly'` or milliseconds. */
-  frequency?: 'daily' | 'hourly' | number
-  /** Keep `count` rotated files besides the current one. Each deletion is recorded in the chain first. */
-  limit?: { count?: number }
-  /** Create the directory if it is missing. */
-  mkdir?: boolean
-  /** Keep a `current.log` symlink to the file being written (or give the link's name). */
-  symlink?: boolean | string
-  /** Extension after the file number; by default the extension of `file`. */
-  extension?: string
-  /** date-fns format of a date part in file names: `'yyyy-MM-dd'` gives `app.2026-11-22.1.log`. */
-  dateFormat?: string
-  /** Gzip rotated files. */
-  compress?: boolean
-  /** sonic-boom: fsync after every write; flush() then waits for the disk. */
-  fsync?: boolean
-  /** sonic-boom: mode of new files, e.g. `0o640` or `'640'`. */
-  mode?: number | string
-  /** sonic-boom: `false` starts a new file of the same chain at start-up instead of appending. Nothing is truncated. */
-  append?: boolean
-  /** Chain hash: `'sha256'` (default), `'blake3'` or `'hmac-sha256'`. */
-  algorithm?: 'sha256' | 'blake3' | 'hmac-sha256'
-  /** Key file for `'hmac-sha256'` (at least 32 bytes: `openssl rand -hex 32 > chain.key`). */
-  keyFile?: string
-  /** Bytes that may wait in memory while the disk fails; past that the transport fails with BUFFER_FULL. Default 64 MiB. */
-  maxBuffered?: number | string
-  /** Path of `seal.key` made by `chainlog keygen`: append signed, forward-secure seals (docs/FORMAT.md §13). */
-  sealKey?: string
-  /** With sealKey: seal after this many records. Default 1000. */
-  sealEvery?: number
-  /** With sealKey: seal at least this often, in ms, also when idle. Default 60000. */
-  sealInterval?: number
+  /**
+   * Keep `count` rotated files besides the current one, as in pino-roll
+   * (`0` keeps the current file only). Each deletion is recorded in the chain
+   * first. pino-roll's `removeOtherLogFiles` is taken as `false` only, what
+   * chainlog does: it deletes files of its own chain, never others.
+   */
+  limit?: { count?: number; removeOtherLogFiles?: false }
   /** Also emit `'chainlog:head'` every this many milliseconds while lines arrive (after a flush, so the head is on disk). */
   headInterval?: number
 }
@@ -51,21 +35,11 @@ export interface ResolvedOptions {
   headInterval?: number
 }
 
-const invalid = (message: string) => new ChainlogError(ErrorCodes.INVALID_OPTION, message)
-
-/** Options handed to the core writer unchanged; core validates them. */
-const CORE_OPTIONS = ['file', 'frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval'] as const
-
-/** Options this transport reads itself. */
-const OWN_OPTIONS = ['size', 'limit', 'headInterval'] as const
-
-/** Added by pino and thread-stream to every transport's options; not the user's. */
-const INJECTED = new Set(['$context', 'pinoWillSendConfig'])
-
-/** Options of pino-roll or sonic-boom that chainlog does not take, with the reason. */
+/** sonic-boom's options that chainlog does not take, with the reason. */
 const REFUSED: { [name: string]: string } = {
   dest: 'use file',
   destination: 'use file',
+  fd: 'use file: the writer opens, rotates and locks its files itself',
   sync: "chainlog writes in the transport's own pace; use logger.flush() or fsync: true for durability",
   minLength: 'chainlog batches records itself',
   maxLength: 'chainlog bounds memory with maxBuffered',
@@ -74,7 +48,24 @@ const REFUSED: { [name: string]: string } = {
   retryEAGAIN: 'chainlog retries failed writes itself',
 }
 
-const KNOWN: readonly string[] = [...CORE_OPTIONS, ...OWN_OPTIONS]
+const NAMES: OptionNames = {
+  package: '@chainlog/pino',
+  example: "{ file: 'logs/app.log' }",
+  takes: ['file', 'size', 'limit', 'headInterval', ...PASSED],
+  refused: REFUSED,
+  // Added by pino and thread-stream to every transport's options; not the user's.
+  injected: ['$context', 'pinoWillSendConfig'],
+}
+
+const LIMIT_NAMES: OptionNames = {
+  package: '@chainlog/pino',
+  example: '{ count: 14 }',
+  prefix: 'limit.',
+  takes: ['count'],
+  refused: {
+    removeOtherLogFiles: { why: 'chainlog deletes only files of its own chain, and records each deletion in the chain; remove other files yourself', accepts: [false] },
+  },
+}
 
 /**
  * pino-roll reads a bare number, or a string without unit, as megabytes;
@@ -83,49 +74,44 @@ const KNOWN: readonly string[] = [...CORE_OPTIONS, ...OWN_OPTIONS]
 function translateSize(size: unknown): number | string {
   if (typeof size === 'number') {
     if (Number.isFinite(size) && size > 0) return Math.floor(size * 1024 * 1024)
-    throw invalid(`size must be a positive number of megabytes or a string like '10m', '512k'; got ${size}`)
+    throw invalidOption(`size must be a positive number of megabytes or a string like '10m', '512k'; got ${size}`)
   }
   if (typeof size === 'string' && /^\s*\d+(?:\.\d+)?\s*$/.test(size)) return size.trim() + 'm'
   if (typeof size === 'string') return size
-  throw invalid(`size must be a number of megabytes or a string like '10m', '512k', '1g'; got ${JSON.stringify(size)}`)
+  throw invalidOption(`size must be a number of megabytes or a string like '10m', '512k', '1g'; got ${JSON.stringify(size)}`)
+}
+
+/** pino-roll calls a function `file` once, at start-up, for the base path. */
+function translateFile(file: unknown): unknown {
+  if (typeof file !== 'function') return file
+  const value: unknown = file()
+  if (typeof value !== 'string' || value === '') throw invalidOption(`file() must return a non-empty path such as 'logs/app.log'; got ${JSON.stringify(value)}`)
+  return value
 }
 
 /**
- * Checks every option and translates pino-roll's conventions to core's.
- * Core checks the values of the options it takes when the writer opens.
- * @throws ChainlogError INVALID_OPTION
+ * Checks every option, names and values, and translates pino-roll's
+ * conventions to core's. Synchronous and without I/O, so that `chainlog()`
+ * fails before anything is opened; the key file and the directory are
+ * checked when the writer opens.
+ * @throws ChainlogError INVALID_OPTION, KEY_REQUIRED
  */
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalid(`options must be an object such as { file: 'logs/app.log' }; got ${JSON.stringify(options)}`)
-  }
-  const given = options as { [name: string]: unknown }
+  const given = checkOptionNames(options, NAMES)
+  if (given.file === undefined) throw invalidOption("file is required: the base path of the log, such as 'logs/app.log'")
   const writer: { [name: string]: unknown } = {}
-  for (const name of Object.keys(given)) {
-    const value = given[name]
-    if (INJECTED.has(name) || value === undefined) continue
-    if (name in REFUSED) throw invalid(`option ${name} is not supported by @chainlog/pino: ${REFUSED[name]}`)
-    if ((CORE_OPTIONS as readonly string[]).includes(name)) writer[name] = value
-    else if (!(OWN_OPTIONS as readonly string[]).includes(name)) throw invalid(`unknown option ${JSON.stringify(name)}; @chainlog/pino takes ${KNOWN.join(', ')}`)
-  }
-  if (given.file === undefined) throw invalid("file is required: the base path of the log, such as 'logs/app.log'")
+  for (const name of PASSED) if (given[name] !== undefined) writer[name] = given[name]
+  writer.file = translateFile(given.file)
   if (given.size !== undefined) writer.size = translateSize(given.size)
   if (given.limit !== undefined) {
-    const limit = given.limit
-    if (limit === null || typeof limit !== 'object' || Array.isArray(limit)) throw invalid(`limit must be an object such as { count: 14 }; got ${JSON.stringify(limit)}`)
-    const { count, ...rest } = limit as { count?: unknown; [name: string]: unknown }
-    const extra = Object.keys(rest)
-    if (extra.includes('removeOtherLogFiles')) throw invalid('limit.removeOtherLogFiles is not supported: chainlog deletes only files of its own chain, and records each deletion in the chain')
-    if (extra.length) throw invalid(`unknown option limit.${extra[0]}; limit takes count`)
-    if (count !== undefined && !(typeof count === 'number' && Number.isInteger(count) && count >= 1)) {
-      throw invalid(`limit.count must be a whole number >= 1 (files kept besides the current one); got ${JSON.stringify(count)}`)
-    }
-    if (count !== undefined) writer.limit = { count }
+    const limit = checkOptionNames(given.limit, LIMIT_NAMES)
+    if (limit.count !== undefined) writer.limit = { count: limit.count }
   }
   const resolved: ResolvedOptions = { writer: writer as unknown as ChainWriterOptions }
+  checkWriterOptions(resolved.writer)
   if (given.headInterval !== undefined) {
     const ms = given.headInterval
-    if (!(typeof ms === 'number' && Number.isInteger(ms) && ms >= 10)) throw invalid(`headInterval must be a whole number of milliseconds >= 10; got ${JSON.stringify(ms)}`)
+    if (!(typeof ms === 'number' && Number.isInteger(ms) && ms >= 10)) throw invalidOption(`headInterval must be a whole number of milliseconds >= 10; got ${JSON.stringify(ms)}`)
     resolved.headInterval = ms
   }
   return resolved

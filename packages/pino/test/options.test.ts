@@ -14,6 +14,10 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ file: 'a.log', size: '512k' }).writer.size).toBe('512k')
   })
 
+  test('limit.count follows one rule, core\'s: 0 keeps the current file only (pino-roll refuses 0, so no pino-roll configuration holds it)', () => {
+    expect(resolveOptions({ file: 'a.log', limit: { count: 0 } }).writer.limit).toEqual({ count: 0 })
+  })
+
   test('what pino and thread-stream add to the options is ignored', () => {
     expect(resolveOptions({ file: 'a.log', pinoWillSendConfig: true, $context: { threadStreamVersion: '4' } }).writer).toEqual({ file: 'a.log' })
   })
@@ -21,7 +25,7 @@ describe('resolveOptions', () => {
   test.each([
     [{}, /file is required/],
     [{ file: 'a.log', sync: true }, /sync is not supported/],
-    [{ file: 'a.log', limit: { count: 0 } }, /limit.count must be/],
+    [{ file: 'a.log', limit: { count: -1 } }, /limit.count must be a whole number >= 0/],
     [{ file: 'a.log', limit: { count: 2, removeOtherLogFiles: true } }, /removeOtherLogFiles is not supported/],
     [{ file: 'a.log', size: -1 }, /size must be/],
     [{ file: 'a.log', headInterval: 1 }, /headInterval/],
@@ -33,6 +37,29 @@ describe('resolveOptions', () => {
   test('core checks the values it takes: a bad frequency fails chainlog() before any file is made', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-popt-'))
     await expect(chainlog({ file: path.join(dir, 'app.log'), frequency: 'weekly' as 'daily' })).rejects.toMatchObject({ code: 'INVALID_OPTION' })
+    expect(fs.readdirSync(dir)).toEqual([])
+    fs.rmSync(dir, { recursive: true })
+  })
+})
+
+describe('configuration errors fail closed (#13)', () => {
+  test.each([
+    ['mode', { mode: 'rw-r-----' }, /^INVALID_OPTION: mode must be a file mode/],
+    ['maxBuffered', { maxBuffered: 0 }, /^INVALID_OPTION: maxBuffered must be a positive number/],
+    ['algorithm', { algorithm: 'md5' }, /^INVALID_OPTION: algorithm must be one of/],
+    ['frequency', { frequency: 'weekly' }, /^INVALID_OPTION: frequency must be/],
+    ['sealEvery', { sealEvery: 0 }, /^INVALID_OPTION: sealEvery must be at least 1/],
+    ['a key for sha256', { keyFile: 'chain.key' }, /^INVALID_OPTION: a key was given but algorithm is sha256/],
+  ])('resolveOptions checks the value of %s at once, as core would when opening', (_name, bad, message) => {
+    expect(() => resolveOptions({ file: 'logs/app.log', ...bad })).toThrow(message)
+  })
+
+  test('in the main thread, the promise chainlog() returns rejects: for a bad option before anything is made, for a missing directory when opening', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-popt-'))
+    await expect(chainlog({ file: path.join(dir, 'app.log'), mode: 'rw' })).rejects.toMatchObject({ code: 'INVALID_OPTION' })
+    expect(fs.readdirSync(dir)).toEqual([])
+    await expect(chainlog({ file: path.join(dir, 'missing', 'app.log') })).rejects.toMatchObject({ code: 'NO_DIRECTORY', message: expect.stringMatching(/^NO_DIRECTORY: .*set mkdir: true/) })
+    await expect(chainlog({ file: path.join(dir, 'app.log'), algorithm: 'hmac-sha256', keyFile: path.join(dir, 'missing.key') })).rejects.toMatchObject({ code: 'BAD_KEY' })
     expect(fs.readdirSync(dir)).toEqual([])
     fs.rmSync(dir, { recursive: true })
   })
@@ -75,5 +102,98 @@ describe('exitOnSignals', () => {
     expect(process.listenerCount('SIGTERM')).toBe(before + 1)
     off()
     expect(process.listenerCount('SIGTERM')).toBe(before)
+  })
+})
+
+// One test per row of the README's "Options from pino-roll".
+describe('options from pino-roll (and sonic-boom)', () => {
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-ppeer-'))
+  const closed = (dest: Awaited<ReturnType<typeof chainlog>>) => new Promise((resolve) => (dest.once('close', resolve), dest.end()))
+
+  test.each([
+    ['file as a string', { file: 'logs/app.log' }, { file: 'logs/app.log' }],
+    ['size: a bare number is megabytes', { size: 10 }, { size: 10 * 1024 * 1024 }],
+    ['size with a unit', { size: '512k' }, { size: '512k' }],
+    ['frequency', { frequency: 'hourly' }, { frequency: 'hourly' }],
+    ['frequency in milliseconds', { frequency: 60_000 }, { frequency: 60_000 }],
+    ['extension', { extension: 'txt' }, { extension: 'txt' }],
+    ['symlink', { symlink: true }, { symlink: true }],
+    ['limit.count', { limit: { count: 14 } }, { limit: { count: 14 } }],
+    ['limit.removeOtherLogFiles: false, what chainlog does', { limit: { count: 3, removeOtherLogFiles: false } }, { limit: { count: 3 } }],
+    ['dateFormat (date-fns, as in pino-roll)', { dateFormat: 'yyyy-MM-dd-hh' }, { dateFormat: 'yyyy-MM-dd-hh' }],
+    ['sonic-boom: mkdir, fsync, mode, append', { mkdir: true, fsync: true, mode: 0o640, append: false }, { mkdir: true, fsync: true, mode: 0o640, append: false }],
+  ])('taken: %s', (_row, given, expected) => {
+    expect(resolveOptions({ file: 'logs/app.log', ...given }).writer).toEqual({ file: 'logs/app.log', ...expected })
+  })
+
+  test.each([
+    ['limit.removeOtherLogFiles: true', { limit: { count: 3, removeOtherLogFiles: true } }, /^INVALID_OPTION: option limit.removeOtherLogFiles is not supported by @chainlog\/pino as true \(only false\): chainlog deletes only files of its own chain/],
+    ['file() returning something other than a path', { file: () => 42 }, /^INVALID_OPTION: file\(\) must return a non-empty path/],
+    ['sonic-boom: dest', { dest: 'a.log' }, /^INVALID_OPTION: option dest is not supported by @chainlog\/pino: use file/],
+    ['sonic-boom: fd', { fd: 1 }, /^INVALID_OPTION: option fd is not supported by @chainlog\/pino: use file/],
+    ['sonic-boom: sync', { sync: true }, /^INVALID_OPTION: option sync is not supported by @chainlog\/pino: .*fsync: true/],
+    ['sonic-boom: minLength', { minLength: 4096 }, /^INVALID_OPTION: option minLength is not supported by @chainlog\/pino: chainlog batches records itself/],
+    ['sonic-boom: maxLength', { maxLength: 1 << 20 }, /^INVALID_OPTION: option maxLength is not supported by @chainlog\/pino: chainlog bounds memory with maxBuffered/],
+    ['sonic-boom: periodicFlush', { periodicFlush: 1000 }, /^INVALID_OPTION: option periodicFlush is not supported/],
+    ['sonic-boom: contentMode', { contentMode: 'buffer' }, /^INVALID_OPTION: option contentMode is not supported/],
+    ['sonic-boom: retryEAGAIN', { retryEAGAIN: () => true }, /^INVALID_OPTION: option retryEAGAIN is not supported/],
+  ])('refused with its reason: %s', (_row, bad, message) => {
+    expect(() => resolveOptions({ file: 'logs/app.log', ...bad })).toThrow(message)
+  })
+
+  test('file as a function is called once, at start-up, as in pino-roll (main thread)', async () => {
+    const dir = tmp()
+    let calls = 0
+    const dest = await chainlog({ file: () => (calls++, path.join(dir, 'fn.log')) })
+    pino(dest).info('from a function')
+    await closed(dest)
+    expect(calls).toBe(1)
+    expect(fs.readFileSync(path.join(dir, 'fn.1.log'), 'utf8')).toContain('"msg":"from a function"')
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test('symlink: true keeps current.log pointing at the file being written, as pino-roll does', async () => {
+    const dir = tmp()
+    const dest = await chainlog({ file: path.join(dir, 'app.log'), symlink: true })
+    pino(dest).info('linked')
+    await closed(dest)
+    expect(fs.readlinkSync(path.join(dir, 'current.log'))).toBe('app.1.log')
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test('limit.removeOtherLogFiles: false: files that are not of the chain stay', async () => {
+    const dir = tmp()
+    fs.writeFileSync(path.join(dir, 'app.7.log'), 'not a chain file of ours\n')
+    fs.writeFileSync(path.join(dir, 'other.1.log'), 'another log\n')
+    const dest = await chainlog({ file: path.join(dir, 'chain.log'), size: '1k', limit: { count: 1, removeOtherLogFiles: false } })
+    const removed: string[] = []
+    let cleanups = 0
+    dest.on(Events.REMOVE, (file: string) => removed.push(path.basename(file)))
+    dest.on('cleanup-complete', () => cleanups++)
+    const logger = pino(dest)
+    for (let i = 0; i < 60; i++) logger.info({ i, pad: 'x'.repeat(80) }, 'rotating')
+    await closed(dest)
+    const names = fs.readdirSync(dir).filter((n) => !n.endsWith('.lock')).sort()
+    expect(names.filter((n) => n.startsWith('chain.'))).toHaveLength(2)
+    expect(names).toContain('app.7.log')
+    expect(names).toContain('other.1.log')
+    // pino-roll's 'cleanup-complete' has no counterpart: chainlog:remove names each deleted file.
+    expect(removed.length).toBeGreaterThan(0)
+    expect(removed.every((n) => n.startsWith('chain.') && !names.includes(n))).toBe(true)
+    expect(cleanups).toBe(0)
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test('frequency in milliseconds: start-up continues the last file (pino-roll starts a new one); append: false starts a new one', async () => {
+    const dir = tmp()
+    const file = path.join(dir, 'app.log')
+    for (const options of [{}, {}, { append: false }]) {
+      const dest = await chainlog({ file, frequency: 3_600_000, ...options })
+      pino(dest).info('started')
+      await closed(dest)
+    }
+    expect(fs.readdirSync(dir).filter((n) => /^app\.\d+\.log$/.test(n)).sort()).toEqual(['app.1.log', 'app.2.log'])
+    expect(fs.readFileSync(path.join(dir, 'app.1.log'), 'utf8').split('"msg":"started"')).toHaveLength(3)
+    fs.rmSync(dir, { recursive: true })
   })
 })

@@ -1,12 +1,19 @@
 import * as path from 'node:path'
-import { ChainlogError, ErrorCodes, type ChainWriterOptions } from '@chainlog/core'
+import { checkOptionNames, checkWriterOptions, invalidOption, parseBoolean, type ChainWriterOptions, type OptionNames, type Refusal } from '@chainlog/core'
+
+/** winston-transport reads these itself. */
+const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
+/** Handed to the core writer unchanged (core's doc comments describe them). */
+const PASSED = ['algorithm', 'keyFile', 'fsync', 'mode', 'maxBuffered', 'extension', 'sealKey', 'sealEvery', 'sealInterval'] as const
+/** winston-daily-rotate-file's names, translated below. */
+const ROTATION_OPTIONS = ['filename', 'dirname', 'datePattern', 'frequency', 'maxSize', 'maxFiles', 'zippedArchive', 'createSymlink', 'symlinkName', 'mkdir'] as const
 
 /**
- * Options of {@link ChainlogTransport}: winston's usual transport options, the
- * rotation options of winston-daily-rotate-file where they overlap, and
- * chainlog's own.
+ * Options of {@link ChainlogTransport}: winston's usual transport options,
+ * core's options under winston-daily-rotate-file's names where they overlap,
+ * and the rest of core's unchanged.
  */
-export interface ChainlogTransportOptions {
+export interface ChainlogTransportOptions extends Pick<ChainWriterOptions, (typeof PASSED)[number]> {
   /** winston: highest level this transport writes. */
   level?: string
   /** winston: a format applied by this transport only. */
@@ -37,49 +44,40 @@ export interface ChainlogTransportOptions {
   createSymlink?: boolean
   /** Name of that symlink. Default `current.log`. */
   symlinkName?: string
-  /** Extension after the file number; by default the extension of `filename`. */
-  extension?: string
-  /** Chain hash: `'sha256'` (default), `'blake3'` or `'hmac-sha256'`. */
-  algorithm?: 'sha256' | 'blake3' | 'hmac-sha256'
-  /** Key file for `'hmac-sha256'` (at least 32 bytes). */
-  keyFile?: string
-  /** fsync after every write; `'finish'` then means on disk. */
-  fsync?: boolean
-  /** Mode of new files, e.g. `0o640` or `'640'`. */
-  mode?: number | string
-  /** Bytes that may wait in memory while the disk fails; past that, lines fail with BUFFER_FULL. Default 64 MiB. */
-  maxBuffered?: number | string
-  /** Path of `seal.key` made by `chainlog keygen`: append signed, forward-secure seals (docs/FORMAT.md §13). */
-  sealKey?: string
-  /** With sealKey: seal after this many records. Default 1000. */
-  sealEvery?: number
-  /** With sealKey: seal at least this often, in ms, also when idle. Default 60000. */
-  sealInterval?: number
   /** Create the directory if it is missing. Default true, as winston does. */
   mkdir?: boolean
+  /** winston-daily-rotate-file: only `false` is taken, the local time chainlog uses; for UTC, run with `TZ=UTC`. */
+  utc?: false
+  /** winston-daily-rotate-file: only `'\n'` is taken; every record ends with LF. */
+  eol?: '\n'
+  /** winston-daily-rotate-file: only `true` is taken, what chainlog always does: a removed or replaced file is noticed before the next write. */
+  watchLog?: true
 }
 
-const invalid = (message: string) => new ChainlogError(ErrorCodes.INVALID_OPTION, message)
-
-/** winston-transport reads these itself. */
-const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
-/** Handed to the core writer unchanged; core validates them. */
-const CORE_OPTIONS = ['algorithm', 'keyFile', 'fsync', 'mode', 'maxBuffered', 'extension', 'mkdir', 'sealKey', 'sealEvery', 'sealInterval'] as const
-/** Translated below. */
-const ROTATION_OPTIONS = ['filename', 'dirname', 'datePattern', 'frequency', 'maxSize', 'maxFiles', 'zippedArchive', 'createSymlink', 'symlinkName'] as const
-
-/** winston-daily-rotate-file options chainlog does not take, with the reason. */
-const REFUSED: { [name: string]: string } = {
+/**
+ * winston-daily-rotate-file's options whose meaning chainlog does not have,
+ * each with the reason and what to do instead. Values listed in `accepts`
+ * mean what chainlog does anyway, so a configuration copied from
+ * winston-daily-rotate-file keeps working where it can.
+ */
+const REFUSED: { [name: string]: string | Refusal } = {
   stream: 'chainlog writes files; use winston.transports.Stream for a stream',
-  auditFile: 'chainlog records each deleted file in the chain itself; there is no audit file',
-  auditHashType: 'chainlog records each deleted file in the chain itself; there is no audit file',
-  utc: 'dates in file names are local time',
-  options: 'the file is always opened for appending',
-  watchLog: 'the writer notices a removed file itself and starts a new one',
-  eol: 'each record ends with LF, as the format requires',
+  auditFile: 'there is no audit file: chainlog finds its files by name, and records each deleted file in the chain itself, where verify-log checks it; remove auditFile',
+  auditHashType: 'there is no audit file: chainlog records each deleted file, with its last hash, in the chain itself; remove auditHashType',
+  utc: { why: 'dates in file names and daily or hourly rotation follow local time; for UTC, run the process with TZ=UTC', accepts: [false] },
+  options: 'the file is always opened for appending; remove options',
+  // chainlog checks the path before each write: a removed or replaced file is
+  // reported (FILE_REMOVED) and writing goes on in a new file of the chain.
+  watchLog: { why: 'chainlog always notices a removed or replaced file before its next write and goes on in a new file; remove watchLog', accepts: [true] },
+  eol: { why: 'each record ends with LF, as the format requires (docs/FORMAT.md)', accepts: ['\n'] },
 }
 
-const KNOWN: readonly string[] = [...WINSTON_OPTIONS, ...ROTATION_OPTIONS, ...CORE_OPTIONS]
+const NAMES: OptionNames = {
+  package: '@chainlog/winston',
+  example: "{ filename: 'logs/app.log' }",
+  takes: [...WINSTON_OPTIONS, ...ROTATION_OPTIONS, ...PASSED],
+  refused: REFUSED,
+}
 
 /**
  * moment.js format tokens and their date-fns equivalents, longest first
@@ -113,7 +111,7 @@ export function translateDatePattern(pattern: string): { dateFormat: string; uni
     const c = pattern[i]!
     if (c === '[') {
       const end = pattern.indexOf(']', i)
-      if (end === -1) throw invalid(`datePattern ${JSON.stringify(pattern)} has an unclosed [`)
+      if (end === -1) throw invalidOption(`datePattern ${JSON.stringify(pattern)} has an unclosed [`)
       const literal = pattern.slice(i + 1, end)
       if (literal) out += `'${literal.replace(/'/g, "''")}'`
       i = end + 1
@@ -126,11 +124,11 @@ export function translateDatePattern(pattern: string): { dateFormat: string; uni
       i += token[0].length
       continue
     }
-    if (/[a-zA-Z]/.test(c)) throw invalid(`datePattern ${JSON.stringify(pattern)}: ${JSON.stringify(c)} is not a moment.js token chainlog supports; put literal text in [brackets]`)
+    if (/[a-zA-Z]/.test(c)) throw invalidOption(`datePattern ${JSON.stringify(pattern)}: ${JSON.stringify(c)} is not a moment.js token chainlog supports; put literal text in [brackets]`)
     out += c === "'" ? "''" : c
     i++
   }
-  if (!smallest) throw invalid(`datePattern ${JSON.stringify(pattern)} has no date or time token`)
+  if (!smallest) throw invalidOption(`datePattern ${JSON.stringify(pattern)} has no date or time token`)
   return { dateFormat: out, unit: smallest }
 }
 
@@ -146,7 +144,7 @@ function periodOf(unit: Unit, pattern: string): ChainWriterOptions['frequency'] 
     case 'day':
       return 'daily'
     default:
-      throw invalid(`datePattern ${JSON.stringify(pattern)} rotates by ${unit}, which chainlog cannot do; use a pattern with a day token such as 'YYYY-MM-DD', or set frequency`)
+      throw invalidOption(`datePattern ${JSON.stringify(pattern)} rotates by ${unit}, which chainlog cannot do; use a pattern with a day token such as 'YYYY-MM-DD', or set frequency (such as '24h') to keep this pattern in the names, with numbered files in each ${unit}`)
   }
 }
 
@@ -154,28 +152,23 @@ function periodOf(unit: Unit, pattern: string): ChainWriterOptions['frequency'] 
  * Checks every option and translates winston-daily-rotate-file's options to
  * core's. File names follow chainlog's scheme: `%DATE%` and its separator are
  * taken out of `filename`, and the date goes before the file number
- * (`app-%DATE%.log` → `app.2026-11-22.1.log`).
- * @throws ChainlogError INVALID_OPTION
+ * (`app-%DATE%.log` → `app.2026-11-22.1.log`). Every value is checked
+ * here, synchronously and without I/O, so that the transport's constructor
+ * throws for a bad configuration; the key file and the directory are checked
+ * when the file opens.
+ * @throws ChainlogError INVALID_OPTION, KEY_REQUIRED
  */
 export function resolveOptions(options: unknown): ChainWriterOptions {
-  if (options === undefined) options = {}
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalid(`options must be an object such as { filename: 'logs/app.log' }; got ${JSON.stringify(options)}`)
-  const o = options as { [name: string]: unknown }
+  const o = checkOptionNames(options === undefined ? {} : options, NAMES)
   const writer: { [name: string]: unknown } = {}
-  for (const name of Object.keys(o)) {
-    if (o[name] === undefined) continue
-    if (name in REFUSED) throw invalid(`option ${name} is not supported by @chainlog/winston: ${REFUSED[name]}`)
-    if (!KNOWN.includes(name)) throw invalid(`unknown option ${JSON.stringify(name)}; @chainlog/winston takes ${KNOWN.join(', ')}`)
-    if ((CORE_OPTIONS as readonly string[]).includes(name)) writer[name] = o[name]
-  }
+  for (const name of PASSED) if (o[name] !== undefined) writer[name] = o[name]
+  if (o.mkdir !== undefined) writer.mkdir = o.mkdir
   for (const name of ['filename', 'dirname', 'datePattern', 'frequency', 'symlinkName'] as const) {
-    if (o[name] !== undefined && (typeof o[name] !== 'string' || o[name] === '')) throw invalid(`${name} must be a non-empty string; got ${JSON.stringify(o[name])}`)
+    if (o[name] !== undefined && (typeof o[name] !== 'string' || o[name] === '')) throw invalidOption(`${name} must be a non-empty string; got ${JSON.stringify(o[name])}`)
   }
-  for (const name of ['zippedArchive', 'createSymlink', 'silent', 'handleExceptions', 'handleRejections'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'boolean') throw invalid(`${name} must be true or false; got ${JSON.stringify(o[name])}`)
-  }
-  if (o.level !== undefined && typeof o.level !== 'string') throw invalid(`level must be a level name such as 'info'; got ${JSON.stringify(o.level)}`)
-  if (o.format !== undefined && (o.format === null || typeof (o.format as { transform?: unknown }).transform !== 'function')) throw invalid('format must be a winston format, such as winston.format.json()')
+  for (const name of ['zippedArchive', 'createSymlink', 'silent', 'handleExceptions', 'handleRejections'] as const) parseBoolean(o[name], name, false)
+  if (o.level !== undefined && typeof o.level !== 'string') throw invalidOption(`level must be a level name such as 'info'; got ${JSON.stringify(o.level)}`)
+  if (o.format !== undefined && (o.format === null || typeof (o.format as { transform?: unknown }).transform !== 'function')) throw invalidOption('format must be a winston format, such as winston.format.json()')
 
   const filename = (o.filename as string | undefined) ?? 'winston.log'
   const dirname = (o.dirname as string | undefined) ?? path.dirname(filename)
@@ -183,7 +176,7 @@ export function resolveOptions(options: unknown): ChainWriterOptions {
   const dated = base.includes('%DATE%')
   // The date has its own place in chainlog's names; drop the placeholder and one separator next to it.
   base = base.replace(/[-_.]?%DATE%/, '').replace(/%DATE%[-_.]?/, '')
-  if (base === '' || base.startsWith('.')) throw invalid(`filename ${JSON.stringify(filename)} needs a name besides %DATE%, such as 'app-%DATE%.log'`)
+  if (base === '' || base.startsWith('.')) throw invalidOption(`filename ${JSON.stringify(filename)} needs a name besides %DATE%, such as 'app-%DATE%.log'`)
   writer.file = path.join(dirname, base)
 
   const pattern = (o.datePattern as string | undefined) ?? 'YYYY-MM-DD'
@@ -191,7 +184,7 @@ export function resolveOptions(options: unknown): ChainWriterOptions {
   if (dated || o.datePattern !== undefined) writer.dateFormat = dateFormat
   if (o.frequency !== undefined) {
     const m = /^(\d+)([mh])$/.exec(o.frequency as string)
-    if (!m || Number(m[1]) < 1) throw invalid(`frequency must be minutes or hours such as '5m' or '3h'; got ${JSON.stringify(o.frequency)}`)
+    if (!m || Number(m[1]) < 1) throw invalidOption(`frequency must be minutes or hours such as '5m' or '3h'; got ${JSON.stringify(o.frequency)}`)
     writer.frequency = Number(m[1]) * (m[2] === 'm' ? 60_000 : 3_600_000)
   } else writer.frequency = periodOf(unit, pattern)
 
@@ -203,11 +196,12 @@ export function resolveOptions(options: unknown): ChainWriterOptions {
     if (days && Number(days[1]) >= 1) writer.limit = { days: Number(days[1]) }
     // maxFiles counts the current file; core's limit.count counts the files kept besides it.
     else if (Number.isInteger(count) && count >= 1) writer.limit = { count: count - 1 }
-    else throw invalid(`maxFiles must be a number of files (>= 1) or of days such as '14d'; got ${JSON.stringify(v)}`)
+    else throw invalidOption(`maxFiles must be a number of files (>= 1) or of days such as '14d'; got ${JSON.stringify(v)}`)
   }
   if (o.zippedArchive) writer.compress = true
   if (o.createSymlink) writer.symlink = (o.symlinkName as string | undefined) ?? 'current.log'
-  else if (o.symlinkName !== undefined) throw invalid('symlinkName needs createSymlink: true')
+  else if (o.symlinkName !== undefined) throw invalidOption('symlinkName needs createSymlink: true')
   if (writer.mkdir === undefined) writer.mkdir = true
+  checkWriterOptions(writer as unknown as ChainWriterOptions)
   return writer as unknown as ChainWriterOptions
 }

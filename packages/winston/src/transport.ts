@@ -51,17 +51,9 @@ export class ChainlogTransport extends TransportStream {
   constructor(options: ChainlogTransportOptions = {}) {
     super(options as TransportStream.TransportStreamOptions)
     this.name = options?.name ?? 'chainlog'
-    let writerOptions
-    try {
-      writerOptions = resolveOptions(options)
-    } catch (err) {
-      this.ready = Promise.reject(err)
-      this.ready.catch(noop)
-      // Emitted on the next tick, once the caller could attach listeners.
-      this.failure = err as Error
-      process.nextTick(() => this.fail(err as Error))
-      return
-    }
+    // A bad option throws here, before anything is opened: an application
+    // must not run on without its log (#13).
+    const writerOptions = resolveOptions(options)
     this.ready = createChainWriter(writerOptions, (w) => this.listen(w)).then((w) => {
       this.writer = w
       flushOnExit(w, '@chainlog/winston')

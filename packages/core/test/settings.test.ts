@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { ChainlogError, createChainWriter, nextBoundary, parseFrequency, parseSize, periodStart, type ChainWriterOptions } from '../src/index'
-import { parseMode } from '../src/options'
+import { ChainlogError, checkOptionNames, checkWriterOptions, createChainWriter, nextBoundary, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type OptionNames } from '../src/index'
+import { parseMode } from '../src/settings'
 import { tmpDir } from './helpers'
 
 describe('parseSize', () => {
@@ -125,6 +125,21 @@ describe('createChainWriter rejects every bad option with INVALID_OPTION and a m
     expect(fs.readdirSync(dir)).toEqual([])
   })
 
+  test.each(cases)('checkWriterOptions refuses %s at once, with the same error', (_name, options, message) => {
+    const dir = tmpDir()
+    const full = options === null ? null : { file: path.join(dir, 'app.log'), ...options }
+    let err: unknown
+    try {
+      checkWriterOptions(full as ChainWriterOptions)
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(ChainlogError)
+    expect(err).toMatchObject({ code: 'INVALID_OPTION' })
+    expect((err as Error).message).toMatch(message)
+    expect(fs.readdirSync(dir)).toEqual([])
+  })
+
   test('hmac-sha256 without a key is KEY_REQUIRED; a bad key file is BAD_KEY', async () => {
     const dir = tmpDir()
     const file = path.join(dir, 'app.log')
@@ -161,5 +176,67 @@ describe('createChainWriter rejects every bad option with INVALID_OPTION and a m
     await w.close()
     expect(fs.readdirSync(path.join(dir, 'sub')).filter((n) => !n.endsWith('.lock')).sort()).toEqual(['app.2026-11-22.1.txt', 'latest.txt'])
     expect(fs.statSync(path.join(dir, 'sub', 'app.2026-11-22.1.txt')).mode & 0o777).toBe(0o640)
+  })
+})
+
+describe('checkWriterOptions: every value check, without I/O', () => {
+  test('the key file is not read (BAD_KEY comes when the writer opens), but a missing key is KEY_REQUIRED at once', async () => {
+    const dir = tmpDir()
+    const file = path.join(dir, 'app.log')
+    const keyFile = path.join(dir, 'missing.key')
+    expect(() => checkWriterOptions({ file, algorithm: 'hmac-sha256', keyFile })).not.toThrow()
+    await expect(createChainWriter({ file, algorithm: 'hmac-sha256', keyFile })).rejects.toMatchObject({ code: 'BAD_KEY' })
+    expect(() => checkWriterOptions({ file, algorithm: 'hmac-sha256' })).toThrow(expect.objectContaining({ code: 'KEY_REQUIRED' }))
+    expect(() => checkWriterOptions({ file, keyFile })).toThrow(/a key was given but algorithm is sha256/)
+  })
+
+  test('the directory is not looked at', () => {
+    expect(() => checkWriterOptions({ file: '/nonexistent/chainlog/app.log' })).not.toThrow()
+  })
+})
+
+describe('checkOptionNames: one message for unknown and refused names, for every transport', () => {
+  const names: OptionNames = {
+    package: '@chainlog/test',
+    example: "{ file: 'logs/app.log' }",
+    takes: ['file', 'maxSize', 'frequency'],
+    refused: { auditFile: 'there is no audit file', utc: { why: 'dates are local time', accepts: [false] } },
+    injected: ['$context'],
+  }
+  const refusal = (given: unknown, n: OptionNames = names): string => {
+    try {
+      checkOptionNames(given, n)
+    } catch (err) {
+      expect(err).toBeInstanceOf(ChainlogError)
+      expect(err).toMatchObject({ code: 'INVALID_OPTION' })
+      return (err as Error).message
+    }
+    throw new Error('not refused')
+  }
+
+  test('returns the options given, without undefined values, injected names or accepted peer values', () => {
+    expect(checkOptionNames({ file: 'a.log', maxSize: undefined, $context: {}, utc: false }, names)).toEqual({ file: 'a.log' })
+  })
+
+  test.each([null, 'a.log', ['a.log'], 5])('%j is not an object: the message shows an example', (given) => {
+    expect(refusal(given)).toBe(`INVALID_OPTION: options must be an object such as { file: 'logs/app.log' }; got ${JSON.stringify(given)}`)
+  })
+
+  test('an unknown name lists what the package takes, and points to the name a typo meant', () => {
+    expect(refusal({ frequncy: 'daily' })).toBe('INVALID_OPTION: unknown option "frequncy" (did you mean frequency?); @chainlog/test takes file, maxSize, frequency')
+    expect(refusal({ maxsize: 10 })).toMatch(/^INVALID_OPTION: unknown option "maxsize" \(did you mean maxSize\?\)/)
+    expect(refusal({ colour: true })).toBe('INVALID_OPTION: unknown option "colour"; @chainlog/test takes file, maxSize, frequency')
+  })
+
+  test('a refused name says why; a refused value says which values are accepted', () => {
+    expect(refusal({ auditFile: 'a.json' })).toBe('INVALID_OPTION: option auditFile is not supported by @chainlog/test: there is no audit file')
+    expect(refusal({ utc: true })).toBe('INVALID_OPTION: option utc is not supported by @chainlog/test as true (only false): dates are local time')
+  })
+
+  test('a nested object names its options with their prefix', () => {
+    const limit: OptionNames = { package: '@chainlog/test', example: '{ count: 14 }', prefix: 'limit.', takes: ['count'] }
+    expect(checkOptionNames({ count: 3 }, limit)).toEqual({ count: 3 })
+    expect(refusal(5, limit)).toBe('INVALID_OPTION: limit must be an object such as { count: 14 }; got 5')
+    expect(refusal({ cuont: 3 }, limit)).toBe('INVALID_OPTION: unknown option "limit.cuont" (did you mean limit.count?); @chainlog/test takes limit.count')
   })
 })
