@@ -7,6 +7,7 @@
  */
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { GENESIS } from '@chainlog/core'
 
 export type Rehash = (body: string) => string
@@ -21,28 +22,40 @@ export const hmacWith = (key: Buffer | string): Rehash => (body) => crypto.creat
 export type Edit = (stored: string, place: { file: number; line: number }) => string
 
 /**
- * Rewrites `files` (plain, in chain order): each stored line passes through
- * `edit`, and every record is re-linked and re-hashed with `rehash`, from
+ * Rewrites `files` (in chain order; a `.gz` file is rewritten compressed): each stored line passes through
+ * `edit` (after its header's `prevHash` was set to its new `prev`), and every record is re-linked and re-hashed with `rehash`, from
  * `from` (the genesis, or the last hash of an earlier file left alone) on. Header `prevHash` members follow their new `prev`.
  */
 export function rechain(files: string[], rehash: Rehash, edit: Edit = (s) => s, from = GENESIS): void {
   let prev = from
   files.forEach((file, f) => {
-    const text = fs.readFileSync(file, 'utf8')
+    const gz = file.endsWith('.gz')
+    const text = (gz ? gunzipSync(fs.readFileSync(file)) : fs.readFileSync(file)).toString('utf8')
     const out: string[] = []
     text.split('\n').slice(0, -1).forEach((physical, i) => {
-      let stored = edit(physical.slice(65, -65), { file: f, line: i + 1 })
+      let stored = physical.slice(65, -65)
       if (i === 0 && stored.startsWith('\\m')) {
         const header = JSON.parse(stored.slice(2)) as { t: string; prevHash?: string }
         if (header.t === 'header') stored = '\\m' + JSON.stringify({ ...header, prevHash: prev })
       }
+      stored = edit(stored, { file: f, line: i + 1 })
       const body = `${prev}|${stored}`
       const hash = rehash(body)
       out.push(`${body}|${hash}`)
       prev = hash
     })
-    fs.writeFileSync(file, out.map((l) => l + '\n').join(''))
+    const data = Buffer.from(out.map((l) => l + '\n').join(''))
+    fs.writeFileSync(file, gz ? gzipSync(data) : data)
   })
+}
+
+/** Changes stored lines of `file` in place (decompressing a `.gz`), leaving every hash as it was. */
+export function editStored(file: string, edit: Edit, f = 0): void {
+  const gz = file.endsWith('.gz')
+  const text = (gz ? gunzipSync(fs.readFileSync(file)) : fs.readFileSync(file)).toString('utf8')
+  const out = text.split('\n').slice(0, -1).map((physical, i) => physical.slice(0, 65) + edit(physical.slice(65, -65), { file: f, line: i + 1 }) + physical.slice(-65))
+  const data = Buffer.from(out.map((l) => l + '\n').join(''))
+  fs.writeFileSync(file, gz ? gzipSync(data) : data)
 }
 
 /** Edits a header's JSON members (a stored header line `\m{…}`); other lines pass unchanged. */
