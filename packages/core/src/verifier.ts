@@ -243,6 +243,8 @@ export class ChainVerifier {
   /** Physical lines of the chain before the current one (absolute, from the first header's seq). */
   private position = 0
   private lastIndex = -1
+  /** The `file` member of the last accepted header: the next header's prevFile. */
+  private lastFile: string | null = null
   private startGap: { header: HeaderMeta; brk: Break } | null = null
   private file = ''
   private fileNo = -1
@@ -585,6 +587,8 @@ export class ChainVerifier {
         return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'line 1 of a file must be a chainlog header record', text: shorten(buf, start, end) }, isHash(found) ? found : null, buf, start, end)
       }
       const problem = this.header(meta, prev, lineOffset)
+      // Whatever the verdict on this header, the next one names this file.
+      this.lastFile = meta.file
       if (problem) return this.failAt(lineOffset, problem, isHash(found) ? found : null, buf, start, end)
     }
     if (!this.hashFn) return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end)
@@ -604,6 +608,11 @@ export class ChainVerifier {
         const missing = index - this.lastIndex - 1
         this.lastIndex = index
         return this.failAt(lineOffset, { reason: 'MISSING_FILE', message: `${missing} file(s) of the chain are missing before this one (its index is ${index}, the previous file's ${index - missing - 1})`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end)
+      }
+      // The link broke, not the numbering: later files follow this file's index and position.
+      if (expectHeader) {
+        this.lastIndex = index
+        this.position = (meta as HeaderMeta).seq
       }
       return this.failAt(lineOffset, this.prevBreak(prev, buf, start, end), found, buf, start, end)
     }
@@ -646,6 +655,14 @@ export class ChainVerifier {
     if (h.v !== FORMAT_VERSION) return { reason: 'BAD_HEADER', message: `format version ${h.v} is not supported (this verifier reads ${FORMAT_VERSION})` }
     if (!isAlgorithm(h.alg)) return { reason: 'BAD_HEADER', message: `unknown algorithm ${JSON.stringify(h.alg)}` }
     if (typeof h.chain !== 'string' || typeof h.index !== 'number' || typeof h.seq !== 'number') return { reason: 'BAD_HEADER', message: 'header lacks chain, index or seq' }
+    // FORMAT.md §5: prevHash repeats the record's own prev (retention is matched against it).
+    if (h.prevHash !== prev) return { reason: 'BAD_HEADER', message: "the header's prevHash is not its record's prev", expected: prev, found: String(h.prevHash) }
+    if ((h.index === 0) !== (h.prevFile === null)) return { reason: 'BAD_HEADER', message: h.index === 0 ? 'the first file of a chain names no previous file' : 'only the first file of a chain (index 0) has no previous file', expected: h.index === 0 ? 'null' : 'a file name', found: JSON.stringify(h.prevFile) }
+    // A keyed chain cannot be re-declared unkeyed: anyone could then recompute it (#12).
+    // The reviewer's --key asserts a keyed chain; a keyed first header asserts it for every later file.
+    if (h.alg !== 'hmac-sha256' && (this.options.key || this.alg === 'hmac-sha256')) {
+      return { reason: 'BAD_HEADER', message: this.options.key ? `a key was given, but this header declares ${h.alg}: an unkeyed chain can be recomputed by anyone` : `the chain is hmac-sha256, but this header declares ${h.alg}: a keyed chain cannot continue unkeyed`, expected: 'hmac-sha256', found: h.alg }
+    }
     if (this.alg !== h.alg || !this.hashFn) {
       if (h.alg === 'hmac-sha256') {
         if (!this.options.key) throw new ChainlogError(ErrorCodes.KEY_REQUIRED, `${this.file} is an hmac-sha256 chain; give its key (--key <file>)`, { path: this.file })
@@ -668,6 +685,17 @@ export class ChainVerifier {
     }
     if (h.chain !== this.chain) return { reason: 'BAD_HEADER', message: `this file belongs to chain ${h.chain}, not ${this.chain}`, expected: this.chain, found: h.chain }
     if (h.index <= this.lastIndex) return { reason: 'BAD_HEADER', message: `file index ${h.index} does not follow ${this.lastIndex}`, expected: String(this.lastIndex + 1), found: String(h.index) }
+    // FORMAT.md §5.1: a file that links to the one before it has the next index. A larger one
+    // with an intact link is a rewritten header, not missing files (those break the link).
+    if (h.index !== this.lastIndex + 1 && prev === this.expected) {
+      const problem = { reason: 'BAD_HEADER' as const, message: `file index ${h.index} does not follow ${this.lastIndex}, though the file links to it`, expected: String(this.lastIndex + 1), found: String(h.index) }
+      // Reported once, like a wrong seq below: later files are numbered on from this one.
+      this.lastIndex = h.index
+      return problem
+    }
+    if (prev === this.expected && this.lastFile !== null && h.prevFile !== this.lastFile) {
+      return { reason: 'BAD_HEADER', message: `the header names ${JSON.stringify(h.prevFile)} as the previous file, which was created as ${JSON.stringify(this.lastFile)}`, expected: this.lastFile, found: JSON.stringify(h.prevFile) }
+    }
     if (h.seq !== this.position && h.index === this.lastIndex + 1 && prev === this.expected) {
       const problem = { reason: 'BAD_HEADER' as const, message: `header says ${h.seq} lines precede it, the chain has ${this.position}`, expected: String(this.position), found: String(h.seq) }
       // Reported once: count on from the header, so that (with `all`) every later header is not off by the same lines.
