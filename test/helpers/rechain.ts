@@ -8,7 +8,7 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { GENESIS } from '@chainlog/core'
+import { GENESIS } from '@chainlog/core/format'
 
 export type Rehash = (body: string) => string
 

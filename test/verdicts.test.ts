@@ -7,8 +7,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { editLine, hashOf, json, linesOf, pinoLine, tmpDir, verifyLog, writeChain } from './helpers'
-import { headerEdit, hmacWith, rechain, sha256 } from '../../../test/helpers/rechain'
+import { editLine, hashOf, json, linesOf, pinoLine, tmpDir, verifyLog, writeChain } from '../packages/cli/test/helpers'
+import { headerEdit, hmacWith, rechain, sha256 } from './helpers/rechain'
 
 const LINES = Array.from({ length: 60 }, (_, i) => pinoLine(i))
 const KEY = 'k'.repeat(64)
