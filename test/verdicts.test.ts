@@ -7,7 +7,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { editLine, hashOf, json, linesOf, pinoLine, tmpDir, verifyLog, writeChain } from '../packages/cli/test/helpers'
+import { editLine, hashOf, json, linesOf, oneLineError, pinoLine, tmpDir, verifyLog, writeChain } from '../packages/cli/test/helpers'
 import { headerEdit, hmacWith, rechain, sha256 } from './helpers/rechain'
 
 const LINES = Array.from({ length: 60 }, (_, i) => pinoLine(i))
@@ -133,5 +133,21 @@ describe('A4: header index rules (FORMAT.md §5.1)', () => {
     const r = await verdict([dir])
     expect(r.status).toBe(1)
     expect(r.brk).toMatchObject({ file: files[2], line: 1, reason: 'BAD_HEADER', expected: '2', found: '3' })
+  })
+})
+
+describe('D: files that cannot be read are named, never taken for missing ones', () => {
+  test('a rotated .gz without read permission (as an unprivileged user): exit 2, "permission denied", naming the file', async () => {
+    const dir = tmpDir()
+    const files = await writeChain(dir, LINES, { size: 3000, compress: true })
+    const gz = files.find((f) => f.endsWith('.gz'))!
+    expect(gz).toBeDefined()
+    fs.chmodSync(gz, 0o600) // owned by root: unreadable for nobody
+    for (const input of [dir, path.join(dir, 'app.log')]) {
+      const r = await verifyLog([input], { user: 65534 })
+      expect(r.status).toBe(2)
+      expect(r.stdout).toBe('')
+      expect(oneLineError(r)).toBe(`verify-log: ${gz}: permission denied`)
+    }
   })
 })

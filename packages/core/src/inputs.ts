@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ChainlogError, ErrorCodes, pathError, type SystemErrorContext } from './errors'
 import { isHeader, parseMeta, type HeaderMeta } from './meta'
-import { openChainFile } from './read'
+import { isZlibError, openChainFile } from './read'
 import { parseRecord } from './record'
 
 /**
@@ -33,7 +33,9 @@ async function readHead(file: string, gz: boolean): Promise<Buffer | null> {
       if (total >= FIRST_LINE_MAX) break
     }
   } catch (err) {
-    if (!gz) throw err
+    // Only data that is not gzip makes a .gz file "not a chain file"; a read error
+    // (permission denied, say) is the file's, and must not pass for a missing file.
+    if (!gz || !isZlibError(err)) throw err
     if (total === 0) return null // not gzip at all
   } finally {
     opened.close()
