@@ -1,27 +1,24 @@
-import { Writable } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
-import type { ChainHead, ChainWriter, ResumeEvent } from '@chainlog/core'
+import type { Transform, TransformCallback } from 'node:stream'
+import build from 'pino-abstract-transport'
+import { ErrorCodes, type ChainHead, type ChainlogError, type ChainWriter } from '@chainlog/core'
 import type { Emit } from './bridge'
+import { Events, forwardEvents } from './events'
 
-/**
- * Events of the transport. In a worker they are emitted on the stream that
- * `pino.transport()` returned; in the main thread, on the destination. The
- * names carry a prefix because one worker may host several targets.
- */
-export const Events = {
-  /** (path) a file was started. */
-  NEW: 'chainlog:new',
-  /** ({ from, to }) the log moved to the next file. */
-  ROTATE: 'chainlog:rotate',
-  /** (path) retention deleted a file (after recording it in the chain). */
-  REMOVE: 'chainlog:remove',
-  /** ({ file, reason, length }) a torn or broken tail was found and recorded. */
-  RECOVERY: 'chainlog:recovery',
-  /** (ChainHead) the head after a flush: keep `hash` and `count` elsewhere to detect truncation. */
-  HEAD: 'chainlog:head',
-  /** ({ refused }) a failing disk accepts writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
-  RESUME: 'chainlog:resume',
-} as const
+/** The stream chainlog() returns: pino-abstract-transport's, tied to a chain writer. */
+export interface ChainlogDestination extends Transform {
+  /** The core writer; its head() is the chain's current position. */
+  readonly writer: ChainWriter
+  /**
+   * Calls back once every line written so far has been handed to the OS
+   * (with `fsync`, once it is on disk), then emits the head. pino's
+   * `logger.flush(cb)` calls this, in the worker through thread-stream.
+   */
+  flush(callback?: (err?: Error | null) => void): void
+  /** Hands every whole line written so far to the OS before returning. */
+  flushSync(): void
+  /** The current head (see core's ChainWriter.head()). */
+  head(): ChainHead
+}
 
 export interface DestinationOptions {
   /** Where events go; by default they are emitted on the destination itself. */
@@ -31,170 +28,119 @@ export interface DestinationOptions {
 }
 
 /**
- * A writable stream of pino's output that appends each line, without its
- * newline, as one record. The bytes are never parsed or re-serialized:
- * pino's line is the evidence, and pino-abstract-transport would drop any
- * line that is not JSON. Lines are cut at LF only, so a CR stays in the line
- * (core stores it escaped).
+ * Any object makes pino-abstract-transport pass the line itself on
+ * (`parse: 'lines'`): the line is the evidence and is never parsed. A string
+ * would first be wrapped with a Date.now() of its own.
  */
-export class ChainlogDestination extends Writable {
-  /** The core writer; its head() is the chain's current position. */
-  readonly writer: ChainWriter
-  private readonly report: Emit
-  private readonly decoder = new StringDecoder('utf8')
-  /** Text after the last LF seen: the start of a line still being written. */
-  private rest = ''
-  /** The writer reported an error and may be stalled on a failing disk; see _write. */
-  private stalled = false
-  private dirty = false
-  private headTimer: NodeJS.Timeout | undefined
+const KEEP = {}
 
-  constructor(writer: ChainWriter, options: DestinationOptions = {}) {
-    super({ decodeStrings: false })
-    this.writer = writer
-    this.report = options.emit ?? ((name, ...args) => void this.emit(name, ...args))
-    writer.on('new', (file: string) => this.report(Events.NEW, file))
-    writer.on('rotate', (e: { from: string; to: string }) => this.report(Events.ROTATE, { from: e.from, to: e.to }))
-    writer.on('remove', (file: string) => this.report(Events.REMOVE, file))
-    writer.on('recovery', (e: object) => this.report(Events.RECOVERY, { ...e }))
-    writer.on('drain', () => (this.stalled = false))
-    writer.on('resume', (e: ResumeEvent) => {
-      this.stalled = false
-      this.report(Events.RESUME, { refused: e.refused })
-    })
-    writer.on('error', (err: Error) => {
-      this.stalled = true
-      this.report('error', err)
-    })
-    if (options.headInterval) {
-      this.headTimer = setInterval(() => {
-        if (!this.dirty) return
-        this.dirty = false
-        this.writer.flush().then(() => this.reportHead(), () => {
-          // The writer has reported the failure as an 'error' already.
-        })
-      }, options.headInterval)
-      this.headTimer.unref()
-    }
-  }
+/**
+ * Makes pino's output stream for `writer`: pino-abstract-transport cuts the
+ * lines, and each run of lines it has buffered goes to core in one
+ * `writeLines()` call, as one record per line (whole chunks are hashed in
+ * place; one call per line would cost a queue entry each).
+ */
+export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
+  /** Core asked to wait for 'drain'; the lines stay in the stream, which holds back pino. */
+  let waiting = false
+  /** The disk is failing: there is no 'drain' until it recovers, and core's maxBuffered bounds the memory, so keep writing. */
+  let stalled = false
+  let dirty = false
+  let feeding = false
+  const settled: (() => void)[] = []
+  const stream = build((source) => void source.on('readable', () => feed(false)), {
+    parse: 'lines',
+    parseLine: () => KEEP,
+    metadata: false,
+    close: (err: Error, cb: Function) => closeWriter(err, cb as (err?: Error | null) => void),
+  }) as unknown as ChainlogDestination & { matcher: string }
+  // split2 cuts at /\r?\n/ and would drop the CR of a CRLF; cut at LF only,
+  // so that a CR stays in its line (core stores it escaped). split2 reads
+  // this property for every chunk.
+  stream.matcher = '\n'
+  const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
 
-  override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    let text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
-    if (this.rest !== '') {
-      text = this.rest + text
-      this.rest = ''
-    }
-    // Whole lines go to core in one piece (one record per line); the text
-    // after the last LF waits for the rest of its line.
-    const end = text.lastIndexOf('\n') + 1
-    let ok = true
-    try {
-      if (end > 0) ok = this.writer.writeLines(end === text.length ? text : text.slice(0, end))
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'BUFFER_FULL') {
-        // WRITER_CLOSED: nothing more can be written.
-        callback(err as Error)
-        return
+  /** Hands every line the stream holds to core; `force` ignores core's backpressure (flushSync, the end). */
+  function feed(force: boolean): void {
+    // read() can run the stream's pending writes and its end synchronously;
+    // a nested call would write lines before those the outer call holds.
+    if (feeding || (waiting && !force)) return
+    feeding = true
+    const lines: string[] = []
+    for (let line = stream.read() as string | null; line !== null; line = stream.read() as string | null) lines.push(line)
+    if (lines.length > 0) {
+      dirty = true
+      try {
+        waiting = !writer.writeLines(lines.join('\n') + '\n') && !stalled
+      } catch (err) {
+        // BUFFER_FULL: core refused these lines (it reports the first refusal
+        // as 'error' and counts them for 'resume'). Go on: logging resumes with
+        // the disk. Failing the stream would end the worker for good, and
+        // thread-stream can then lose the error or throw in the application.
+        if ((err as ChainlogError).code !== ErrorCodes.BUFFER_FULL) stream.destroy(err as Error)
       }
-      // BUFFER_FULL: the disk has been failing for maxBuffered bytes and core
-      // refused these lines (it reports the first refusal as 'error' and counts
-      // them for 'resume'). Go on: logging resumes with the disk. Failing the
-      // stream instead would end the worker for good, and thread-stream, ending
-      // while the application still logs, can lose the error or throw in the
-      // application's thread.
     }
-    if (end < text.length) this.rest = text.slice(end)
-    if (end > 0) this.dirty = true
-    // Backpressure: wait for the writer's 'drain'. While the disk fails there
-    // is no drain until it recovers, and waiting would only move the growing
-    // backlog into pino's thread-stream buffer, which has no bound; so after
-    // an error, keep writing and let core's maxBuffered bound the memory.
-    if (ok || this.stalled) {
-      callback()
-      return
-    }
-    const done = () => {
-      this.writer.off('drain', done)
-      this.writer.off('error', done)
-      callback()
-    }
-    this.writer.on('drain', done)
-    this.writer.on('error', done)
+    feeding = false
+    if (!waiting) for (const done of settled.splice(0)) done()
   }
-
-  override _final(callback: (err?: Error | null) => void): void {
-    clearInterval(this.headTimer)
-    try {
-      this.writeTail()
-    } catch (err) {
-      callback(err as Error)
-      return
-    }
-    this.writer.close().then(() => {
-      this.reportHead()
-      callback()
-    }, callback)
+  const resume = (failing: boolean) => {
+    stalled = failing
+    waiting = false
+    feed(false)
   }
+  forwardEvents(writer, report)
+  writer.on('drain', () => resume(false))
+  writer.on('resume', () => resume(false))
+  writer.on('error', () => resume(true))
 
-  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    clearInterval(this.headTimer)
-    if (this.writer.isClosed) {
-      callback(err)
-      return
-    }
-    // Keep what can still be kept; the original error is the one to report.
-    this.writer.close().then(() => callback(err), (closeErr: Error) => callback(err ?? closeErr))
-  }
-
-  /**
-   * Calls back once every line written so far has been handed to the OS
-   * (with `fsync`, once it is on disk), then emits the head. pino's
-   * `logger.flush(cb)` calls this, in the worker through thread-stream.
-   */
-  flush(callback?: (err?: Error | null) => void): void {
-    const run = () => {
-      this.writer.flush().then(() => {
-        this.reportHead()
-        callback?.()
-      }, (err: Error) => {
-        if (callback) callback(err)
-      })
-    }
-    // Chunks the stream still holds (while waiting for drain) go first.
-    if (this.writableEnded || this.destroyed) run()
-    else this.write('', run)
-  }
-
-  /**
-   * Hands everything written so far to the OS before returning. For
-   * `process.exit()` and crashes in the main thread, where no callback runs
-   * again; a partial last line is kept as a record.
-   */
-  flushSync(): void {
-    if (this.writer.isClosed || this.destroyed) return
-    this.writeTail()
-    this.writer.flushSync()
-  }
-
-  /** At the end: output that did not end with a newline is still a line. */
-  private writeTail(): void {
-    const tail = this.rest + this.decoder.end()
-    this.rest = ''
-    if (tail !== '') this.writer.write(tail)
-  }
-
-  /** The current head (see core's ChainWriter.head()). */
-  head(): ChainHead {
-    return this.writer.head()
-  }
-
-  private reportHead(): void {
+  const reportHead = () => {
     let head: ChainHead
     try {
-      head = this.writer.head()
+      head = writer.head()
     } catch {
       return
     }
-    this.report(Events.HEAD, { ...head })
+    report(Events.HEAD, { ...head })
   }
+  const timer = options.headInterval
+    ? setInterval(() => {
+        if (!dirty) return
+        dirty = false
+        // A failure has been reported as 'error' already.
+        writer.flush().then(reportHead, () => {})
+      }, options.headInterval).unref()
+    : undefined
+  function closeWriter(err: Error | null, cb: (err?: Error | null) => void): void {
+    clearInterval(timer)
+    for (const done of settled.splice(0)) done()
+    if (writer.isClosed) return cb(err)
+    // On destroy, keep what can still be kept; the original error is the one to report.
+    writer.close().then(() => (reportHead(), cb(err)), (closeErr: Error) => cb(err ?? closeErr))
+  }
+  // The end of pino's output: split2 hands over the last line (with or
+  // without LF), and 'finish' waits until the chain is closed: as the last
+  // stage of a pipeline, 'finish' is what lets the worker exit. Deferred, as
+  // this may run inside feed()'s read().
+  const cut = stream._flush.bind(stream)
+  stream._flush = (callback: TransformCallback) => cut((err) => (err ? callback(err) : process.nextTick(() => (feed(true), closeWriter(null, callback)))))
+
+  return Object.assign(stream, {
+    writer,
+    flush(callback?: (err?: Error | null) => void): void {
+      const run = () => {
+        new Promise<void>((resolve) => (settled.push(resolve), feed(false)))
+          .then(() => writer.flush())
+          .then(() => (reportHead(), callback?.()), (err: Error) => callback?.(err))
+      }
+      // Chunks the stream still holds (while core asks to wait) go first.
+      if (stream.writableEnded || stream.destroyed) run()
+      else stream.write('', run)
+    },
+    flushSync(): void {
+      if (writer.isClosed || stream.destroyed) return
+      feed(true)
+      writer.flushSync()
+    },
+    head: () => writer.head(),
+  })
 }

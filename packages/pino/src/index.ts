@@ -1,6 +1,6 @@
 import { createChainWriter, flushOnExit } from '@chainlog/core'
 import { inThreadStream, toMainThread } from './bridge'
-import { ChainlogDestination } from './destination'
+import { createDestination, type ChainlogDestination } from './destination'
 import { resolveOptions, type ChainlogPinoOptions } from './options'
 
 /**
@@ -35,13 +35,15 @@ export async function chainlog(options: ChainlogPinoOptions): Promise<ChainlogDe
       })
     }
   })
-  dest = new ChainlogDestination(writer, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) })
+  const stream = (dest = createDestination(writer, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) }))
   for (const [name, arg] of early) writer.emit(name, arg)
-  if (!worker) flushOnExit(dest, '@chainlog/pino')
-  return dest
+  // At exit the stream is ended first, so that a last line without LF is kept too.
+  if (!worker) flushOnExit({ flushSync: () => (stream.writableEnded || stream.end(), stream.flushSync()), once: (e, l) => stream.once(e, l) }, '@chainlog/pino')
+  return stream
 }
 
 export default chainlog
-export { ChainlogDestination, Events } from './destination'
+export { type ChainlogDestination, type DestinationOptions } from './destination'
+export { Events } from './events'
 export { exitOnSignals, type ExitOnSignalsOptions, type Flushable } from './signals'
 export { resolveOptions, type ChainlogPinoOptions } from './options'
