@@ -34,8 +34,14 @@ export function makeRecords(n = RECORDS) {
   return Array.from({ length: n }, (_, i) => ({ req: i, route: routes[i % routes.length], status: 200 + (i % 3), ms: i % 97 }))
 }
 
+const chained = (dir) => ({ file: path.join(dir, 'app.log'), size: '10m' })
 const peers = [
-  { name: 'pino + @chainlog/pino', target: '@chainlog/pino', options: (dir) => ({ file: path.join(dir, 'app.log'), size: '10m' }) },
+  { name: 'pino + @chainlog/pino', target: '@chainlog/pino', options: chained },
+  // #18: the hand-written stream it replaced; pino-abstract-transport with one core write() per line; and
+  // with one item per line, joined for core, where @chainlog/pino lets split2 cut at a chunk's last LF.
+  { name: 'pino + @chainlog/pino before #18', target: path.join(path.dirname(here), 'legacy-destination.mjs'), options: chained },
+  { name: 'pino + @chainlog/pino, one write per line', target: path.join(path.dirname(here), 'per-line-destination.mjs'), options: chained },
+  { name: 'pino + @chainlog/pino, lines read one by one', target: path.join(path.dirname(here), 'joined-destination.mjs'), options: chained },
   { name: 'pino + pino/file', target: 'pino/file', options: (dir) => ({ destination: path.join(dir, 'app.log') }) },
   { name: BASELINE, target: 'pino-roll', options: (dir) => ({ file: path.join(dir, 'app'), extension: '.log', size: '10m' }) },
 ]

@@ -34,6 +34,9 @@ export interface DestinationOptions {
  */
 const KEEP = {}
 
+/** Cuts text at its last LF: the whole lines (without that LF), then the partial line after it. */
+const RUNS = { [Symbol.split]: (text: string) => { const end = text.lastIndexOf('\n'); return end < 0 ? [text] : [text.slice(0, end), text.slice(end + 1)] } }
+
 /**
  * Makes pino's output stream for `writer`: pino-abstract-transport cuts the
  * lines, and each run of lines it has buffered goes to core in one
@@ -53,25 +56,26 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     parseLine: () => KEEP,
     metadata: false,
     close: (err: Error, cb: Function) => closeWriter(err, cb as (err?: Error | null) => void),
-  }) as unknown as ChainlogDestination & { matcher: string }
-  // split2 cuts at /\r?\n/ and would drop the CR of a CRLF; cut at LF only,
-  // so that a CR stays in its line (core stores it escaped). split2 reads
-  // this property for every chunk.
-  stream.matcher = '\n'
+  }) as unknown as ChainlogDestination & { matcher: typeof RUNS }
+  // split2 cuts at /\r?\n/, which would drop the CR of a CRLF. Cut at the
+  // last LF instead: each item is then a run of whole lines (core cuts it
+  // into records at LF, so a CR stays in its line), and split2 keeps the
+  // partial line that follows. split2 reads this property for every chunk.
+  stream.matcher = RUNS
   const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
 
-  /** Hands every line the stream holds to core; `force` ignores core's backpressure (flushSync, the end). */
+  /** Hands every run of lines the stream holds to core; `force` ignores core's backpressure (flushSync, the end). */
   function feed(force: boolean): void {
     // read() can run the stream's pending writes and its end synchronously;
     // a nested call would write lines before those the outer call holds.
     if (feeding || (waiting && !force)) return
     feeding = true
-    const lines: string[] = []
-    for (let line = stream.read() as string | null; line !== null; line = stream.read() as string | null) lines.push(line)
-    if (lines.length > 0) {
+    const runs: string[] = []
+    for (let run = stream.read() as string | null; run !== null; run = stream.read() as string | null) runs.push(run)
+    if (runs.length > 0) {
       dirty = true
       try {
-        waiting = !writer.writeLines(lines.join('\n') + '\n') && !stalled
+        waiting = !writer.writeLines(runs.join('\n') + '\n') && !stalled
       } catch (err) {
         // BUFFER_FULL: core refused these lines (it reports the first refusal
         // as 'error' and counts them for 'resume'). Go on: logging resumes with
