@@ -9,9 +9,8 @@ export interface ChainlogDestination extends Transform {
   /** The core writer; its head() is the chain's current position. */
   readonly writer: ChainWriter
   /**
-   * Calls back once every line written so far has been handed to the OS
-   * (with `fsync`, once it is on disk), then emits the head. pino's
-   * `logger.flush(cb)` calls this, in the worker through thread-stream.
+   * Calls back once every line written so far is handed to the OS (with `fsync`, on disk), then
+   * emits the head. pino's `logger.flush(cb)` calls this, in a worker through thread-stream.
    */
   flush(callback?: (err?: Error | null) => void): void
   /** Hands every whole line written so far to the OS before returning. */
@@ -27,11 +26,7 @@ export interface DestinationOptions {
   headInterval?: number
 }
 
-/**
- * Any object makes pino-abstract-transport pass the line itself on
- * (`parse: 'lines'`): the line is the evidence and is never parsed. A string
- * would first be wrapped with a Date.now() of its own.
- */
+/** Any object makes pino-abstract-transport pass the line on as it is (`parse: 'lines'`): the line is never parsed. */
 const KEEP = {}
 
 /** Cuts text at its last LF: the whole lines (without that LF), then the partial line after it. */
@@ -39,9 +34,8 @@ const RUNS = { [Symbol.split]: (text: string) => { const end = text.lastIndexOf(
 
 /**
  * Makes pino's output stream for `writer`: pino-abstract-transport cuts the
- * lines, and each run of lines it has buffered goes to core in one
- * `writeLines()` call, as one record per line (whole chunks are hashed in
- * place; one call per line would cost a queue entry each).
+ * text, and each run of whole lines it holds goes to core in one
+ * `writeLines()`, one record per line (one call per line costs far more; #18).
  */
 export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
   /** Core asked to wait for 'drain'; the lines stay in the stream, which holds back pino. */
@@ -57,10 +51,9 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     metadata: false,
     close: (err: Error, cb: Function) => closeWriter(err, cb as (err?: Error | null) => void),
   }) as unknown as ChainlogDestination & { matcher: typeof RUNS }
-  // split2 cuts at /\r?\n/, which would drop the CR of a CRLF. Cut at the
-  // last LF instead: each item is then a run of whole lines (core cuts it
-  // into records at LF, so a CR stays in its line), and split2 keeps the
-  // partial line that follows. split2 reads this property for every chunk.
+  // split2 cuts at /\r?\n/, which would drop the CR of a CRLF. Cut at the last LF instead: each item
+  // is a run of whole lines (core cuts it into records at LF, so a CR stays in its line), and split2
+  // keeps the partial line that follows. split2 reads this property for every chunk.
   stream.matcher = RUNS
   const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
 
@@ -102,7 +95,7 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     try {
       head = writer.head()
     } catch {
-      return
+      return // the file is gone: no head to tell
     }
     report(Events.HEAD, { ...head })
   }

@@ -21,11 +21,7 @@ export const Events = {
   RESUME: 'chainlog:resume',
 } as const
 
-/**
- * Reports the writer's events under the transport's names. Payloads are
- * copied into plain objects because in a worker they cross to the main
- * thread by structured clone.
- */
+/** Reports the writer's events under the transport's names, as plain data (in a worker they cross threads by structured clone). */
 export function forwardEvents(writer: ChainWriter, report: Emit): void {
   writer.on('new', (file: string) => report(Events.NEW, file))
   writer.on('rotate', (e: RotateEvent) => report(Events.ROTATE, { from: e.from, to: e.to }))
