@@ -1,7 +1,7 @@
 // A row of bench/pino.bench.mjs: pino-abstract-transport as its README shows
 // it, one line per iteration of the source and one core write() per line. It
-// measures what @chainlog/pino would cost without handing core each buffered
-// run of lines in one writeLines() (#18). Not a supported transport.
+// measures what @chainlog/pino would cost without handing core all the lines
+// it holds in one writeLines() (#18). Not a supported transport.
 import { once } from 'node:events'
 import build from 'pino-abstract-transport'
 import { createChainWriter } from '@chainlog/core'

@@ -18,8 +18,7 @@
 // @chainlog/pino gets the same pino output, in the chunks thread-stream hands
 // a worker, in this thread, timed in CPU time (which a busy machine disturbs
 // far less than wall time). Rows: the stream built on pino-abstract-transport,
-// the hand-written stream it replaced, one core write() per line, and one
-// item per line joined for core.
+// the hand-written stream it replaced, and one core write() per line.
 //
 // Run alone: `node bench/pino.bench.mjs`; or import run().
 import { hash } from 'node:crypto'
@@ -47,11 +46,9 @@ export function makeRecords(n = RECORDS) {
 const chained = (dir) => ({ file: path.join(dir, 'app.log'), size: '10m' })
 const peers = [
   { name: 'pino + @chainlog/pino', target: '@chainlog/pino', options: chained },
-  // #18: the hand-written stream it replaced; pino-abstract-transport with one core write() per line; and
-  // with one item per line, joined for core, where @chainlog/pino lets split2 cut at a chunk's last LF.
+  // #18: the hand-written stream it replaced, and pino-abstract-transport with one core write() per line.
   { name: 'pino + @chainlog/pino before #18', target: path.join(path.dirname(here), 'legacy-destination.mjs'), options: chained },
   { name: 'pino + @chainlog/pino, one write per line', target: path.join(path.dirname(here), 'per-line-destination.mjs'), options: chained },
-  { name: 'pino + @chainlog/pino, lines read one by one', target: path.join(path.dirname(here), 'joined-destination.mjs'), options: chained },
   { name: 'pino + pino/file', target: 'pino/file', options: (dir) => ({ destination: path.join(dir, 'app.log') }) },
   { name: BASELINE, target: 'pino-roll', options: (dir) => ({ file: path.join(dir, 'app'), extension: '.log', size: '10m' }) },
 ]
@@ -62,7 +59,6 @@ const cpuPeers = [
   { name: '@chainlog/pino', module: '@chainlog/pino' },
   { name: BEFORE, module: variant('legacy-destination.mjs') },
   { name: 'one core write() per line', module: variant('per-line-destination.mjs') },
-  { name: 'one item per line, joined', module: variant('joined-destination.mjs') },
 ]
 
 /**

@@ -29,13 +29,11 @@ export interface DestinationOptions {
 /** Any object makes pino-abstract-transport pass the line on as it is (`parse: 'lines'`): the line is never parsed. */
 const KEEP = {}
 
-/** Cuts text at its last LF: the whole lines (without that LF), then the partial line after it. */
-const RUNS = { [Symbol.split]: (text: string) => { const end = text.lastIndexOf('\n'); return end < 0 ? [text] : [text.slice(0, end), text.slice(end + 1)] } }
-
 /**
  * Makes pino's output stream for `writer`: pino-abstract-transport cuts the
- * text, and each run of whole lines it holds goes to core in one
- * `writeLines()`, one record per line (one call per line costs far more; #18).
+ * lines, and all the lines it holds go to core in one `writeLines()`, one
+ * record per line (core hashes such a block in place; one call per line
+ * costs far more CPU: bench/pino.bench.mjs, #18).
  */
 export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
   /** Core asked to wait for 'drain'; the lines stay in the stream, which holds back pino. */
@@ -50,25 +48,24 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     parseLine: () => KEEP,
     metadata: false,
     close: (err: Error, cb: Function) => closeWriter(err, cb as (err?: Error | null) => void),
-  }) as unknown as ChainlogDestination & { matcher: typeof RUNS }
-  // split2 cuts at /\r?\n/, which would drop the CR of a CRLF. Cut at the last LF instead: each item
-  // is a run of whole lines (core cuts it into records at LF, so a CR stays in its line), and split2
-  // keeps the partial line that follows. split2 reads this property for every chunk.
-  stream.matcher = RUNS
+  }) as unknown as ChainlogDestination & { matcher: string }
+  // split2 cuts at /\r?\n/, which would drop the CR of a CRLF: cut at LF only, so that a CR stays
+  // in its line (core stores it escaped). split2 reads this property for every chunk.
+  stream.matcher = '\n'
   const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
 
-  /** Hands every run of lines the stream holds to core; `force` ignores core's backpressure (flushSync, the end). */
+  /** Hands every line the stream holds to core, in one piece; `force` ignores core's backpressure (flushSync, the end). */
   function feed(force: boolean): void {
     // read() can run the stream's pending writes and its end synchronously;
     // a nested call would write lines before those the outer call holds.
     if (feeding || (waiting && !force)) return
     feeding = true
-    const runs: string[] = []
-    for (let run = stream.read() as string | null; run !== null; run = stream.read() as string | null) runs.push(run)
-    if (runs.length > 0) {
+    const lines: string[] = []
+    for (let line = stream.read() as string | null; line !== null; line = stream.read() as string | null) lines.push(line)
+    if (lines.length > 0) {
       dirty = true
       try {
-        waiting = !writer.writeLines(runs.join('\n') + '\n') && !stalled
+        waiting = !writer.writeLines(lines.join('\n') + '\n') && !stalled
       } catch (err) {
         // BUFFER_FULL: core refused these lines (it reports the first refusal
         // as 'error' and counts them for 'resume'). Go on: logging resumes with
