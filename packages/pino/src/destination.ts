@@ -36,14 +36,12 @@ const KEEP = {}
  * costs far more CPU: bench/pino.bench.mjs, #18).
  */
 export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
-  /** Core asked to wait for 'drain'; the lines stay in the stream, which holds back pino. */
-  let waiting = false
   /** The disk is failing: there is no 'drain' until it recovers, and core's maxBuffered bounds the memory, so keep writing. */
   let stalled = false
   let dirty = false
-  let feeding = false
-  const settled: (() => void)[] = []
-  const stream = build((source) => void source.on('readable', () => feed(false)), {
+  /** Lines the stream has handed over since the last writeLines(). */
+  let batch: string[] = []
+  const stream = build((source) => void source.on('data', (line: string) => batch.push(line) === 1 && process.nextTick(writeBatch)), {
     parse: 'lines',
     parseLine: () => KEEP,
     metadata: false,
@@ -54,33 +52,31 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   stream.matcher = '\n'
   const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
 
-  /** Hands every line the stream holds to core, in one piece; `force` ignores core's backpressure (flushSync, the end). */
-  function feed(force: boolean): void {
-    // read() can run the stream's pending writes and its end synchronously;
-    // a nested call would write lines before those the outer call holds.
-    if (feeding || (waiting && !force)) return
-    feeding = true
-    const lines: string[] = []
-    for (let line = stream.read() as string | null; line !== null; line = stream.read() as string | null) lines.push(line)
-    if (lines.length > 0) {
-      dirty = true
-      try {
-        waiting = !writer.writeLines(lines.join('\n') + '\n') && !stalled
-      } catch (err) {
-        // BUFFER_FULL: core refused these lines (it reports the first refusal
-        // as 'error' and counts them for 'resume'). Go on: logging resumes with
-        // the disk. Failing the stream would end the worker for good, and
-        // thread-stream can then lose the error or throw in the application.
-        if ((err as ChainlogError).code !== ErrorCodes.BUFFER_FULL) stream.destroy(err as Error)
-      }
+  /** Hands the batch to core in one piece; while core asks to wait, the paused stream holds back pino. */
+  function writeBatch(): void {
+    if (batch.length === 0) return
+    const text = batch.join('\n') + '\n'
+    batch = []
+    dirty = true
+    try {
+      if (!writer.writeLines(text) && !stalled) stream.pause()
+    } catch (err) {
+      // BUFFER_FULL: core refused these lines (it reports the first refusal
+      // as 'error' and counts them for 'resume'). Go on: logging resumes with
+      // the disk. Failing the stream would end the worker for good, and
+      // thread-stream can then lose the error or throw in the application.
+      if ((err as ChainlogError).code !== ErrorCodes.BUFFER_FULL) stream.destroy(err as Error)
     }
-    feeding = false
-    if (!waiting) for (const done of settled.splice(0)) done()
+  }
+  /** Hands core every line the stream holds, whatever its backpressure (flush, flushSync, the end). */
+  function drain(): void {
+    // Each read() passes a line to the 'data' listener, and runs writes the stream still holds.
+    while (stream.read() !== null);
+    writeBatch()
   }
   const resume = (failing: boolean) => {
     stalled = failing
-    waiting = false
-    feed(false)
+    stream.resume()
   }
   forwardEvents(writer, report)
   writer.on('drain', () => resume(false))
@@ -106,7 +102,6 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     : undefined
   function closeWriter(err: Error | null, cb: (err?: Error | null) => void): void {
     clearInterval(timer)
-    for (const done of settled.splice(0)) done()
     if (writer.isClosed) return cb(err)
     // On destroy, keep what can still be kept; the original error is the one to report.
     writer.close().then(() => (reportHead(), cb(err)), (closeErr: Error) => cb(err ?? closeErr))
@@ -114,25 +109,19 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   // The end of pino's output: split2 hands over the last line (with or
   // without LF), and 'finish' waits until the chain is closed: as the last
   // stage of a pipeline, 'finish' is what lets the worker exit. Deferred, as
-  // this may run inside feed()'s read().
+  // this may run inside drain()'s read(); resumed, so that the stream ends.
   const cut = stream._flush.bind(stream)
-  stream._flush = (callback: TransformCallback) => cut((err) => (err ? callback(err) : process.nextTick(() => (feed(true), closeWriter(null, callback)))))
+  stream._flush = (callback: TransformCallback) => cut((err) => (err ? callback(err) : process.nextTick(() => (drain(), stream.resume(), closeWriter(null, callback)))))
 
   return Object.assign(stream, {
     writer,
     flush(callback?: (err?: Error | null) => void): void {
-      const run = () => {
-        new Promise<void>((resolve) => (settled.push(resolve), feed(false)))
-          .then(() => writer.flush())
-          .then(() => (reportHead(), callback?.()), (err: Error) => callback?.(err))
-      }
-      // Chunks the stream still holds (while core asks to wait) go first.
-      if (stream.writableEnded || stream.destroyed) run()
-      else stream.write('', run)
+      drain()
+      writer.flush().then(() => (reportHead(), callback?.()), (err: Error) => callback?.(err))
     },
     flushSync(): void {
       if (writer.isClosed || stream.destroyed) return
-      feed(true)
+      drain()
       writer.flushSync()
     },
     head: () => writer.head(),
