@@ -29,6 +29,9 @@ export interface DestinationOptions {
 /** Any object makes pino-abstract-transport pass the line on as it is (`parse: 'lines'`): the line is never parsed. */
 const KEEP = {}
 
+/** Lines per writeLines() at most: a long synchronous burst (pino in this thread) goes to core as it comes. */
+const BATCH_LINES = 1024
+
 /**
  * Makes pino's output stream for `writer`: pino-abstract-transport cuts the
  * lines, and all the lines it holds go to core in one `writeLines()`, one
@@ -41,7 +44,12 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   let dirty = false
   /** Lines the stream has handed over since the last writeLines(). */
   let batch: string[] = []
-  const stream = build((source) => void source.on('data', (line: string) => batch.push(line) === 1 && process.nextTick(writeBatch)), {
+  const take = (line: string) => {
+    const n = batch.push(line)
+    if (n === 1) process.nextTick(writeBatch)
+    else if (n >= BATCH_LINES) writeBatch()
+  }
+  const stream = build((source) => void source.on('data', take), {
     parse: 'lines',
     parseLine: () => KEEP,
     metadata: false,
