@@ -34,9 +34,9 @@ const BATCH_LINES = 1024
 
 /**
  * Makes pino's output stream for `writer`: pino-abstract-transport cuts the
- * lines, and all the lines it holds go to core in one `writeLines()`, one
- * record per line (core hashes such a block in place; one call per line
- * costs far more CPU: bench/pino.bench.mjs, #18).
+ * lines, and the lines of one event-loop turn go to core in one
+ * `writeLines()`, one record per line (core hashes such a block in place; one
+ * call per line costs far more CPU: bench/pino.bench.mjs, #18).
  */
 export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
   /** The disk is failing: there is no 'drain' until it recovers, and core's maxBuffered bounds the memory, so keep writing. */
