@@ -14,9 +14,18 @@
 //   can reach: pino-roll's time plus SHA-256 of each record, measured in the
 //   same run.
 //
+// A second table (#18) isolates the transport's own work: each variant of
+// @chainlog/pino gets the same pino output, in the chunks thread-stream hands
+// a worker, in this thread, timed in CPU time (which a busy machine disturbs
+// far less than wall time). Rows: the stream built on pino-abstract-transport,
+// the hand-written stream it replaced, and one core write() per line.
+//
 // Run alone: `node bench/pino.bench.mjs`; or import run().
 import { hash } from 'node:crypto'
+import { once } from 'node:events'
+import * as fs from 'node:fs'
 import { createRequire } from 'node:module'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatTable, interleaved, median, timePino } from './lib.mjs'
@@ -34,11 +43,53 @@ export function makeRecords(n = RECORDS) {
   return Array.from({ length: n }, (_, i) => ({ req: i, route: routes[i % routes.length], status: 200 + (i % 3), ms: i % 97 }))
 }
 
+const chained = (dir) => ({ file: path.join(dir, 'app.log'), size: '10m' })
 const peers = [
-  { name: 'pino + @chainlog/pino', target: '@chainlog/pino', options: (dir) => ({ file: path.join(dir, 'app.log'), size: '10m' }) },
+  { name: 'pino + @chainlog/pino', target: '@chainlog/pino', options: chained },
+  // #18: the hand-written stream it replaced, and pino-abstract-transport with one core write() per line.
+  { name: 'pino + @chainlog/pino before #18', target: path.join(path.dirname(here), 'legacy-destination.mjs'), options: chained },
+  { name: 'pino + @chainlog/pino, one write per line', target: path.join(path.dirname(here), 'per-line-destination.mjs'), options: chained },
   { name: 'pino + pino/file', target: 'pino/file', options: (dir) => ({ destination: path.join(dir, 'app.log') }) },
   { name: BASELINE, target: 'pino-roll', options: (dir) => ({ file: path.join(dir, 'app'), extension: '.log', size: '10m' }) },
 ]
+
+const BEFORE = 'before #18: hand-written stream'
+const variant = (file) => path.join(path.dirname(here), file)
+const cpuPeers = [
+  { name: '@chainlog/pino', module: '@chainlog/pino' },
+  { name: BEFORE, module: variant('legacy-destination.mjs') },
+  { name: 'one core write() per line', module: variant('per-line-destination.mjs') },
+]
+
+/**
+ * Records per CPU-second of each transport variant alone: pino's output for
+ * `records`, in chunks of 64 KiB as thread-stream hands them to a worker,
+ * written to the stream in this thread until it has closed.
+ */
+export async function cpuRun({ records = makeRecords(), rounds = ROUNDS } = {}) {
+  const pino = require('pino')
+  let text = ''
+  const chunks = []
+  const logger = pino({ base: { pid: 4242, hostname: 'bench' } }, { write: (s) => (text += s).length >= 65536 && (chunks.push(text), (text = '')) })
+  for (const r of records) logger.info(r, 'request completed')
+  if (text) chunks.push(text)
+  const rows = await interleaved(cpuPeers, rounds, BEFORE, async (peer) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-bench-'))
+    try {
+      const stream = await (await import(peer.module)).default({ file: path.join(dir, 'app.log'), size: '10m' })
+      const start = process.cpuUsage()
+      for (const chunk of chunks) if (!stream.write(chunk)) await once(stream, 'drain')
+      const closed = once(stream, 'close')
+      stream.end()
+      await closed
+      const { user, system } = process.cpuUsage(start)
+      return records.length / ((user + system) / 1e6)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+  return rows
+}
 
 /** Lines per event-loop turn in the steady workload. */
 export const TURN = 100
@@ -82,4 +133,6 @@ export async function run({ records = makeRecords(), rounds = ROUNDS } = {}) {
 if (process.argv[1] && path.resolve(process.argv[1]) === here) {
   const rows = await run()
   console.log(formatTable(rows, `pino, ${RECORDS.toLocaleString('en-US')} records, median of ${ROUNDS} rounds, ratio to pino-roll (target for @chainlog/pino, steady: >= 0.90x)`))
+  const cpu = await cpuRun()
+  console.log('\n' + formatTable(cpu, `@chainlog/pino's own work (#18): ${RECORDS.toLocaleString('en-US')} records in 64 KiB chunks, records per CPU-second in one thread, median of ${ROUNDS} rounds, ratio to the stream before #18`).replace('lines/s', ' rec/cpu-s'))
 }

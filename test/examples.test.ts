@@ -127,6 +127,21 @@ describe('pino', () => {
     expect(pythonVerify(chainFiles(path.join(out, 'pino-pretty'))).ok).toBe(true)
   })
 
+  test('pino-pipeline.mjs: the chain is the last stage after a redacting stage; every line is in it, redacted, and the head at close is the chain\'s', async () => {
+    const r = await run('pino-pipeline.mjs')
+    expect(r.stdout).toContain('VALID: the chain is intact')
+    expect(r.stdout).toContain('the chain holds 40 lines; 0 of them hold a password or card number')
+    const dir = path.join(out, 'pino-pipeline')
+    const report = await coreVerify(path.join(dir, 'app.log'))
+    expect(report.ok).toBe(true)
+    expect(r.stdout).toContain(`head ${report.head!.hash} at record ${report.head!.count}`)
+    expect(pythonVerify(chainFiles(dir)).ok).toBe(true)
+    const lines = json(userLines(chainFiles(dir)))
+    expect(lines.map((l) => `${l.user as string} ${l.msg as string}`)).toEqual(Array.from({ length: 20 }, (_, i) => [`u${i + 1} sign-in`, `u${i + 1} payment`]).flat())
+    for (const l of lines) expect(l.password ?? l.card).toBe('[redacted]')
+    expect(lines.filter((l) => l.msg === 'payment').map((l) => l.eur)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * 5))
+  })
+
   test('worker-threads.mjs: four threads, one chain, each thread in order', async () => {
     const r = await run('worker-threads.mjs')
     expect(r.stdout).toContain('VALID: the chain is intact')

@@ -9,8 +9,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { generateSealKeys, loadVerifyKey, verify, writeSealKeys, type ChainWriterOptions, type VerifyKey } from '@chainlog/core'
-import { createChainWriter } from '@chainlog/core'
+import { createChainWriter, generateSealKeys, loadVerifyKey, verify, writeSealKeys, type ChainWriterOptions, type VerifyKey } from '@chainlog/core'
 import { tempDir } from './helpers/chain'
 import { editStored, headerEdit, rechain, sha256 } from './helpers/rechain'
 

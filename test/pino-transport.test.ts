@@ -40,7 +40,8 @@ describe('exact bytes', () => {
     const t = pino.transport({ target: '@chainlog/pino', options: { file: path.join(d, 'app.log') } })
     await once(t, 'ready')
     // A timestamp function returns raw text that pino splices into the line:
-    // NaN is not JSON, so pino-abstract-transport would have dropped these lines.
+    // NaN is not JSON, so a transport parsing each line with JSON.parse
+    // (pino-abstract-transport's default) would drop these lines.
     const { logger, lines } = capturing(t, { timestamp: () => ',"time":NaN' })
     for (let i = 0; i < 300; i++) logger.info({ i, s: 'pipe | and \\ backslash, ünïcödé ✓' }, 'hello')
     await close(t)
@@ -106,8 +107,8 @@ describe('lines that need escaping, and lines cut across writes', () => {
     const dest = await chainlog({ file: path.join(d, 'app.log') })
     const text = Array.from({ length: 500 }, (_, i) => JSON.stringify({ i, s: 'ünïcödé ✓ 😀' })).join('\n') + '\n{"last":true}'
     const bytes = Buffer.from(text)
-    // Cut anywhere, including inside multi-byte characters: the destination
-    // decodes Buffers with a StringDecoder.
+    // Cut anywhere, including inside multi-byte characters: pino-abstract-transport's
+    // split2 decodes Buffers with a StringDecoder.
     for (let at = 0; at < bytes.length; ) {
       const size = 1 + ((at * 7919) % 173)
       dest.write(bytes.subarray(at, at + size))

@@ -6,5 +6,5 @@ import { createRequire } from 'node:module'
 // Node (module.exports) and bundlers or test runners that honour __esModule.
 const cjs = createRequire(import.meta.url)('./dist/index.js')
 
-export const { chainlog, exitOnSignals, ChainlogDestination, Events, resolveOptions } = cjs
+export const { chainlog, exitOnSignals, Events, resolveOptions } = cjs
 export default cjs.chainlog

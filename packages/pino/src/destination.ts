@@ -1,27 +1,23 @@
-import { Writable } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
-import type { ChainHead, ChainWriter, ResumeEvent } from '@chainlog/core'
+import type { Transform, TransformCallback } from 'node:stream'
+import build from 'pino-abstract-transport'
+import { ErrorCodes, type ChainHead, type ChainlogError, type ChainWriter } from '@chainlog/core'
 import type { Emit } from './bridge'
+import { Events, forwardEvents } from './events'
 
-/**
- * Events of the transport. In a worker they are emitted on the stream that
- * `pino.transport()` returned; in the main thread, on the destination. The
- * names carry a prefix because one worker may host several targets.
- */
-export const Events = {
-  /** (path) a file was started. */
-  NEW: 'chainlog:new',
-  /** ({ from, to }) the log moved to the next file. */
-  ROTATE: 'chainlog:rotate',
-  /** (path) retention deleted a file (after recording it in the chain). */
-  REMOVE: 'chainlog:remove',
-  /** ({ file, reason, length }) a torn or broken tail was found and recorded. */
-  RECOVERY: 'chainlog:recovery',
-  /** (ChainHead) the head after a flush: keep `hash` and `count` elsewhere to detect truncation. */
-  HEAD: 'chainlog:head',
-  /** ({ refused }) a failing disk accepts writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
-  RESUME: 'chainlog:resume',
-} as const
+/** The stream chainlog() returns: pino-abstract-transport's, tied to a chain writer. */
+export interface ChainlogDestination extends Transform {
+  /** The core writer; its head() is the chain's current position. */
+  readonly writer: ChainWriter
+  /**
+   * Calls back once every line written so far is handed to the OS (with `fsync`, on disk), then
+   * emits the head. pino's `logger.flush(cb)` calls this, in a worker through thread-stream.
+   */
+  flush(callback?: (err?: Error | null) => void): void
+  /** Hands every whole line written so far to the OS before returning. */
+  flushSync(): void
+  /** The current head (see core's ChainWriter.head()). */
+  head(): ChainHead
+}
 
 export interface DestinationOptions {
   /** Where events go; by default they are emitted on the destination itself. */
@@ -30,171 +26,112 @@ export interface DestinationOptions {
   headInterval?: number
 }
 
+/** Any object makes pino-abstract-transport pass the line on as it is (`parse: 'lines'`): the line is never parsed. */
+const KEEP = {}
+
+/** Lines per writeLines() at most: a long synchronous burst (pino in this thread) goes to core as it comes. */
+const BATCH_LINES = 1024
+
 /**
- * A writable stream of pino's output that appends each line, without its
- * newline, as one record. The bytes are never parsed or re-serialized:
- * pino's line is the evidence, and pino-abstract-transport would drop any
- * line that is not JSON. Lines are cut at LF only, so a CR stays in the line
- * (core stores it escaped).
+ * Makes pino's output stream for `writer`: pino-abstract-transport cuts the
+ * lines, and the lines of one event-loop turn go to core in one
+ * `writeLines()`, one record per line (core hashes such a block in place; one
+ * call per line costs far more CPU: bench/pino.bench.mjs, #18).
  */
-export class ChainlogDestination extends Writable {
-  /** The core writer; its head() is the chain's current position. */
-  readonly writer: ChainWriter
-  private readonly report: Emit
-  private readonly decoder = new StringDecoder('utf8')
-  /** Text after the last LF seen: the start of a line still being written. */
-  private rest = ''
-  /** The writer reported an error and may be stalled on a failing disk; see _write. */
-  private stalled = false
-  private dirty = false
-  private headTimer: NodeJS.Timeout | undefined
-
-  constructor(writer: ChainWriter, options: DestinationOptions = {}) {
-    super({ decodeStrings: false })
-    this.writer = writer
-    this.report = options.emit ?? ((name, ...args) => void this.emit(name, ...args))
-    writer.on('new', (file: string) => this.report(Events.NEW, file))
-    writer.on('rotate', (e: { from: string; to: string }) => this.report(Events.ROTATE, { from: e.from, to: e.to }))
-    writer.on('remove', (file: string) => this.report(Events.REMOVE, file))
-    writer.on('recovery', (e: object) => this.report(Events.RECOVERY, { ...e }))
-    writer.on('drain', () => (this.stalled = false))
-    writer.on('resume', (e: ResumeEvent) => {
-      this.stalled = false
-      this.report(Events.RESUME, { refused: e.refused })
-    })
-    writer.on('error', (err: Error) => {
-      this.stalled = true
-      this.report('error', err)
-    })
-    if (options.headInterval) {
-      this.headTimer = setInterval(() => {
-        if (!this.dirty) return
-        this.dirty = false
-        this.writer.flush().then(() => this.reportHead(), () => {
-          // The writer has reported the failure as an 'error' already.
-        })
-      }, options.headInterval)
-      this.headTimer.unref()
-    }
+export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
+  /** The disk is failing: there is no 'drain' until it recovers, and core's maxBuffered bounds the memory, so keep writing. */
+  let stalled = false
+  let dirty = false
+  /** Lines the stream has handed over since the last writeLines(). */
+  let batch: string[] = []
+  const take = (line: string) => {
+    const n = batch.push(line)
+    if (n === 1) process.nextTick(writeBatch)
+    else if (n >= BATCH_LINES) writeBatch()
   }
+  const stream = build((source) => void source.on('data', take), {
+    parse: 'lines',
+    parseLine: () => KEEP,
+    metadata: false,
+    close: (err: Error, cb: Function) => closeWriter(err, cb as (err?: Error | null) => void),
+  }) as unknown as ChainlogDestination & { matcher: string }
+  // split2 cuts at /\r?\n/, which would drop the CR of a CRLF: cut at LF only, so that a CR stays
+  // in its line (core stores it escaped). split2 reads this property for every chunk.
+  stream.matcher = '\n'
+  const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
 
-  override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    let text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
-    if (this.rest !== '') {
-      text = this.rest + text
-      this.rest = ''
-    }
-    // Whole lines go to core in one piece (one record per line); the text
-    // after the last LF waits for the rest of its line.
-    const end = text.lastIndexOf('\n') + 1
-    let ok = true
+  /** Hands the batch to core in one piece; while core asks to wait, the paused stream holds back pino. */
+  function writeBatch(): void {
+    if (batch.length === 0) return
+    const text = batch.join('\n') + '\n'
+    batch = []
+    dirty = true
     try {
-      if (end > 0) ok = this.writer.writeLines(end === text.length ? text : text.slice(0, end))
+      if (!writer.writeLines(text) && !stalled) stream.pause()
     } catch (err) {
-      if ((err as { code?: string }).code !== 'BUFFER_FULL') {
-        // WRITER_CLOSED: nothing more can be written.
-        callback(err as Error)
-        return
-      }
-      // BUFFER_FULL: the disk has been failing for maxBuffered bytes and core
-      // refused these lines (it reports the first refusal as 'error' and counts
-      // them for 'resume'). Go on: logging resumes with the disk. Failing the
-      // stream instead would end the worker for good, and thread-stream, ending
-      // while the application still logs, can lose the error or throw in the
-      // application's thread.
+      // BUFFER_FULL: core refused these lines (it reports the first refusal
+      // as 'error' and counts them for 'resume'). Go on: logging resumes with
+      // the disk. Failing the stream would end the worker for good, and
+      // thread-stream can then lose the error or throw in the application.
+      if ((err as ChainlogError).code !== ErrorCodes.BUFFER_FULL) stream.destroy(err as Error)
     }
-    if (end < text.length) this.rest = text.slice(end)
-    if (end > 0) this.dirty = true
-    // Backpressure: wait for the writer's 'drain'. While the disk fails there
-    // is no drain until it recovers, and waiting would only move the growing
-    // backlog into pino's thread-stream buffer, which has no bound; so after
-    // an error, keep writing and let core's maxBuffered bound the memory.
-    if (ok || this.stalled) {
-      callback()
-      return
-    }
-    const done = () => {
-      this.writer.off('drain', done)
-      this.writer.off('error', done)
-      callback()
-    }
-    this.writer.on('drain', done)
-    this.writer.on('error', done)
   }
-
-  override _final(callback: (err?: Error | null) => void): void {
-    clearInterval(this.headTimer)
-    try {
-      this.writeTail()
-    } catch (err) {
-      callback(err as Error)
-      return
-    }
-    this.writer.close().then(() => {
-      this.reportHead()
-      callback()
-    }, callback)
+  /** Hands core every line the stream holds, whatever its backpressure (flush, flushSync, the end). */
+  function drain(): void {
+    // Each read() passes a line to the 'data' listener, and runs writes the stream still holds.
+    while (stream.read() !== null);
+    writeBatch()
   }
-
-  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    clearInterval(this.headTimer)
-    if (this.writer.isClosed) {
-      callback(err)
-      return
-    }
-    // Keep what can still be kept; the original error is the one to report.
-    this.writer.close().then(() => callback(err), (closeErr: Error) => callback(err ?? closeErr))
+  const resume = (failing: boolean) => {
+    stalled = failing
+    stream.resume()
   }
+  forwardEvents(writer, report)
+  writer.on('drain', () => resume(false))
+  writer.on('resume', () => resume(false))
+  writer.on('error', () => resume(true))
 
-  /**
-   * Calls back once every line written so far has been handed to the OS
-   * (with `fsync`, once it is on disk), then emits the head. pino's
-   * `logger.flush(cb)` calls this, in the worker through thread-stream.
-   */
-  flush(callback?: (err?: Error | null) => void): void {
-    const run = () => {
-      this.writer.flush().then(() => {
-        this.reportHead()
-        callback?.()
-      }, (err: Error) => {
-        if (callback) callback(err)
-      })
-    }
-    // Chunks the stream still holds (while waiting for drain) go first.
-    if (this.writableEnded || this.destroyed) run()
-    else this.write('', run)
-  }
-
-  /**
-   * Hands everything written so far to the OS before returning. For
-   * `process.exit()` and crashes in the main thread, where no callback runs
-   * again; a partial last line is kept as a record.
-   */
-  flushSync(): void {
-    if (this.writer.isClosed || this.destroyed) return
-    this.writeTail()
-    this.writer.flushSync()
-  }
-
-  /** At the end: output that did not end with a newline is still a line. */
-  private writeTail(): void {
-    const tail = this.rest + this.decoder.end()
-    this.rest = ''
-    if (tail !== '') this.writer.write(tail)
-  }
-
-  /** The current head (see core's ChainWriter.head()). */
-  head(): ChainHead {
-    return this.writer.head()
-  }
-
-  private reportHead(): void {
+  const reportHead = () => {
     let head: ChainHead
     try {
-      head = this.writer.head()
+      head = writer.head()
     } catch {
-      return
+      return // the file is gone: no head to tell
     }
-    this.report(Events.HEAD, { ...head })
+    report(Events.HEAD, { ...head })
   }
+  const timer = options.headInterval
+    ? setInterval(() => {
+        if (!dirty) return
+        dirty = false
+        // A failure has been reported as 'error' already.
+        writer.flush().then(reportHead, () => {})
+      }, options.headInterval).unref()
+    : undefined
+  function closeWriter(err: Error | null, cb: (err?: Error | null) => void): void {
+    clearInterval(timer)
+    if (writer.isClosed) return cb(err)
+    // On destroy, keep what can still be kept; the original error is the one to report.
+    writer.close().then(() => (reportHead(), cb(err)), (closeErr: Error) => cb(err ?? closeErr))
+  }
+  // The end of pino's output: split2 hands over the last line (with or
+  // without LF), and 'finish' waits until the chain is closed: as the last
+  // stage of a pipeline, 'finish' is what lets the worker exit. Deferred, as
+  // this may run inside drain()'s read(); resumed, so that the stream ends.
+  const cut = stream._flush.bind(stream)
+  stream._flush = (callback: TransformCallback) => cut((err) => (err ? callback(err) : process.nextTick(() => (drain(), stream.resume(), closeWriter(null, callback)))))
+
+  return Object.assign(stream, {
+    writer,
+    flush(callback?: (err?: Error | null) => void): void {
+      drain()
+      writer.flush().then(() => (reportHead(), callback?.()), (err: Error) => callback?.(err))
+    },
+    flushSync(): void {
+      if (writer.isClosed || stream.destroyed) return
+      drain()
+      writer.flushSync()
+    },
+    head: () => writer.head(),
+  })
 }

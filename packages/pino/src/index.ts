@@ -1,6 +1,6 @@
 import { createChainWriter, flushOnExit } from '@chainlog/core'
 import { inThreadStream, toMainThread } from './bridge'
-import { ChainlogDestination } from './destination'
+import { createDestination, type ChainlogDestination } from './destination'
 import { resolveOptions, type ChainlogPinoOptions } from './options'
 
 /**
@@ -24,24 +24,23 @@ export async function chainlog(options: ChainlogPinoOptions): Promise<ChainlogDe
   const resolved = resolveOptions(options)
   const worker = inThreadStream()
   const emit = worker ? toMainThread() : undefined
-  let dest: ChainlogDestination | undefined
   // Events of the writer's start-up (the first 'new', a 'recovery') fire
   // before it is returned; hold them until the destination exists.
-  const early: [string, unknown][] = []
+  let early: [string, unknown][] | null = []
   const writer = await createChainWriter(resolved.writer, (w) => {
-    for (const name of ['new', 'recovery', 'error'] as const) {
-      w.on(name, (arg: unknown) => {
-        if (!dest) early.push([name, arg])
-      })
-    }
+    for (const name of ['new', 'recovery', 'error'] as const) w.on(name, (arg: unknown) => early?.push([name, arg]))
   })
-  dest = new ChainlogDestination(writer, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) })
-  for (const [name, arg] of early) writer.emit(name, arg)
-  if (!worker) flushOnExit(dest, '@chainlog/pino')
+  const dest = createDestination(writer, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) })
+  const held = early
+  early = null
+  for (const [name, arg] of held) writer.emit(name, arg)
+  // At exit the stream is ended first, so that a last line without LF is kept too.
+  if (!worker) flushOnExit({ flushSync: () => (dest.writableEnded || dest.end(), dest.flushSync()), once: (e, l) => dest.once(e, l) }, '@chainlog/pino')
   return dest
 }
 
 export default chainlog
-export { ChainlogDestination, Events } from './destination'
+export { type ChainlogDestination, type DestinationOptions } from './destination'
+export { Events } from './events'
 export { exitOnSignals, type ExitOnSignalsOptions, type Flushable } from './signals'
 export { resolveOptions, type ChainlogPinoOptions } from './options'

@@ -1,0 +1,32 @@
+import type { ChainWriter, ResumeEvent, RotateEvent } from '@chainlog/core'
+import type { Emit } from './bridge'
+
+/**
+ * Events of the transport. In a worker they are emitted on the stream that
+ * `pino.transport()` returned; in the main thread, on the destination. The
+ * names carry a prefix because one worker may host several targets.
+ */
+export const Events = {
+  /** (path) a file was started. */
+  NEW: 'chainlog:new',
+  /** ({ from, to }) the log moved to the next file. */
+  ROTATE: 'chainlog:rotate',
+  /** (path) retention deleted a file (after recording it in the chain). */
+  REMOVE: 'chainlog:remove',
+  /** ({ file, reason, length }) a torn or broken tail was found and recorded. */
+  RECOVERY: 'chainlog:recovery',
+  /** (ChainHead) the head after a flush: keep `hash` and `count` elsewhere to detect truncation. */
+  HEAD: 'chainlog:head',
+  /** ({ refused }) a failing disk accepts writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
+  RESUME: 'chainlog:resume',
+} as const
+
+/** Reports the writer's events under the transport's names, as plain data (in a worker they cross threads by structured clone). */
+export function forwardEvents(writer: ChainWriter, report: Emit): void {
+  writer.on('new', (file: string) => report(Events.NEW, file))
+  writer.on('rotate', (e: RotateEvent) => report(Events.ROTATE, { from: e.from, to: e.to }))
+  writer.on('remove', (file: string) => report(Events.REMOVE, file))
+  writer.on('recovery', (e: object) => report(Events.RECOVERY, { ...e }))
+  writer.on('resume', (e: ResumeEvent) => report(Events.RESUME, { refused: e.refused }))
+  writer.on('error', (err: Error) => report('error', err))
+}
