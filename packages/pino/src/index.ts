@@ -36,7 +36,7 @@ export async function chainlog(options: ChainlogPinoOptions): Promise<ChainlogDe
     }
   })
   dest = new ChainlogDestination(writer, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) })
-  for (const [name, arg] of early) writer.emit(name, arg)
+  for (const [name, arg] of early) (writer.emit as (event: string, arg: unknown) => boolean).call(writer, name, arg)
   if (!worker) flushOnExit(dest, '@chainlog/pino')
   return dest
 }
