@@ -1,13 +1,17 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import { createHashFn, type Algorithm, type HashFn } from './algorithm'
-import { ChainlogError, ErrorCodes } from './errors'
+import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 import { FORMAT_VERSION, metaLine, type HeaderMeta } from './meta'
 import { GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD } from './record'
 import { countLines, readTail, type FileTail } from './scan'
-import { openSink, type FileSink } from './sink'
+import { checkDirectory, openSink, type FileSink } from './sink'
+import type { Turns } from './lease'
+import type { LogLock } from './lock'
+import type { Sealing } from './sealing'
 import type { Rotation } from './rotation'
-import type { Emit, RecoveryEvent, Settings } from './writer'
+import type { Emit, RecoveryEvent } from './events'
+import type { Settings } from './writer'
 
 /** The file being appended to, as last seen under the lock. */
 export interface Current {
@@ -62,6 +66,15 @@ export function countTo(cur: Current): number {
     }
   }
   return cur.counted
+}
+
+/** Advances the file end past the writer's own append, keeping the line count exact without reading it back. */
+export function advance(cur: Current, lines: number, bytes: number): void {
+  if (cur.countedTo === cur.end) {
+    cur.counted += lines
+    cur.countedTo += bytes
+  }
+  cur.end += bytes
 }
 
 const NEWLINE = Buffer.from('\n')
@@ -201,4 +214,116 @@ function brokenTail(tail: FileTail, hashFn: HashFn): string | null {
   const body = tail.lastBytes.subarray(0, tail.lastBytes.length - HASH_HEX - 1)
   if (hashFn(body) !== tail.last.hash) return 'the last record does not match its hash'
   return null
+}
+
+/** What opening needs from the writer. */
+export interface OpeningContext {
+  settings: Settings
+  lock: LogLock
+  discovery: Discovery
+  rotation: Rotation
+  sealing: Sealing | null
+  /** How the rooms' timers, started once the log is open, take their turns. */
+  turns: Turns
+  /** The writer holds the lock as its lease (then it is not let go here). */
+  leased(): boolean
+  /** The writer is closing (its rooms' timers are not started). */
+  closing(): boolean
+  /** The log is open (the lock let go again, the timers started). */
+  opened(): void
+  /** The log could not be opened. */
+  failed(err: ChainlogError): void
+}
+
+/**
+ * Opening the log, once: its directory checked, the lock taken, the head
+ * found (or the first file started), the lock let go, the timers of
+ * rotation and sealing started. Asynchronously (start) or, for exit paths,
+ * at once (openSync).
+ */
+export class Opening {
+  private readonly ctx: OpeningContext
+  private promise: Promise<void> | null = null
+  private done = false
+  /** Why the log could not be opened, once it could not. */
+  error: ChainlogError | null = null
+
+  constructor(ctx: OpeningContext) {
+    this.ctx = ctx
+  }
+
+  /** True once the log is open. */
+  get isOpen(): boolean {
+    return this.done
+  }
+
+  /** Opens the log, waiting for the lock if it is busy; later calls get the same promise. */
+  start(): Promise<void> {
+    this.promise ??= this.open()
+    return this.promise
+  }
+
+  private async open(): Promise<void> {
+    const { settings: s, lock } = this.ctx
+    try {
+      if (this.done) return
+      if (this.error) throw this.error
+      checkDirectory(s.naming.dir, s.mkdir)
+      if (!lock.tryAcquire()) await lock.acquire()
+      if (this.done || this.error) {
+        // openSync() opened the log (or failed to) while this waited for the lock.
+        if (!this.ctx.leased()) lock.releaseLock()
+        if (this.error) throw this.error
+        return
+      }
+      this.locked()
+    } catch (err) {
+      throw this.failed(err)
+    }
+  }
+
+  /**
+   * Opens the log now if it is not open yet, blocking for the lock until
+   * `deadline` (ms since the epoch).
+   * @throws ChainlogError why the log cannot be opened
+   */
+  openSync(deadline: number): void {
+    if (this.done) return
+    if (this.error) throw this.error
+    const s = this.ctx.settings
+    try {
+      checkDirectory(s.naming.dir, s.mkdir)
+      this.ctx.lock.acquireSync(deadline, 'open the log')
+      this.locked()
+    } catch (err) {
+      throw this.failed(err)
+    }
+  }
+
+  /** With the lock just taken: finds the head, and lets the lock go. */
+  private locked(): void {
+    try {
+      this.ctx.discovery.discover()
+      this.ctx.sealing?.begin()
+    } finally {
+      this.ctx.lock.releaseLock()
+    }
+    this.done = true
+    const { rotation, sealing, turns } = this.ctx
+    if (!this.ctx.closing()) {
+      rotation.startTimer(turns)
+      sealing?.startHeartbeat(turns)
+    }
+    this.ctx.opened()
+  }
+
+  private failed(err: unknown): ChainlogError {
+    if (this.error) return this.error
+    this.error = err instanceof ChainlogError ? err : fromSystemError(err, 'open the log', this.ctx.settings.naming.dir)
+    this.ctx.rotation.stop()
+    this.ctx.sealing?.stop()
+    this.ctx.sealing?.close()
+    this.ctx.failed(this.error)
+    return this.error
+  }
 }

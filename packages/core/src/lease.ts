@@ -1,3 +1,4 @@
+import { ChainlogError, fromSystemError } from './errors'
 import type { LogLock } from './lock'
 
 /** The longest a busy writer keeps the lock before letting others in, ms. */
@@ -6,9 +7,40 @@ const LEASE_MS = 50
 const GRACE_MS = 2
 /** After a full lease, how long a writer waits before asking for the lock again, ms. */
 const COOLDOWN_MS = 2
+/** While the disk fails, how often the queue is tried again, ms. */
+const RETRY_MS = 500
+
+/** Thrown inside a turn when the lock was taken over or the file moved: nothing was written. */
+export class HeadMoved extends Error {}
+
+/** What the lease asks of the writer whose turns it runs. */
+export interface LeaseClient {
+  /** Lines wait and may be appended now (the log is open, the disk not failing). */
+  pending(): boolean
+  /** The failure the disk is in, if any. */
+  failure(): ChainlogError | null
+  /** Closing, and nothing is left to write: the lease goes at once. */
+  finished(): boolean
+  /** Closing (a timer's turn is skipped). */
+  closing(): boolean
+  /** The lease is taken afresh: the head may have moved; read it again (lock held). */
+  refresh(): void
+  /** Appends what is queued, a bounded amount of batches (lock held). */
+  appendQueue(): void
+  /** Appends everything queued (lock held). */
+  appendAll(): void
+  /** A turn failed for a reason other than HeadMoved. */
+  failed(err: unknown): void
+  /** The lock was lost before a write (HeadMoved): nothing was written. */
+  lost(): void
+}
 
 /**
- * The log lock held across batches. Taking the lock costs a few metadata
+ * The writer's turns under the log lock: when it takes the lock (now, or
+ * waiting in the background), how long it keeps it, the turns of the rooms'
+ * timers, and the retries while the disk fails.
+ *
+ * The log lock is held across batches. Taking the lock costs a few metadata
  * syscalls (mkdir, utimes, stat, rmdir: over a millisecond on a journaling
  * file system), so a busy writer keeps it as a lease: up to LEASE_MS in all,
  * and released GRACE_MS after its last batch. After a full lease it waits
@@ -24,9 +56,14 @@ export class Lease {
   /** When the last batch under the current lease was appended. */
   private lastBatchAt = 0
   private cooldownUntil = 0
+  private readonly client: LeaseClient
+  private scheduled = false
+  private waiting = false
+  private retryTimer: NodeJS.Timeout | undefined
 
-  constructor(lock: LogLock) {
+  constructor(lock: LogLock, client: LeaseClient) {
     this.lock = lock
+    this.client = client
   }
 
   /** True while this writer holds the lock across batches. */
@@ -34,15 +71,138 @@ export class Lease {
     return this.holding
   }
 
-  /** How long to wait before asking for the lock again, in ms (0 or less: ask now). */
-  cooldown(): number {
-    return this.holding ? 0 : this.cooldownUntil - Date.now()
+  /** Runs the queue on the next turn of the event loop (once however often asked). */
+  schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(this.pumpBound)
   }
 
-  /** The lock was just taken and the head made fresh: the lease starts. */
-  begin(): void {
-    this.holding = true
-    this.start = Date.now()
+  private readonly pumpBound = () => {
+    this.scheduled = false
+    this.pump()
+  }
+
+  /**
+   * Appends the queue now if the lock is free; otherwise waits for it in the
+   * background. Lines queued meanwhile join the next batch.
+   */
+  pump(): void {
+    // While the disk fails, the retry timer alone tries again.
+    if (this.waiting || !this.client.pending()) return
+    const wait = this.holding ? 0 : this.cooldownUntil - Date.now()
+    if (wait > 0) {
+      if (!this.scheduled) {
+        this.scheduled = true
+        setTimeout(this.pumpBound, wait)
+      }
+      return
+    }
+    if (this.tryLock()) {
+      this.turn(() => this.client.appendQueue())
+      return
+    }
+    if (this.client.failure()) return
+    this.waiting = true
+    void this.lock.acquire().then(() => {
+      this.waiting = false
+      this.turn(() => this.client.appendQueue())
+    }, (err: unknown) => this.lockFailed(err))
+  }
+
+  /**
+   * Takes the lock if it is free. A lock that cannot be taken at all (its
+   * directory was removed, permissions changed) fails the writer like a failed
+   * write, rather than throwing out of a timer and taking the process down.
+   */
+  private tryLock(): boolean {
+    try {
+      return this.lock.tryAcquire()
+    } catch (err) {
+      this.lockFailed(err)
+      return false
+    }
+  }
+
+  private lockFailed(err: unknown): void {
+    this.waiting = false
+    this.client.failed(err instanceof ChainlogError ? err : fromSystemError(err, 'take the lock', `${this.lock.path}.lock`))
+  }
+
+  /**
+   * Runs `fn` with the lock held (it must be held on entry), under the lease:
+   * the head is made fresh when the lease is taken afresh. Returns false if
+   * it failed.
+   */
+  turn(fn: () => void): boolean {
+    let ok = true
+    try {
+      if (!this.holding) {
+        this.client.refresh()
+        this.holding = true
+        this.start = Date.now()
+      }
+      fn()
+    } catch (err) {
+      ok = false
+      this.drop()
+      if (err instanceof HeadMoved) {
+        // Nothing was written; the queue is intact. Try again with the lock taken afresh.
+        this.client.lost()
+        this.schedule()
+        return false
+      }
+      this.client.failed(err)
+    }
+    if (ok) this.afterBatch(this.client.finished())
+    if (this.client.pending()) this.schedule()
+    return ok
+  }
+
+  /** Runs `fn` under the lock, taking it afresh if it was lost before anything was written. */
+  async locked(fn: () => void): Promise<void> {
+    for (;;) {
+      await this.lock.acquire()
+      if (this.turn(fn)) return
+      const failure = this.client.failure()
+      if (failure) throw failure
+    }
+  }
+
+  /** How the rooms' timers take their turn under the lock. */
+  readonly turns: Turns = {
+    busy: () => this.client.closing() || this.waiting || this.client.failure() !== null,
+    afterQueue: (fn) => {
+      this.waiting = true
+      void this.lock.acquire().then(() => {
+        this.waiting = false
+        this.turn(() => {
+          this.client.appendQueue()
+          fn()
+        })
+      }, (err: unknown) => this.lockFailed(err))
+    },
+    whenLocked: (fn) => this.lock.acquire().then(() => void this.turn(fn), (err: unknown) => this.lockFailed(err)),
+  }
+
+  /**
+   * While the disk fails: tries the whole queue again every RETRY_MS until a
+   * turn goes through, then calls `recovered` (once however often asked).
+   */
+  retryUntil(recovered: () => void): void {
+    if (this.retryTimer) return
+    this.retryTimer = setInterval(() => {
+      if (!this.tryLock()) return
+      if (!this.turn(() => this.client.appendAll())) return
+      this.stopRetry()
+      recovered()
+    }, RETRY_MS)
+    this.retryTimer.unref()
+  }
+
+  stopRetry(): void {
+    clearInterval(this.retryTimer)
+    this.retryTimer = undefined
   }
 
   /**
@@ -50,7 +210,7 @@ export class Lease {
    * left to write while closing: let go now rather than after GRACE_MS) or
    * the lease is old enough that others deserve a turn.
    */
-  afterBatch(done: boolean): void {
+  private afterBatch(done: boolean): void {
     if (done) {
       this.drop()
       return

@@ -11,7 +11,8 @@ import { nextBoundary, periodStart } from './options'
 import { countLines, readTail } from './scan'
 import type { Sealing } from './sealing'
 import { openSink } from './sink'
-import type { Emit, RotateEvent, Settings } from './writer'
+import type { Emit, RotateEvent } from './events'
+import type { Settings } from './writer'
 
 /** What rotation needs from the writer and the rooms beside it. */
 export interface RotationContext {

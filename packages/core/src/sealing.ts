@@ -3,18 +3,8 @@ import { ChainlogError, ErrorCodes } from './errors'
 import type { Turns } from './lease'
 import { metaLine } from './meta'
 import { Sealer, type SealKind } from './seal'
-import type { Emit, Settings } from './writer'
-
-/** Payload of `'seal'`: the seal just appended. */
-export interface SealEvent {
-  /** Chain position after the seal record. */
-  count: number
-  /** Hash of the seal record: the new head. */
-  head: string
-  time: number
-  epoch: number
-  kind: SealKind
-}
+import type { Emit } from './events'
+import type { Settings } from './writer'
 
 /** What sealing needs from the writer. */
 export interface SealingContext {

@@ -2,19 +2,20 @@ import { EventEmitter } from 'node:events'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { createHashFn, keyId, MIN_KEY_BYTES, type Algorithm } from './algorithm'
-import { countTo, Discovery, type Current, type Hashing, type Position } from './discovery'
+import { advance, countTo, Discovery, Opening, type Current, type Hashing, type Position } from './discovery'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 import { loadKey } from './key'
-import { Lease, type Turns } from './lease'
+import { HeadMoved, Lease } from './lease'
 import { LogLock } from './lock'
+import { Outage } from './outage'
 import { metaLine, type Meta } from './meta'
 import { FileNaming } from './naming'
 import { invalidOption, parseAlgorithm, parseBoolean, parseCount, parseFrequency, parseMode, parseSize, type Frequency } from './options'
-import { RecordQueue } from './queue'
+import { RecordQueue, type Batch } from './queue'
 import { escapeLine, GENESIS, isPlainText, RECORD_OVERHEAD } from './record'
 import { Rotation } from './rotation'
-import { Sealing, type SealEvent } from './sealing'
-import { checkDirectory } from './sink'
+import type { ChainWriterEvents, Emit } from './events'
+import { Sealing } from './sealing'
 
 /** Options of {@link createChainWriter}. Rotation names mirror pino-roll. */
 export interface ChainWriterOptions {
@@ -83,22 +84,6 @@ export interface ChainHead {
   index: number
 }
 
-export interface RotateEvent {
-  from: string
-  to: string
-}
-
-/** Payload of `'resume'`: how many lines were refused (BUFFER_FULL) while the disk failed. */
-export interface ResumeEvent {
-  refused: number
-}
-
-export interface RecoveryEvent {
-  file: string
-  reason: 'torn-tail' | 'broken-tail'
-  length?: number
-}
-
 interface Settings {
   naming: FileNaming
   size: number
@@ -128,7 +113,6 @@ const BATCH_BYTES = 256 * 1024
 /** Default highWaterMark: write() returns false while more than this many bytes wait in the queue. */
 const HIGH_WATER_MARK = 16 * 1024 * 1024
 const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
-const RETRY_MS = 500
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -210,45 +194,6 @@ function normalize(options: ChainWriterOptions): Settings {
 
 export type { Settings }
 
-/** Thrown inside a lock hold when the lock was taken over or the file moved: nothing was written. */
-class HeadMoved extends Error {}
-
-/**
- * Every event a {@link ChainWriter} emits, with its arguments. The writer's
- * `on`, `once`, `off` and `emit` are typed by it.
- */
-export interface ChainWriterEvents {
-  /** The log is open (its head found or its first file started): lines written before are appended from now on. */
-  ready: []
-  /** A file this writer started, the first one too. */
-  new: [file: string]
-  rotate: [event: RotateEvent]
-  /** A file deleted by retention (after the retention record naming it was written). */
-  remove: [file: string]
-  /** A torn or broken tail was found and recorded. */
-  recovery: [event: RecoveryEvent]
-  /** A seal was appended (with `sealKey`). */
-  seal: [event: SealEvent]
-  /** The lock was lost before a write (another writer took it over as stale): nothing was written; the batch is redone under a fresh lock. */
-  lockLost: []
-  /** write() returned false, and the queue has gone down since. */
-  drain: []
-  /**
-   * A failure: the first failed append of a failing spell (DISK_FULL, IO_ERROR,
-   * …), the first refusal of one (BUFFER_FULL), LOCK_LOST, FILE_REMOVED, a
-   * sealing failure, a symlink, compression or deletion that failed; and
-   * for {@link openChainWriter}, the log that could not be opened.
-   */
-  error: [err: ChainlogError]
-  /** A failing disk takes writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
-  resume: [event: ResumeEvent]
-  /** close() has finished. */
-  close: []
-}
-
-/** A typed emit, narrowed to the events `K` (what a room beside the writer may emit). */
-export type Emit<K extends keyof ChainWriterEvents> = <E extends K>(event: E, ...args: ChainWriterEvents[E]) => void
-
 /** How {@link openChainWriter}'s writer is opened, beside the options of the log. */
 export interface OpenOptions {
   /**
@@ -303,18 +248,11 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   private tail = ''
   private readonly throwRefusals: boolean
   private waiters: { target: number; resolve: () => void; reject: (err: Error) => void }[] = []
-  private scheduled = false
-  private waitingForLock = false
-  private opening: Promise<void> | null = null
-  private opened = false
-  private openError: ChainlogError | null = null
-  private failure: ChainlogError | null = null
-  /** Lines refused with BUFFER_FULL since the disk started failing. */
-  private refused = 0
+  private readonly opening: Opening
+  private readonly outage: Outage
   private needDrain = false
   private closing: Promise<void> | null = null
   private closed = false
-  private retryTimer: NodeJS.Timeout | undefined
 
   /** Use {@link openChainWriter} or {@link createChainWriter}. */
   constructor(settings: Settings, open: OpenOptions = {}) {
@@ -324,16 +262,32 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     this.throwRefusals = open.refuse !== 'count'
     this.hashing = { algorithm: settings.algorithm, hashFn: createHashFn(settings.algorithm, settings.key ? { key: settings.key } : {}), keyId: settings.key ? keyId(settings.key) : undefined }
     const n = settings.naming
-    this.lease = new Lease(new LogLock(path.join(n.dir, n.stem + n.extension), {
+    const lock = new LogLock(path.join(n.dir, n.stem + n.extension), {
       staleMs: settings.staleLockMs,
       onCompromised: (err) => this.emit('error', new ChainlogError(ErrorCodes.LOCK_LOST, `the log lock was taken over while held (${err.message}); another writer thought this one dead`, { cause: err })),
-    }))
+    })
+    this.lease = new Lease(lock, {
+      pending: () => this.queue.length > 0 && this.outage.failure === null && this.opening.isOpen,
+      failure: () => this.outage.failure,
+      finished: () => this.closing !== null && this.queue.length === 0,
+      closing: () => this.closing !== null,
+      refresh: () => this.discovery.refresh(),
+      appendQueue: () => this.appendQueue(),
+      appendAll: () => this.appendQueue(true),
+      failed: (err) => this.outage.fail(err instanceof ChainlogError ? err : fromSystemError(err, 'write to', this.at.cur?.path ?? n.dir)),
+      lost: () => this.emit('lockLost'),
+    })
     // The rooms get the head, the one way to append outside the queue, and the events they may emit.
     const emit = ((event: keyof ChainWriterEvents, ...args: unknown[]) => void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args)) as Emit<keyof ChainWriterEvents>
     const room = { settings, hashing: this.hashing, at: this.at, appendNow: (stored: string[]) => this.appendNow(stored), emit }
     this.sealing = settings.sealKey ? new Sealing(settings.sealKey, room) : null
     this.rotation = new Rotation({ ...room, sealing: this.sealing })
     this.discovery = new Discovery({ ...room, rotation: this.rotation })
+    this.outage = new Outage({ lease: this.lease, emit, rejectWaiters: (err) => this.rejectWaiters(err), settle: () => this.settle(), closing: () => this.closing !== null })
+    this.opening = new Opening({ settings, lock, discovery: this.discovery, rotation: this.rotation, sealing: this.sealing, turns: this.lease.turns, leased: () => this.lease.held, closing: () => this.closing !== null, failed: (err) => this.openFailed(err), opened: () => {
+      this.emit('ready')
+      if (this.queue.length) this.lease.schedule()
+    } })
   }
 
   /** The chain's id (from the headers). */
@@ -354,8 +308,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
    */
   head(): ChainHead {
     const cur = this.at.cur!
-    const count = countTo(cur)
-    return { chain: this.at.chain, hash: this.at.prev, count, file: cur.path, index: cur.header.index }
+    return { chain: this.at.chain, hash: this.at.prev, count: countTo(cur), file: cur.path, index: cur.header.index }
   }
 
   /**
@@ -382,7 +335,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
    * @throws ChainlogError INVALID_LINE when `text` does not end with LF; WRITER_CLOSED, BUFFER_FULL as write()
    */
   writeLines(text: string): boolean {
-    if (text === '') return this.queue.bytes < this.settings.highWaterMark && !this.failure
+    if (text === '') return this.queue.bytes < this.settings.highWaterMark && !this.outage.failure
     if (text.charCodeAt(text.length - 1) !== 0x0a) throw new ChainlogError(ErrorCodes.INVALID_LINE, 'writeLines() takes whole lines: the text must end with a newline')
     if (!this.admit(text, this.throwRefusals)) return false
     if (isPlainText(text)) this.queue.pushBlock(text)
@@ -407,7 +360,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     if (end === 0) {
       if (this.closing) throw closedError()
       this.tail += text
-      return this.queue.bytes < this.settings.highWaterMark && !this.failure
+      return this.queue.bytes < this.settings.highWaterMark && !this.outage.failure
     }
     let lines = end === text.length ? text : text.slice(0, end)
     if (this.tail !== '') lines = this.tail + lines
@@ -422,25 +375,12 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     return this.queued()
   }
 
-  /**
-   * Refuses lines after close(), or while a failing disk holds maxBuffered
-   * bytes (`lines`: the text of writeLines(), or null for one line). Returns
-   * false for refused lines, or throws BUFFER_FULL for them if `mayThrow`.
-   */
+  /** Refuses lines after close(), or while a failing disk holds maxBuffered bytes (`lines` as Outage.refuse()). */
   private admit(lines: string | null, mayThrow: boolean): boolean {
-    if (this.closing) throw closedError(this.openError)
-    if (!this.failure || this.queue.bytes <= this.settings.maxBuffered) return true
-    let n = 1
-    if (lines !== null) for (let nl = lines.indexOf('\n'); nl !== -1 && nl < lines.length - 1; nl = lines.indexOf('\n', nl + 1)) n++
-    const first = this.refused === 0
-    if (first || mayThrow) {
-      const err = new ChainlogError(ErrorCodes.BUFFER_FULL, `${n === 1 ? 'the line was' : `${n} lines were`} not logged: ${this.queue.bytes} bytes are waiting for a failing disk (${this.failure.message})`, { cause: this.failure })
-      if (first) this.emit('error', err)
-      this.refused += n
-      if (mayThrow) throw err
-    } else this.refused += n
+    if (this.closing) throw closedError(this.opening.error)
+    if (!this.outage.failure || this.queue.bytes <= this.settings.maxBuffered) return true
     this.needDrain = true
-    return false
+    return this.outage.refuse(lines, this.queue.bytes, mayThrow)
   }
 
   /** A partial last line kept by writeChunk() is still a line: queue it (refused, never thrown, on a failing disk). */
@@ -453,132 +393,24 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
 
   /** After queueing: start a batch if enough is waiting; tells whether the caller may go on. */
   private queued(): boolean {
-    if (this.queue.bytes >= BATCH_BYTES && !this.failure) this.pump()
-    else this.schedule()
-    if (this.queue.bytes < this.settings.highWaterMark && !this.failure) return true
+    if (this.queue.bytes >= BATCH_BYTES && !this.outage.failure) this.lease.pump()
+    else this.lease.schedule()
+    if (this.queue.bytes < this.settings.highWaterMark && !this.outage.failure) return true
     this.needDrain = true
     return false
   }
 
-  private schedule(): void {
-    if (this.scheduled) return
-    this.scheduled = true
-    setImmediate(this.pumpBound)
-  }
-
-  private readonly pumpBound = () => {
-    this.scheduled = false
-    this.pump()
-  }
-
-  /**
-   * Appends the queue now if the lock is free; otherwise waits for it in the
-   * background. Lines queued meanwhile join the next batch. Lines written
-   * before the log is open wait for it.
-   */
-  private pump(): void {
-    // While the disk fails, the retry timer alone tries again.
-    if (this.waitingForLock || this.queue.length === 0 || this.failure || !this.opened) return
-    const wait = this.lease.cooldown()
-    if (wait > 0) {
-      if (!this.scheduled) {
-        this.scheduled = true
-        setTimeout(this.pumpBound, wait)
-      }
-      return
-    }
-    if (this.tryLock()) {
-      this.underLock(() => this.appendQueue())
-      return
-    }
-    if (this.failure) return
-    this.waitingForLock = true
-    void this.lease.lock.acquire().then(() => {
-      this.waitingForLock = false
-      this.underLock(() => this.appendQueue())
-    }, (err: unknown) => this.lockFailed(err))
-  }
-
-  /**
-   * Takes the lock if it is free. A lock that cannot be taken at all (its
-   * directory was removed, permissions changed) fails the writer like a failed
-   * write, rather than throwing out of a timer and taking the process down.
-   */
-  private tryLock(): boolean {
-    try {
-      return this.lease.lock.tryAcquire()
-    } catch (err) {
-      this.lockFailed(err)
-      return false
-    }
-  }
-
-  private lockFailed(err: unknown): void {
-    this.waitingForLock = false
-    this.fail(err instanceof ChainlogError ? err : fromSystemError(err, 'take the lock', `${this.lease.lock.path}.lock`))
-  }
-
-  /**
-   * Runs `fn` with the lock held (it must be held on entry), under the lease:
-   * the head is made fresh when the lease is taken afresh. Returns false if
-   * it failed.
-   */
-  private underLock(fn: () => void): boolean {
-    let ok = true
-    try {
-      if (!this.lease.held) {
-        this.discovery.refresh()
-        this.lease.begin()
-      }
-      fn()
-    } catch (err) {
-      ok = false
-      this.lease.drop()
-      if (err instanceof HeadMoved) {
-        // Nothing was written; the queue is intact. Try again with the lock taken afresh.
-        this.emit('lockLost')
-        this.schedule()
-        return false
-      }
-      this.fail(err instanceof ChainlogError ? err : fromSystemError(err, 'write to', this.at.cur?.path ?? this.settings.naming.dir))
-    }
-    if (ok) this.lease.afterBatch(this.closing !== null && this.queue.length === 0)
-    if (this.queue.length && !this.failure) this.schedule()
-    return ok
-  }
-
-  /** How the rooms' timers take their turn under the lock. */
-  private readonly turns: Turns = {
-    busy: () => this.closing !== null || this.waitingForLock || this.failure !== null,
-    afterQueue: (fn) => {
-      this.waitingForLock = true
-      void this.lease.lock.acquire().then(() => {
-        this.waitingForLock = false
-        this.underLock(() => {
-          this.appendQueue()
-          fn()
-        })
-      }, (err: unknown) => this.lockFailed(err))
-    },
-    whenLocked: (fn) => this.lease.lock.acquire().then(() => void this.underLock(fn), (err: unknown) => this.lockFailed(err)),
-  }
-
-  /** Appends queued lines in batches of at most BATCH_BYTES, rotating by size between records. */
-  private appendQueue(): void {
-    const at = this.at
+  /** Appends queued lines (`all`, or about a megabyte) in batches of at most BATCH_BYTES, rotating by size between records. */
+  private appendQueue(all = false): void {
     let budget = BATCH_BYTES * 4
-    while (this.queue.length && budget > 0) {
-      const cur = at.cur!
+    while (this.queue.length && (budget > 0 || all)) {
+      const cur = this.at.cur!
       // A file always takes at least one record after its header, however large.
-      const batch = this.queue.encode(at.prev, this.hashing.hashFn, BATCH_BYTES, this.settings.size - cur.end, cur.end <= cur.headerEnd)
+      const batch = this.queue.encode(this.at.prev, this.hashing.hashFn, BATCH_BYTES, this.settings.size - cur.end, cur.end <= cur.headerEnd)
       if (batch.records > 0) {
-        const bytes = batch.bytes.length
-        this.fence(cur)
-        cur.sink.write(batch.bytes, cur.end)
-        this.counted(cur, batch.records, bytes)
-        at.prev = batch.prev
+        this.put(cur, batch)
         this.queue.commit(batch)
-        budget -= bytes
+        budget -= batch.bytes.length
         if (this.settings.fsync) cur.sink.fsync()
         this.settle()
         this.sealing?.afterBatch()
@@ -596,11 +428,16 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     const batch = this.direct.encode(this.at.prev, this.hashing.hashFn, Infinity, Infinity, true)
     this.direct.commit(batch)
     if (batch.records !== stored.length) throw new Error(`internal: ${stored.length - batch.records} metadata records did not fit their batch`)
+    this.put(cur, batch)
+    if (this.settings.fsync) cur.sink.fsync()
+  }
+
+  /** The fence, one write, and the head moved past it (lock held). The caller commits, then fsyncs. */
+  private put(cur: Current, batch: Batch): void {
     this.fence(cur)
     cur.sink.write(batch.bytes, cur.end)
-    this.counted(cur, batch.records, batch.bytes.length)
+    advance(cur, batch.records, batch.bytes.length)
     this.at.prev = batch.prev
-    if (this.settings.fsync) cur.sink.fsync()
   }
 
   /**
@@ -616,15 +453,6 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     // re-take the lock and look again.
     const st = fs.statSync(cur.path, { throwIfNoEntry: false })
     if (!st || st.ino !== cur.sink.ino || st.size !== cur.end) throw new HeadMoved()
-  }
-
-  /** Advances the file end past our own append, keeping the line count exact without reading it back. */
-  private counted(cur: Current, lines: number, bytes: number): void {
-    if (cur.countedTo === cur.end) {
-      cur.counted += lines
-      cur.countedTo += bytes
-    }
-    cur.end += bytes
   }
 
   private settle(): void {
@@ -645,68 +473,39 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
    * the log could not be opened.
    */
   flush(): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure)
-    if (this.openError) return Promise.reject(this.openError)
+    if (this.outage.failure) return Promise.reject(this.outage.failure)
+    if (this.opening.error) return Promise.reject(this.opening.error)
     const target = this.queue.queued
     if (this.queue.appended >= target) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ target, resolve, reject })
-      this.pump()
+      this.lease.pump()
     })
   }
 
   /**
-   * Appends everything queued before returning, a partial line kept by
-   * writeChunk() too, blocking if another writer holds the lock (for at most
-   * about `staleLockMs`). For exit paths where the event loop will not run
-   * again: the transports call it on `process.exit()`. A log not open yet is
-   * opened here, synchronously, so that lines written before `'ready'` are
-   * not lost.
+   * Appends everything queued (a partial line kept by writeChunk() too) before
+   * returning, blocking if another writer holds the lock (for at most about
+   * `staleLockMs`). For exit paths, where the event loop will not run again. A
+   * log not open yet is opened here, synchronously: lines taken before `'ready'` are not lost.
    * @throws ChainlogError when the queue cannot be written, or the log cannot be opened
    */
   flushSync(): void {
     this.queueTail()
     if (this.queue.length === 0) {
-      if (this.failure) throw this.failure
+      if (this.outage.failure) throw this.outage.failure
       return
     }
-    if (this.openError) throw this.openError
     const deadline = Date.now() + this.settings.staleLockMs + 2000
-    const nap = new Int32Array(new SharedArrayBuffer(4))
-    const takeLock = () => {
-      while (!this.lease.lock.tryAcquire()) {
-        if (Date.now() > deadline) throw new ChainlogError(ErrorCodes.LOCK_TIMEOUT, `could not take the lock ${this.lease.lock.path}.lock to flush ${this.queue.bytes} bytes of lines`)
-        Atomics.wait(nap, 0, 0, 2)
-      }
-    }
-    if (!this.opened) {
-      try {
-        checkDirectory(this.settings.naming.dir, this.settings.mkdir)
-        takeLock()
-        this.openLocked()
-      } catch (err) {
-        throw this.openFailed(err)
-      }
-    }
+    this.opening.openSync(deadline)
     for (;;) {
-      takeLock()
-      const wasFailing = this.failure
-      this.failure = null
-      if (this.underLock(() => {
-        while (this.queue.length) this.appendQueue()
-      })) return
+      this.lease.lock.acquireSync(deadline, `flush ${this.queue.bytes} bytes of lines`)
+      const wasFailing = this.outage.failure
+      this.outage.failure = null
+      if (this.lease.turn(() => this.appendQueue(true))) return
       // Lost the lock before writing (HeadMoved): take it again. A real failure ends here.
-      if (this.failure) throw this.failure
-      this.failure = wasFailing
-    }
-  }
-
-  /** Runs `fn` under the lock, taking it afresh if it was lost before anything was written. */
-  private async locked(fn: () => void): Promise<void> {
-    for (;;) {
-      await this.lease.lock.acquire()
-      if (this.underLock(fn)) return
-      if (this.failure) throw this.failure
+      if (this.outage.failure) throw this.outage.failure
+      this.outage.failure = wasFailing
     }
   }
 
@@ -714,7 +513,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   async rotate(reason?: string): Promise<void> {
     await this.start()
     await this.flush()
-    await this.locked(() => this.rotation.rotate(reason))
+    await this.lease.locked(() => this.rotation.rotate(reason))
   }
 
   /**
@@ -734,12 +533,11 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
       try {
         if (await this.start().then(() => true, () => false)) {
           await flushed
-          if (this.sealing) await this.locked(() => this.sealing!.seal('close'))
+          if (this.sealing) await this.lease.locked(() => this.sealing!.seal('close'))
         }
       } finally {
         this.sealing?.close()
-        clearInterval(this.retryTimer)
-        this.retryTimer = undefined
+        this.lease.stopRetry()
         if (this.lease.held) this.lease.drop()
         await this.at.cur?.sink.close()
         await this.rotation.settled()
@@ -755,102 +553,26 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     return this.closed
   }
 
-  // ---- failures -----------------------------------------------------------
-
-  /** An append failed: tell the caller once, keep the queue, and retry until the disk takes it. */
-  private fail(err: ChainlogError): void {
-    const first = this.failure === null
-    this.failure = err
-    this.rejectWaiters(err)
-    if (!this.retryTimer && !this.closing) {
-      this.retryTimer = setInterval(() => this.retry(), RETRY_MS)
-      this.retryTimer.unref()
-    }
-    if (first) this.emit('error', err)
-  }
-
   private rejectWaiters(err: ChainlogError): void {
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w.reject(err)
   }
 
-  /** Tries the queue again while the disk fails; the failure stays set (and unreported again) until a batch goes through. */
-  private retry(): void {
-    if (!this.tryLock()) return
-    const ok = this.underLock(() => {
-      while (this.queue.length) this.appendQueue()
-    })
-    if (!ok) return
-    this.failure = null
-    clearInterval(this.retryTimer)
-    this.retryTimer = undefined
-    this.settle()
-    const resumed: ResumeEvent = { refused: this.refused }
-    this.refused = 0
-    this.emit('resume', resumed)
-  }
-
-  // ---- opening ------------------------------------------------------------
-
   /**
-   * Opens the log: checks its directory, takes the lock and finds (or
-   * starts) the current file, then emits `'ready'`. Runs once; later calls
-   * get the same promise. Lines written meanwhile wait in the queue.
-   * {@link openChainWriter} and {@link createChainWriter} call it.
+   * Opens the log (checks its directory, takes the lock, finds or starts the
+   * current file), then emits `'ready'`. Runs once; later calls get the same
+   * promise. {@link openChainWriter} and {@link createChainWriter} call it.
    */
   start(): Promise<void> {
-    this.opening ??= this.open()
-    return this.opening
-  }
-
-  private async open(): Promise<void> {
-    try {
-      if (this.opened) return
-      if (this.openError) throw this.openError
-      checkDirectory(this.settings.naming.dir, this.settings.mkdir)
-      if (!this.lease.lock.tryAcquire()) await this.lease.lock.acquire()
-      if (this.opened || this.openError) {
-        // flushSync() opened it (or failed to) while this waited for the lock.
-        if (!this.lease.held) this.lease.lock.releaseLock()
-        if (this.openError) throw this.openError
-        return
-      }
-      this.openLocked()
-    } catch (err) {
-      throw this.openFailed(err)
-    }
-  }
-
-  /** With the lock just taken: finds the head, lets it go, and starts the timers and the queue. */
-  private openLocked(): void {
-    try {
-      this.discovery.discover()
-      this.sealing?.begin()
-    } finally {
-      this.lease.lock.releaseLock()
-    }
-    this.opened = true
-    if (!this.closing) {
-      this.rotation.startTimer(this.turns)
-      this.sealing?.startHeartbeat(this.turns)
-    }
-    this.emit('ready')
-    if (this.queue.length) this.schedule()
+    return this.opening.start()
   }
 
   /** The log could not be opened: the writer takes nothing more, and what waits for it fails. */
-  private openFailed(err: unknown): ChainlogError {
-    if (this.openError) return this.openError
-    const e = err instanceof ChainlogError ? err : fromSystemError(err, 'open the log', this.settings.naming.dir)
-    this.openError = e
+  private openFailed(err: ChainlogError): void {
     this.closing ??= Promise.resolve()
     this.closed = true
-    this.rotation.stop()
-    this.sealing?.stop()
-    this.sealing?.close()
-    this.rejectWaiters(e)
-    return e
+    this.rejectWaiters(err)
   }
 }
 
