@@ -65,7 +65,7 @@ export interface ChainWriterEvents {
   error: [err: ChainlogError]
   /** A failing disk takes writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
   resume: [event: ResumeEvent]
-  /** close() has finished. */
+  /** close() has finished, or the log could not be opened (after its `'error'`). */
   close: []
 }
 

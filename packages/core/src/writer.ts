@@ -254,8 +254,8 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   private closing: Promise<void> | null = null
   private closed = false
 
-  /** Use {@link openChainWriter} or {@link createChainWriter}. */
-  constructor(settings: Settings, open: OpenOptions = {}) {
+  /** Use {@link openChainWriter} or {@link createChainWriter}. `announce`: a log that cannot be opened is also an `'error'`. */
+  constructor(settings: Settings, open: OpenOptions = {}, private readonly announce = false) {
     super()
     this.settings = settings
     this.algorithm = settings.algorithm
@@ -554,9 +554,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   }
 
   private rejectWaiters(err: ChainlogError): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w.reject(err)
+    for (const w of this.waiters.splice(0)) w.reject(err)
   }
 
   /**
@@ -573,6 +571,11 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     this.closing ??= Promise.resolve()
     this.closed = true
     this.rejectWaiters(err)
+    // Before start() rejects: whoever waits on it hears the error first. Unheard,
+    // it is thrown, as EventEmitter throws an unheard 'error' (not into the opening).
+    if (this.announce && this.listenerCount('error') === 0) process.nextTick(() => { throw err })
+    else if (this.announce) this.emit('error', err)
+    this.emit('close')
   }
 }
 
@@ -596,10 +599,9 @@ function closedError(openError: ChainlogError | null = null): ChainlogError {
  * w.writeChunk('{"msg":"hello"}\n')
  */
 export function openChainWriter(options: ChainWriterOptions, open: OpenOptions = {}): ChainWriter {
-  const writer = new ChainWriter(normalize(options), open)
-  process.nextTick(() => {
-    writer.start().then(() => undefined, (err: ChainlogError) => writer.emit('error', err))
-  })
+  const writer = new ChainWriter(normalize(options), open, true)
+  // The writer emits the failure as 'error' itself.
+  process.nextTick(() => writer.start().catch(() => undefined))
   return writer
 }
 
