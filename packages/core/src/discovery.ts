@@ -42,6 +42,19 @@ export interface Position {
   chain: string
 }
 
+/** The writer's current position: the value to keep elsewhere to detect truncation. */
+export interface ChainHead {
+  chain: string
+  /** Hash of the last record in the chain. */
+  hash: string
+  /** Number of physical lines in the chain so far (the position after the head). */
+  count: number
+  /** Path of the current file. */
+  file: string
+  /** Index of the current file in the chain. */
+  index: number
+}
+
 /** The chain hash of this writer, and what a file's header says about it. */
 export interface Hashing {
   algorithm: Algorithm

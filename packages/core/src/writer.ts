@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { createHashFn, keyId, MIN_KEY_BYTES, type Algorithm } from './algorithm'
-import { advance, countTo, Discovery, Opening, type Current, type Hashing, type Position } from './discovery'
+import { advance, countTo, Discovery, Opening, type ChainHead, type Current, type Hashing, type Position } from './discovery'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 import { loadKey } from './key'
 import { HeadMoved, Lease } from './lease'
@@ -69,19 +69,6 @@ export interface ChainWriterOptions {
   now?: () => number
   /** Chain id for a new chain, for tests and fixtures. Random by default. */
   chainId?: string
-}
-
-/** The writer's current position: the value to keep elsewhere to detect truncation. */
-export interface ChainHead {
-  chain: string
-  /** Hash of the last record in the chain. */
-  hash: string
-  /** Number of physical lines in the chain so far (the position after the head). */
-  count: number
-  /** Path of the current file. */
-  file: string
-  /** Index of the current file in the chain. */
-  index: number
 }
 
 interface Settings {
@@ -211,19 +198,14 @@ export interface OpenOptions {
  * Appends records to one chain, safely shared by any number of writers
  * (threads or processes) pointed at the same log path.
  *
- * `write()` queues the line. The queue is appended in batches: the writer
- * takes the log's lock (held as a short lease across batches, lease.ts),
- * re-reads the head from disk if anyone else appended or rotated since
- * (discovery.ts), hashes the batch against that head (queue.ts), checks the
- * fence, and appends it with one write. So the chain never forks, bytes
- * never interleave, and each writer's lines keep their order. Rotation and
- * retention (rotation.ts) happen under the same lock, by whichever writer
- * finds them due; the others follow when they next take the lock. Seals
- * (sealing.ts) are appended when due.
- *
- * Events: see {@link ChainWriterEvents}. Past `maxBuffered`, lines are
- * refused with BUFFER_FULL: the first refusal of a failing spell is also
- * emitted as `'error'`, and `'resume'` counts them all.
+ * `write()` queues the line. The queue is appended in batches under the
+ * log's lock, held as a short lease (lease.ts): the head is re-read from
+ * disk if anyone else appended or rotated since (discovery.ts), the batch
+ * is hashed against it (queue.ts), the fence checked, and the batch
+ * appended with one write. So the chain never forks, bytes never
+ * interleave, and each writer's lines keep their order. Rotation and
+ * retention (rotation.ts) and seals (sealing.ts) happen under the same lock.
+ * Events: {@link ChainWriterEvents}.
  *
  * @example
  * const w = await createChainWriter({ file: 'logs/app.log', size: '10m', mkdir: true })
