@@ -344,8 +344,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
       this.tail += text
       return this.queue.bytes < this.settings.highWaterMark && !this.outage.failure
     }
-    let lines = end === text.length ? text : text.slice(0, end)
-    if (this.tail !== '') lines = this.tail + lines
+    const lines = this.tail + (end === text.length ? text : text.slice(0, end))
     // Kept even if the lines are refused: it starts a line of its own.
     this.tail = end === text.length ? '' : text.slice(end)
     return this.writeLines(lines)
@@ -455,8 +454,8 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
    * the log could not be opened.
    */
   flush(): Promise<void> {
-    if (this.outage.failure) return Promise.reject(this.outage.failure)
-    if (this.opening.error) return Promise.reject(this.opening.error)
+    const failed = this.outage.failure ?? this.opening.error
+    if (failed) return Promise.reject(failed)
     const target = this.queue.queued
     if (this.queue.appended >= target) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
@@ -523,8 +522,9 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
         if (this.lease.held) this.lease.drop()
         await this.at.cur?.sink.close()
         await this.rotation.settled()
+        // An open that failed within this call said 'close' already.
+        if (!this.closed) this.emit('close')
         this.closed = true
-        this.emit('close')
       }
     })()
     return this.closing
@@ -550,13 +550,14 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
 
   /** The log could not be opened: the writer takes nothing more, and what waits for it fails. */
   private openFailed(err: ChainlogError): void {
+    const closing = this.closing !== null
     this.closing ??= Promise.resolve()
-    this.closed = true
     this.rejectWaiters(err)
     // Before start() rejects: whoever waits on it hears the error first. Unheard,
     // it is thrown, as EventEmitter throws an unheard 'error' (not into the opening).
-    if (this.announce && this.listenerCount('error') === 0) process.nextTick(() => { throw err })
-    else if (this.announce) this.emit('error', err)
+    if (this.announce) this.listenerCount('error') ? this.emit('error', err) : process.nextTick(() => { throw err })
+    if (closing) return // close() says 'close' once it is done
+    this.closed = true
     this.emit('close')
   }
 }

@@ -74,6 +74,19 @@ describe('openChainWriter', () => {
     await w.close()
   })
 
+  it("close() before a failed open resolves, after one 'error' and one 'close'", async () => {
+    const dir = tmpDir()
+    const w = openChainWriter({ file: path.join(dir, 'missing', 'app.log') })
+    const events: string[] = []
+    w.on('error', (err) => events.push(err.code))
+    w.on('close', () => events.push('close'))
+    w.write('lost')
+    await w.close()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(events).toEqual(['NO_DIRECTORY', 'close'])
+    expect(w.isClosed).toBe(true)
+  })
+
   it('createChainWriter still resolves once open, and rejects (emitting nothing) when it cannot open', async () => {
     const dir = tmpDir()
     const w = await createChainWriter({ file: path.join(dir, 'app.log') })
