@@ -200,6 +200,7 @@ export class Lease {
     this.retryTimer.unref()
   }
 
+  /** No more retries (the disk took the queue, or the writer is closing). */
   stopRetry(): void {
     clearInterval(this.retryTimer)
     this.retryTimer = undefined
