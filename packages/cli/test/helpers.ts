@@ -85,7 +85,7 @@ export function pinoLine(i: number, t0 = Date.UTC(2026, 10, 22, 10, 0, 0)): stri
 export async function writeChain(dir: string, lines: string[], options: Partial<ChainWriterOptions> = {}): Promise<string[]> {
   const w = await createChainWriter({ file: path.join(dir, 'app.log'), ...options })
   for (const l of lines) {
-    if (!w.write(l)) await new Promise((resolve) => w.once('drain', resolve))
+    if (!w.write(l)) await new Promise<void>((resolve) => w.once('drain', () => resolve()))
   }
   await w.close()
   return logFiles(dir)

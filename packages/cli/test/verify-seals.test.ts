@@ -151,7 +151,7 @@ describe('verify-log --verify-key', () => {
     const w = await createChainWriter({ file: path.join(dir, 'app.log'), sealKey, sealEvery: 1000, sealInterval: 60_000, now: () => clock, size: 1 << 30 })
     for (let i = 0; i < 130_000; i++) {
       clock = T0 + i * 10
-      if (!w.write(pinoLine(0, clock))) await new Promise((resolve) => w.once('drain', resolve))
+      if (!w.write(pinoLine(0, clock))) await new Promise<void>((resolve) => w.once('drain', () => resolve()))
     }
     await w.close()
     const file = path.join(dir, 'app.1.log')

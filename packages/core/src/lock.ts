@@ -1,6 +1,6 @@
 import * as fs from 'node:fs'
 import * as lockfile from 'proper-lockfile'
-import { fromSystemError } from './errors'
+import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 
 /**
  * The exclusive lock every writer of one log takes around each batch append
@@ -77,6 +77,19 @@ export class LogLock {
     while (!this.tryAcquire()) {
       await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay))
       delay = Math.min(delay * 2, 4)
+    }
+  }
+
+  /**
+   * Takes the lock, blocking the thread (for exit paths, where the event
+   * loop will not run again) until `deadline` (ms since the epoch).
+   * @throws ChainlogError LOCK_TIMEOUT past the deadline, saying what waited (`what`)
+   */
+  acquireSync(deadline: number, what: string): void {
+    const nap = new Int32Array(new SharedArrayBuffer(4))
+    while (!this.tryAcquire()) {
+      if (Date.now() > deadline) throw new ChainlogError(ErrorCodes.LOCK_TIMEOUT, `could not take the lock ${this.path}.lock to ${what}`)
+      Atomics.wait(nap, 0, 0, 2)
     }
   }
 

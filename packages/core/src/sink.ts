@@ -1,5 +1,7 @@
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import SonicBoom from 'sonic-boom'
+import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 
 /**
  * One open log file. Writes go through sonic-boom in synchronous mode, the
@@ -90,4 +92,38 @@ export class FileSink {
     }
     return Promise.resolve()
   }
+}
+
+/**
+ * Opens a log file for appending (creating its directory first with
+ * `mkdir`), as a FileSink.
+ * @throws ChainlogError the system error under its stable code (ACCESS_DENIED, NO_DIRECTORY, …)
+ */
+export function openSink(filePath: string, options: { mkdir: boolean; mode?: number; fsync: boolean }): FileSink {
+  try {
+    if (options.mkdir) fs.mkdirSync(path.dirname(filePath), { recursive: true })
+    return new FileSink(filePath, { ...(options.mode !== undefined && { mode: options.mode }), fsync: options.fsync })
+  } catch (err) {
+    throw fromSystemError(err, 'open log file', filePath)
+  }
+}
+
+/**
+ * Makes sure the log's directory exists (creating it with `mkdir`).
+ * @throws ChainlogError NO_DIRECTORY, ACCESS_DENIED, …
+ */
+export function checkDirectory(dir: string, mkdir: boolean): void {
+  let st: fs.Stats
+  try {
+    st = fs.statSync(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !mkdir) throw fromSystemError(err, 'use directory', dir)
+    try {
+      fs.mkdirSync(dir, { recursive: true })
+    } catch (e) {
+      throw fromSystemError(e, 'create directory', dir)
+    }
+    return
+  }
+  if (!st.isDirectory()) throw new ChainlogError(ErrorCodes.NO_DIRECTORY, `${dir} is not a directory`, { path: dir })
 }

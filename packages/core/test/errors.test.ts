@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import * as path from 'node:path'
-import { describe, expect, test, vi } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { ChainlogError, createChainWriter, ErrorCodes, verify } from '../src/index'
 import { fromSystemError } from '../src/errors'
 import { fakeDisk, metaOf, openWriter, patchFs, physicalLines, ROOT, sysError, tmpDir, until } from './helpers'
@@ -116,12 +116,15 @@ describe('EACCES', () => {
 
   test('creating the directory (mkdir: true) is ACCESS_DENIED', async () => {
     const dir = path.join(tmpDir(), 'sub')
-    const spy = vi.spyOn(fs.promises, 'mkdir').mockRejectedValue(sysError('EACCES', 'mkdir', dir))
+    // The directory is made synchronously at open (openChainWriter opens without waiting).
+    const restore = patchFs('mkdirSync', () => {
+      throw sysError('EACCES', 'mkdir', dir)
+    })
     try {
       const err = await rejection(createChainWriter({ file: path.join(dir, 'app.log'), mkdir: true }))
       expect(err.code).toBe('ACCESS_DENIED')
     } finally {
-      spy.mockRestore()
+      restore()
     }
   })
 

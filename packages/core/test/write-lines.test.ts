@@ -102,7 +102,7 @@ describe('writeLines', () => {
     const w = await createChainWriter({ file: path.join(dir, 'app.log'), highWaterMark: 64 * 1024 })
     const chunk = Array.from({ length: 2000 }, (_, i) => pinoLine(i) + '\n').join('')
     expect(w.writeLines(chunk)).toBe(false)
-    await new Promise((resolve) => w.once('drain', resolve))
+    await new Promise<void>((resolve) => w.once('drain', () => resolve()))
     await w.close()
     expect((await verify(dir)).records).toBe(2001)
   })

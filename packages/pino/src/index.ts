@@ -33,7 +33,7 @@ export async function chainlog(options: ChainlogPinoOptions): Promise<ChainlogDe
   const dest = createDestination(writer, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) })
   const held = early
   early = null
-  for (const [name, arg] of held) writer.emit(name, arg)
+  for (const [name, arg] of held) (writer.emit as (event: string, arg: unknown) => boolean).call(writer, name, arg)
   // At exit the stream is ended first, so that a last line without LF is kept too.
   if (!worker) flushOnExit({ flushSync: () => (dest.writableEnded || dest.end(), dest.flushSync()), once: (e, l) => dest.once(e, l) }, '@chainlog/pino')
   return dest

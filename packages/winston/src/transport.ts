@@ -1,5 +1,5 @@
 import TransportStream from 'winston-transport'
-import { ChainlogError, createChainWriter, ErrorCodes, flushOnExit, type ChainHead, type ChainWriter, type ResumeEvent, type RotateEvent } from '@chainlog/core'
+import { flushOnExit, openChainWriter, type ChainHead, type ChainWriter, type ResumeEvent, type RotateEvent } from '@chainlog/core'
 import { resolveOptions, type ChainlogTransportOptions } from './options'
 
 /** winston's finished line (triple-beam's MESSAGE): what its File transport writes. */
@@ -22,7 +22,7 @@ const noop = () => {}
  * Events, as in winston-daily-rotate-file: `'logged'` (info), `'new'`
  * (path), `'rotate'` (oldPath, newPath), `'logRemoved'` (path), `'error'`
  * (err, message starting with a chainlog code), plus `'recovery'` and
- * `'resume'` from the core writer.
+ * `'resume'` ({ refused }) from the core writer.
  *
  * `'finish'` (after `logger.end()`) means every entry logged has been handed
  * to the OS, and with `fsync: true` is on disk.
@@ -39,12 +39,12 @@ export class ChainlogTransport extends TransportStream {
   /**
    * Settles when the log file is open: resolves, or rejects with the error
    * that was also emitted as `'error'`. Entries logged before are kept in
-   * order and written then.
+   * order (by the core writer) and written then.
    */
   readonly ready: Promise<void>
-  private writer: ChainWriter | null = null
+  private readonly writer: ChainWriter | null = null
   private failure: Error | null = null
-  private pending: [Info, Callback][] = []
+  private open = false
   /** Set by winston's exception and rejection handlers before they log the last entry. */
   _ending?: boolean
 
@@ -52,19 +52,18 @@ export class ChainlogTransport extends TransportStream {
     super(options as TransportStream.TransportStreamOptions)
     this.name = options?.name ?? 'chainlog'
     // A bad option throws here, before anything is opened: an application
-    // must not run on without its log (#13).
-    const writerOptions = resolveOptions(options)
-    this.ready = createChainWriter(writerOptions, (w) => this.listen(w)).then((w) => {
-      this.writer = w
-      flushOnExit(w, '@chainlog/winston')
-      const pending = this.pending
-      this.pending = []
-      for (const [info, callback] of pending) this.append(info, callback)
-    }, (err: Error) => {
-      this.fail(err)
-      throw err
-    })
-    this.ready.catch(noop)
+    // must not run on without its log (#13). Lines past maxBuffered on a
+    // failing disk are counted, not thrown: core reports the first refusal as
+    // 'error' and the count with 'resume'.
+    const writer = openChainWriter(resolveOptions(options), { refuse: 'count' })
+    this.writer = writer
+    this.listen(writer)
+    // Entries taken before the file is open are written at exit too.
+    flushOnExit(writer, '@chainlog/winston')
+    // The writer opens the log on the next tick and emits 'ready' or 'error'
+    // (forwarded by listen); an open that fails emits 'error' before start() rejects.
+    this.ready = new Promise<void>((resolve, reject) => process.nextTick(() => writer.start().then(resolve, reject)))
+    this.ready.then(() => (this.open = true), (err: Error) => (this.failure = err))
   }
 
   /** Forwards the core writer's events under winston-daily-rotate-file's names. */
@@ -73,42 +72,23 @@ export class ChainlogTransport extends TransportStream {
     w.on('rotate', (e: RotateEvent) => this.emit('rotate', e.from, e.to))
     w.on('remove', (file: string) => this.emit('logRemoved', file))
     w.on('recovery', (e: object) => this.emit('recovery', e))
-    w.on('resume', (e: ResumeEvent) => {
-      if (e.refused) this.emit('error', new ChainlogError(ErrorCodes.BUFFER_FULL, `${e.refused} entries were not logged while the disk was failing`))
-      this.emit('resume')
-    })
+    w.on('resume', (e: ResumeEvent) => this.emit('resume', { refused: e.refused }))
     w.on('error', (err: Error) => this.emit('error', err))
-  }
-
-  /**
-   * The log could not be opened: report it once. Emitted at once (not on a
-   * later tick), so that it comes before 'finish' when the logger is ending.
-   */
-  private fail(err: Error): void {
-    this.failure = err
-    this.pending = []
-    this.emit('error', err)
   }
 
   /** Called by winston-transport for each entry that passes the level filter. */
   override log(info: Info, callback: Callback = noop): void {
-    if (this.writer) this.append(info, callback)
-    else if (this.failure) callback()
-    else {
-      // Called back at once for the same reason as in append().
-      this.pending.push([info, noop])
+    // The log could not be opened: it was reported once, as 'error'.
+    if (this.failure) {
       callback()
+      return
     }
-  }
-
-  private append(info: Info, callback: Callback): void {
     const message = info[MESSAGE]
     try {
       this.writer!.write(typeof message === 'string' ? message : String(message))
     } catch (err) {
-      // BUFFER_FULL: the disk has been failing for maxBuffered bytes. Core
-      // reports the first refusal as 'error' and the count with 'resume'.
-      if ((err as ChainlogError).code !== ErrorCodes.BUFFER_FULL) this.emit('error', err)
+      // WRITER_CLOSED: logged after the transport ended.
+      this.emit('error', err)
       callback()
       return
     }
@@ -132,7 +112,12 @@ export class ChainlogTransport extends TransportStream {
 
   /** Everything logged is handed to the OS before 'finish'. */
   override _final(callback: Callback): void {
-    this.ready.then(() => this.writer!.close(), noop).then(() => callback(), callback)
+    if (!this.writer) {
+      callback()
+      return
+    }
+    // A writer whose log could not be opened closes at once.
+    this.writer.close().then(() => callback(), callback)
   }
 
   /** Called by winston when the transport is removed from its logger. */
@@ -149,6 +134,6 @@ export class ChainlogTransport extends TransportStream {
 
   /** The chain's current head: keep `hash` and `count` elsewhere to detect truncation. Null until the file is open. */
   head(): ChainHead | null {
-    return this.writer ? this.writer.head() : null
+    return this.open ? this.writer!.head() : null
   }
 }

@@ -90,11 +90,20 @@ describe('resolveOptions', () => {
     fs.rmSync(dir, { recursive: true })
   })
 
-  test("opening is asynchronous: a missing directory or key file reaches the application as 'error' (on the logger too) and as the ready promise's rejection", async () => {
+  test('a missing key file throws from the constructor, with nothing created', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-wopt-'))
+    expect(() => new ChainlogTransport({ filename: path.join(dir, 'app.log'), algorithm: 'hmac-sha256', keyFile: path.join(dir, 'missing.key') }))
+      .toThrow(expect.objectContaining({ code: 'BAD_KEY', message: expect.stringMatching(/^BAD_KEY: /) }))
+    expect(fs.readdirSync(dir)).toEqual([])
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  test("opening is asynchronous: a missing directory, or a file at the log path that is not a chain, reaches the application as 'error' (on the logger too) and as the ready promise's rejection", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-wopt-'))
+    fs.writeFileSync(path.join(dir, 'app.1.log'), 'not a chain\n')
     for (const [options, code] of [
       [{ filename: path.join(dir, 'missing', 'app.log'), mkdir: false }, 'NO_DIRECTORY'],
-      [{ filename: path.join(dir, 'app.log'), algorithm: 'hmac-sha256', keyFile: path.join(dir, 'missing.key') }, 'BAD_KEY'],
+      [{ filename: path.join(dir, 'app.log') }, 'NOT_CHAINLOG'],
     ] as const) {
       const t = new ChainlogTransport(options)
       const logger = winston.createLogger({ transports: [t] })
@@ -103,7 +112,8 @@ describe('resolveOptions', () => {
       expect(await seen).toMatchObject({ code, message: expect.stringMatching(new RegExp(`^${code}: `)) })
       logger.info('not written')
     }
-    expect(fs.readdirSync(dir)).toEqual([])
+    expect(fs.readdirSync(dir)).toEqual(['app.1.log'])
+    expect(fs.readFileSync(path.join(dir, 'app.1.log'), 'utf8')).toBe('not a chain\n')
     fs.rmSync(dir, { recursive: true })
   })
 

@@ -1,0 +1,73 @@
+import type { ChainlogError } from './errors'
+import type { SealKind } from './seal'
+
+/**
+ * The events of the writer: the typed map its `on`, `once`, `off` and
+ * `emit` follow, and their payloads. The rooms beside the writer import
+ * these types without importing the writer.
+ */
+
+/** Payload of `'rotate'`. */
+export interface RotateEvent {
+  from: string
+  to: string
+}
+
+/** Payload of `'resume'`: how many lines were refused (BUFFER_FULL) while the disk failed. */
+export interface ResumeEvent {
+  refused: number
+}
+
+/** Payload of `'recovery'`. */
+export interface RecoveryEvent {
+  file: string
+  reason: 'torn-tail' | 'broken-tail'
+  length?: number
+}
+
+/** Payload of `'seal'`: the seal just appended. */
+export interface SealEvent {
+  /** Chain position after the seal record. */
+  count: number
+  /** Hash of the seal record: the new head. */
+  head: string
+  time: number
+  epoch: number
+  kind: SealKind
+}
+
+/**
+ * Every event a ChainWriter emits, with its arguments. The writer's
+ * `on`, `once`, `off` and `emit` are typed by it.
+ */
+export interface ChainWriterEvents {
+  /** The log is open (its head found or its first file started): lines written before are appended from now on. */
+  ready: []
+  /** A file this writer started, the first one too. */
+  new: [file: string]
+  rotate: [event: RotateEvent]
+  /** A file deleted by retention (after the retention record naming it was written). */
+  remove: [file: string]
+  /** A torn or broken tail was found and recorded. */
+  recovery: [event: RecoveryEvent]
+  /** A seal was appended (with `sealKey`). */
+  seal: [event: SealEvent]
+  /** The lock was lost before a write (another writer took it over as stale): nothing was written; the batch is redone under a fresh lock. */
+  lockLost: []
+  /** write() returned false, and the queue has gone down since. */
+  drain: []
+  /**
+   * A failure: the first failed append of a failing spell (DISK_FULL, IO_ERROR,
+   * …), the first refusal of one (BUFFER_FULL), LOCK_LOST, FILE_REMOVED, a
+   * sealing failure, a symlink, compression or deletion that failed; and
+   * for openChainWriter, the log that could not be opened.
+   */
+  error: [err: ChainlogError]
+  /** A failing disk takes writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
+  resume: [event: ResumeEvent]
+  /** close() has finished, or the log could not be opened (after its `'error'`). */
+  close: []
+}
+
+/** A typed emit, narrowed to the events `K` (what a room beside the writer may emit). */
+export type Emit<K extends keyof ChainWriterEvents> = <E extends K>(event: E, ...args: ChainWriterEvents[E]) => void

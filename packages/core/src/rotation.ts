@@ -1,0 +1,193 @@
+import * as crypto from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { gzipFile } from './compress'
+import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
+import { countTo, type AppendNow, type Current, type Hashing, type Position } from './discovery'
+import type { Turns } from './lease'
+import { FORMAT_VERSION, metaLine, type DeletedFile, type HeaderMeta } from './meta'
+import type { LogFileEntry } from './naming'
+import { nextBoundary, periodStart } from './settings'
+import { countLines, readTail } from './scan'
+import type { Sealing } from './sealing'
+import { openSink } from './sink'
+import type { Emit, RotateEvent } from './events'
+import type { Settings } from './settings'
+
+/** What rotation needs from the writer and the rooms beside it. */
+export interface RotationContext {
+  settings: Settings
+  hashing: Hashing
+  at: Position
+  sealing: Sealing | null
+  appendNow: AppendNow
+  emit: Emit<'new' | 'rotate' | 'remove' | 'error'>
+}
+
+/**
+ * Starting files and moving on to the next: when to rotate (by size, which
+ * the writer's batches find, or at a period boundary, which the timer here
+ * finds), retention recorded in the chain before any file is deleted,
+ * compression of rotated files off the write path, and the symlink to the
+ * current file.
+ */
+export class Rotation {
+  private readonly ctx: RotationContext
+  private timer: NodeJS.Timeout | undefined
+  private stopped = false
+  /** Compression and deletion of rotated files run one after another, off the write path. */
+  private background: Promise<void> = Promise.resolve()
+
+  constructor(ctx: RotationContext) {
+    this.ctx = ctx
+  }
+
+  /** Creates file `number` with its header (lock held) and makes it the current one. */
+  startFile(number: number, index: number, prevFile: string | null, prevHash: string, seq: number, reason: string | undefined): void {
+    const { settings: s, hashing, at } = this.ctx
+    const filePath = s.naming.pathFor(number, s.now())
+    const sink = openSink(filePath, s)
+    const size = sink.size()
+    if (size !== 0) {
+      void sink.close()
+      throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${filePath} already exists; cannot start a new chain file there`, { path: filePath })
+    }
+    const header: HeaderMeta = { t: 'header', v: FORMAT_VERSION, alg: hashing.algorithm, chain: at.chain, index, file: path.basename(filePath), prevFile, prevHash, seq, time: new Date(s.now()).toISOString() }
+    if (hashing.keyId) header.keyId = hashing.keyId
+    if (reason) header.reason = reason
+    const old = at.cur
+    const cur: Current = { sink, path: filePath, name: header.file, number, header, end: 0, headerEnd: 0, counted: seq, countedTo: 0 }
+    at.cur = cur
+    at.prev = prevHash
+    this.ctx.appendNow([metaLine(header)])
+    cur.headerEnd = cur.end
+    if (old) void old.sink.close()
+    this.link(cur)
+    this.ctx.emit('new', filePath)
+  }
+
+  /** Rotation, with the lock held and the head fresh: seal the old file, start the next, apply retention. */
+  rotate(reason?: string): void {
+    const { at, sealing } = this.ctx
+    const old = at.cur!
+    if (sealing && reason !== 'file-removed') sealing.seal('rotation')
+    const seq = countTo(old)
+    this.startFile(old.number + 1, old.header.index + 1, old.name, at.prev, seq, reason === 'size' || reason === 'time' ? undefined : reason)
+    this.ctx.emit('rotate', { from: old.path, to: at.cur!.path } satisfies RotateEvent)
+    this.retain(old.path)
+  }
+
+  /** Points the symlink (if any) at `cur`, replacing it atomically. */
+  link(cur: Current): void {
+    const name = this.ctx.settings.symlink
+    if (!name) return
+    const link = path.join(path.dirname(cur.path), name)
+    const tmp = `${link}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`
+    try {
+      fs.symlinkSync(cur.name, tmp)
+      fs.renameSync(tmp, link)
+    } catch (err) {
+      fs.rmSync(tmp, { force: true })
+      this.ctx.emit('error', fromSystemError(err, 'update the symlink', link))
+    }
+  }
+
+  /**
+   * Rotates at each period boundary of `frequency`. Every writer has this
+   * timer; the first to take the lock after the boundary rotates, the others
+   * find a file that already belongs to the new period.
+   */
+  startTimer(turns: Turns): void {
+    const s = this.ctx.settings
+    if (s.frequency === undefined || this.stopped) return
+    const frequency = s.frequency
+    const now = s.now()
+    this.timer = setTimeout(() => {
+      if (this.stopped) return
+      void turns
+        .whenLocked(() => {
+          if (Date.parse(this.ctx.at.cur!.header.time) < periodStart(frequency, s.now())) this.rotate('time')
+        })
+        .then(() => this.startTimer(turns))
+    }, Math.max(1, nextBoundary(frequency, now) - now))
+    this.timer.unref()
+  }
+
+  /** No more time rotation (closing). */
+  stop(): void {
+    this.stopped = true
+    clearTimeout(this.timer)
+  }
+
+  /** Settles once compression and deletion of rotated files have run. */
+  settled(): Promise<void> {
+    return this.background
+  }
+
+  /**
+   * Compresses the rotated file, and deletes the oldest files past the limit
+   * (lock held). The retention record naming each deleted file and its last
+   * hash is appended first; the files are deleted only after it is written.
+   */
+  private retain(rotated: string): void {
+    const { settings: s, at } = this.ctx
+    if (s.compress) {
+      this.background = this.background
+        .then(() => gzipFile(rotated, s.mode))
+        .then(() => undefined, (err: unknown) => {
+          // Retention may delete a file before its compression ran: nothing was lost.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.ctx.emit('error', fromSystemError(err, 'compress rotated file', rotated))
+        })
+    }
+    if (s.keep === undefined && s.keepDays === undefined) return
+    const seen = new Set<string>()
+    const files = s.naming.list().filter((f) => {
+      const plain = f.gz ? f.path.slice(0, -3) : f.path
+      if (plain === at.cur!.path || seen.has(plain)) return false
+      seen.add(plain)
+      return true
+    })
+    let excess = s.keep === undefined ? 0 : files.length - s.keep
+    if (s.keepDays !== undefined) {
+      // Only a run of the oldest files: deleting one from the middle would break the chain.
+      const cutoff = s.now() - s.keepDays * 86_400_000
+      let old = 0
+      while (old < files.length && fileTime(files[old]!.path) < cutoff) old++
+      excess = Math.max(excess, old)
+    }
+    if (excess <= 0) return
+    const doomed = files.slice(0, excess).map((f) => ({ entry: f, info: describeFile(f) }))
+    this.ctx.appendNow([metaLine({ t: 'retention', time: new Date(s.now()).toISOString(), deleted: doomed.map((d) => d.info) })])
+    for (const { entry } of doomed) {
+      const plain = entry.gz ? entry.path.slice(0, -3) : entry.path
+      const remove = () => {
+        for (const target of [plain, plain + '.gz']) {
+          if (!fs.existsSync(target)) continue
+          fs.rmSync(target, { force: true })
+          this.ctx.emit('remove', target)
+        }
+      }
+      // A file still being compressed goes too: the compression job finds its source gone and stops.
+      try {
+        remove()
+      } catch (err) {
+        this.ctx.emit('error', fromSystemError(err, 'delete rotated file', plain))
+      }
+    }
+  }
+}
+
+/** Last modification time of a file in ms, or Infinity when it cannot be read (it is then kept). */
+function fileTime(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs
+  } catch {
+    return Infinity
+  }
+}
+
+/** Last hash, index and line count of a finished file, read from the file. */
+function describeFile(f: LogFileEntry): DeletedFile {
+  const tail = readTail(f.path)
+  return { file: tail.header?.file ?? f.name, index: tail.header?.index ?? -1, lastHash: tail.last?.hash ?? '', records: countLines(f.path) }
+}
