@@ -28,7 +28,7 @@ beforeAll(() => {
 }, 300_000)
 
 // Built code with declarations and maps; the non-test sources the maps name; the ESM wrappers; the bins.
-const ALLOWED = /^(package\.json|README\.md|LICENSE|dist\/[\w/-]+\.(js|d\.ts)(\.map)?|src\/[\w/-]+\.ts|esm\.mjs|esm\.d\.mts|bin\/[\w-]+\.js)$/
+const ALLOWED = /^(package\.json|format\/package\.json|README\.md|LICENSE|dist\/[\w/-]+\.(js|d\.ts)(\.map)?|src\/[\w/-]+\.ts|esm\.mjs|esm\.d\.mts|bin\/[\w-]+\.js)$/
 
 describe.each(PUBLISHED)('@chainlog/%s tarball', (pkg) => {
   const dir = path.join(ROOT, 'packages', pkg)
