@@ -29,8 +29,16 @@ export interface DestinationOptions {
 /** Any object makes pino-abstract-transport pass the line on as it is (`parse: 'lines'`): the line is never parsed. */
 const KEEP = {}
 
-/** Lines per writeLines() at most: a long synchronous burst (pino in this thread) goes to core as it comes. */
+/** Runs of lines per writeLines() at most: a long synchronous burst (pino in this thread) goes to core as it comes. */
 const BATCH_LINES = 1024
+
+/** A separator for String.prototype.split that cuts once, at the last LF: [whole lines, the partial last line]. */
+const LAST_LF = {
+  [Symbol.split](text: string): string[] {
+    const nl = text.lastIndexOf('\n')
+    return nl === -1 ? [text] : [text.slice(0, nl), text.slice(nl + 1)]
+  },
+}
 
 /**
  * Makes pino's output stream for `writer`: pino-abstract-transport cuts the
@@ -42,7 +50,7 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   /** The disk is failing: there is no 'drain' until it recovers, and core's maxBuffered bounds the memory, so keep writing. */
   let stalled = false
   let dirty = false
-  /** Lines the stream has handed over since the last writeLines(). */
+  /** Runs of whole lines (without their last LF) the stream has handed over since the last writeLines(). */
   let batch: string[] = []
   const take = (line: string) => {
     const n = batch.push(line)
@@ -54,10 +62,16 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     parseLine: () => KEEP,
     metadata: false,
     close: (err: Error, cb: Function) => closeWriter(err, cb as (err?: Error | null) => void),
-  }) as unknown as ChainlogDestination & { matcher: string }
-  // split2 cuts at /\r?\n/, which would drop the CR of a CRLF: cut at LF only, so that a CR stays
-  // in its line (core stores it escaped). split2 reads this property for every chunk.
-  stream.matcher = '\n'
+  }) as unknown as ChainlogDestination & { matcher: unknown; _writableState: { decodeStrings: boolean } }
+  // split2 cuts its text with `text.split(stream.matcher)` and keeps the last
+  // piece for the next chunk. Its default, /\r?\n/, would drop the CR of a
+  // CRLF, and one item per line costs far more than the hash (#18). So cut
+  // at the last LF only: each item is then a run of whole lines (a CR stays in
+  // its line, and core stores it escaped), which core takes as one block.
+  stream.matcher = LAST_LF
+  // thread-stream writes strings; left as they are, split2's decoder passes them
+  // through instead of Writable encoding each chunk to UTF-8 for split2 to decode.
+  stream._writableState.decodeStrings = false
   const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
 
   /** Hands the batch to core in one piece; while core asks to wait, the paused stream holds back pino. */
