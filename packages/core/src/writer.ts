@@ -445,11 +445,12 @@ export function openChainWriter(options: ChainWriterOptions, open: OpenOptions =
  * (rejects if it cannot be opened; nothing is emitted then). Any number of
  * writers, in any threads or processes, may open the same log: they append
  * to one chain. `setup` runs before start-up, so listeners it adds also hear
- * the events start-up emits (the first `'new'`, a `'recovery'`).
+ * the events start-up emits (the first `'new'`, a `'recovery'`). `open` as
+ * {@link openChainWriter}'s (`refuse: 'count'` for a transport).
  * @throws ChainlogError INVALID_OPTION, NO_DIRECTORY, ACCESS_DENIED, IS_DIRECTORY, NOT_CHAINLOG, UNSUPPORTED_VERSION, KEY_REQUIRED, BAD_KEY
  */
-export async function createChainWriter(options: ChainWriterOptions, setup?: (writer: ChainWriter) => void): Promise<ChainWriter> {
-  const writer = new ChainWriter(normalize(options))
+export async function createChainWriter(options: ChainWriterOptions, setup?: (writer: ChainWriter) => void, open: OpenOptions = {}): Promise<ChainWriter> {
+  const writer = new ChainWriter(normalize(options), open)
   setup?.(writer)
   await writer.start()
   return writer

@@ -1,6 +1,6 @@
 import type { Transform, TransformCallback } from 'node:stream'
 import build from 'pino-abstract-transport'
-import { ErrorCodes, type ChainHead, type ChainlogError, type ChainWriter } from '@chainlog/core'
+import type { ChainHead, ChainWriter } from '@chainlog/core'
 import type { Emit } from './bridge'
 import { Events, forwardEvents } from './events'
 
@@ -80,15 +80,12 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     const text = batch.join('\n') + '\n'
     batch = []
     dirty = true
-    try {
-      if (!writer.writeLines(text) && !stalled) stream.pause()
-    } catch (err) {
-      // BUFFER_FULL: core refused these lines (it reports the first refusal
-      // as 'error' and counts them for 'resume'). Go on: logging resumes with
-      // the disk. Failing the stream would end the worker for good, and
-      // thread-stream can then lose the error or throw in the application.
-      if ((err as ChainlogError).code !== ErrorCodes.BUFFER_FULL) stream.destroy(err as Error)
-    }
+    // On a failing disk past maxBuffered core refuses the lines without
+    // throwing (the writer is opened with refuse: 'count'): it reports the
+    // first refusal as 'error' and counts them for 'resume'. Logging goes on
+    // with the disk; failing the stream would end the worker for good, and
+    // thread-stream can then lose the error or throw in the application.
+    if (!writer.writeLines(text) && !stalled) stream.pause()
   }
   /** Hands core every line the stream holds, whatever its backpressure (flush, flushSync, the end). */
   function drain(): void {

@@ -1,4 +1,4 @@
-import { createChainWriter, flushOnExit } from '@chainlog/core'
+import { createChainWriter, flushOnExit, type ChainWriter } from '@chainlog/core'
 import { inThreadStream, toMainThread } from './bridge'
 import { createDestination, type ChainlogDestination } from './destination'
 import { resolveOptions, type ChainlogPinoOptions } from './options'
@@ -24,19 +24,22 @@ export async function chainlog(options: ChainlogPinoOptions): Promise<ChainlogDe
   const resolved = resolveOptions(options)
   const worker = inThreadStream()
   const emit = worker ? toMainThread() : undefined
-  // Events of the writer's start-up (the first 'new', a 'recovery') fire
-  // before it is returned; hold them until the destination exists.
-  let early: [string, unknown][] | null = []
-  const writer = await createChainWriter(resolved.writer, (w) => {
-    for (const name of ['new', 'recovery', 'error'] as const) w.on(name, (arg: unknown) => early?.push([name, arg]))
-  })
-  const dest = createDestination(writer, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) })
-  const held = early
-  early = null
-  for (const [name, arg] of held) (writer.emit as (event: string, arg: unknown) => boolean).call(writer, name, arg)
+  // The destination listens from before start-up, so that it hears the first
+  // 'new' and a 'recovery'. Lines refused on a failing disk are counted, not
+  // thrown: core reports the first refusal as 'error' and the count with 'resume'.
+  let dest: ChainlogDestination | undefined
+  const setup = (w: ChainWriter) => (dest = createDestination(w, { ...(emit && { emit }), ...(resolved.headInterval !== undefined && { headInterval: resolved.headInterval }) }))
+  try {
+    await createChainWriter(resolved.writer, setup, { refuse: 'count' })
+  } catch (err) {
+    // The log cannot be opened (nothing was emitted): the stream goes too.
+    dest?.destroy()
+    throw err
+  }
+  const stream = dest!
   // At exit the stream is ended first, so that a last line without LF is kept too.
-  if (!worker) flushOnExit({ flushSync: () => (dest.writableEnded || dest.end(), dest.flushSync()), once: (e, l) => dest.once(e, l) }, '@chainlog/pino')
-  return dest
+  if (!worker) flushOnExit({ flushSync: () => (stream.writableEnded || stream.end(), stream.flushSync()), once: (e, l) => stream.once(e, l) }, '@chainlog/pino')
+  return stream
 }
 
 export default chainlog
