@@ -7,6 +7,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { createChainWriter } from '@chainlog/core'
 import { editLine, hashOf, json, linesOf, oneLineError, pinoLine, tmpDir, verifyLog, writeChain } from '../packages/cli/test/helpers'
 import { headerEdit, hmacWith, rechain, sha256 } from './helpers/rechain'
 
@@ -149,5 +150,21 @@ describe('D: files that cannot be read are named, never taken for missing ones',
       expect(r.stdout).toBe('')
       expect(oneLineError(r)).toBe(`verify-log: ${gz}: permission denied`)
     }
+  })
+})
+
+describe('A1, the writer side: a keyed chain is never continued unkeyed', () => {
+  test('reopening an hmac-sha256 log with sha256 or blake3 is refused, and the files stay as they were', async () => {
+    const { dir, files, key } = await hmacChain()
+    const before = files.map((f) => fs.readFileSync(f))
+    for (const algorithm of ['sha256', 'blake3'] as const) {
+      await expect(createChainWriter({ file: path.join(dir, 'app.log'), algorithm })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        message: expect.stringContaining(`${files.at(-1)} belongs to an hmac-sha256 chain, which cannot continue as ${algorithm}`),
+      })
+    }
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort()).toEqual(files.map((f) => path.basename(f)).sort())
+    files.forEach((f, i) => expect(fs.readFileSync(f).equals(before[i]!)).toBe(true))
+    expect((await verdict(['--key', key, dir])).status).toBe(0)
   })
 })

@@ -160,6 +160,10 @@ export class Discovery {
     const header = tail.header
     if (!header) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${entry.path} exists but is not a chainlog file (its first line is not a chainlog header); move it away or log to another path`, { path: entry.path })
     if (header.v !== FORMAT_VERSION) throw new ChainlogError(ErrorCodes.UNSUPPORTED_VERSION, `${entry.path} is chainlog format ${header.v}; this version writes format ${FORMAT_VERSION}`, { path: entry.path })
+    // A keyed chain cannot continue unkeyed: the verifier reports that as a downgrade (FORMAT.md §8).
+    if (header.alg === 'hmac-sha256' && hashing.algorithm !== 'hmac-sha256') {
+      throw new ChainlogError(ErrorCodes.INVALID_OPTION, `${entry.path} belongs to an hmac-sha256 chain, which cannot continue as ${hashing.algorithm} (a verifier would take that for a downgrade); keep algorithm 'hmac-sha256' with its keyFile, or log to another path`, { path: entry.path })
+    }
     at.chain = header.chain
     const foreign = header.alg !== hashing.algorithm || header.keyId !== hashing.keyId
     // A file of another algorithm is checked with its own hash (not ours, which would call any tail broken);
