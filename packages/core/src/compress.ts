@@ -9,7 +9,7 @@ import { createGzip } from 'node:zlib'
  */
 export async function gzipFile(path: string, mode?: number): Promise<string> {
   const target = path + '.gz'
-  const tmp = `${target}.${process.pid}.tmp`
+  const tmp = `${target}.${process.pid}${TEMP_SUFFIX}`
   try {
     await pipeline(fs.createReadStream(path), createGzip(), fs.createWriteStream(tmp, mode === undefined ? {} : { mode }))
     // Retention may have deleted the file meanwhile; then its archive must not appear.
@@ -21,4 +21,13 @@ export async function gzipFile(path: string, mode?: number): Promise<string> {
   }
   await fs.promises.unlink(path)
   return target
+}
+
+const TEMP_SUFFIX = '.tmp'
+const TEMP_ARCHIVE = /^(.+)\.gz\.(\d+)\.tmp$/
+
+/** The file a temporary archive name of gzipFile() belongs to, and the pid of the process writing it; null for other names. */
+export function tempArchiveOf(name: string): { file: string; pid: number } | null {
+  const m = TEMP_ARCHIVE.exec(name)
+  return m ? { file: m[1]!, pid: Number(m[2]) } : null
 }

@@ -321,6 +321,7 @@ export class Opening {
   private locked(): void {
     try {
       this.ctx.discovery.discover()
+      this.ctx.rotation.tidy()
       this.ctx.sealing?.begin()
     } finally {
       this.ctx.lock.releaseLock()

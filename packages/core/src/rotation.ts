@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { gzipFile } from './compress'
+import { gzipFile, tempArchiveOf } from './compress'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 import { countTo, type AppendNow, type Current, type Hashing, type Position } from './discovery'
 import type { Turns } from './lease'
@@ -119,6 +119,52 @@ export class Rotation {
     clearTimeout(this.timer)
   }
 
+  /**
+   * What a writer killed while compressing left (lock held, at open): its
+   * temporary archives (`<file>.gz.<pid>.tmp`, whose process is gone) are
+   * removed, and with `compress`, every rotated file still plain is
+   * compressed, as its writer would have done (#12).
+   */
+  tidy(): void {
+    const { settings: s, at } = this.ctx
+    const plain = s.naming.list().filter((f) => !f.gz && f.path !== at.cur?.path)
+    if (plain.length === 0) return
+    const busy = new Set<string>()
+    let names: string[] = []
+    try {
+      names = fs.readdirSync(s.naming.dir)
+    } catch {
+      return // the directory was just read by discovery; nothing to tidy if it cannot be listed now
+    }
+    const mine = new Set(plain.map((f) => f.name))
+    for (const name of names) {
+      const temp = tempArchiveOf(name)
+      if (!temp || !mine.has(temp.file)) continue
+      if (alive(temp.pid)) {
+        busy.add(temp.file) // a live writer (this process's threads too) is compressing it now
+        continue
+      }
+      try {
+        fs.rmSync(path.join(s.naming.dir, name), { force: true })
+      } catch (err) {
+        this.ctx.emit('error', fromSystemError(err, 'remove a temporary archive', path.join(s.naming.dir, name)))
+      }
+    }
+    if (!s.compress) return
+    for (const f of plain) if (!busy.has(f.name)) this.compress(f.path)
+  }
+
+  /** Gzips a rotated file off the write path, after what is already queued. */
+  private compress(rotated: string): void {
+    const s = this.ctx.settings
+    this.background = this.background
+      .then(() => gzipFile(rotated, s.mode))
+      .then(() => undefined, (err: unknown) => {
+        // Retention may delete a file before its compression ran: nothing was lost.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.ctx.emit('error', fromSystemError(err, 'compress rotated file', rotated))
+      })
+  }
+
   /** Settles once compression and deletion of rotated files have run. */
   settled(): Promise<void> {
     return this.background
@@ -131,14 +177,7 @@ export class Rotation {
    */
   private retain(rotated: string): void {
     const { settings: s, at } = this.ctx
-    if (s.compress) {
-      this.background = this.background
-        .then(() => gzipFile(rotated, s.mode))
-        .then(() => undefined, (err: unknown) => {
-          // Retention may delete a file before its compression ran: nothing was lost.
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.ctx.emit('error', fromSystemError(err, 'compress rotated file', rotated))
-        })
-    }
+    if (s.compress) this.compress(rotated)
     if (s.keep === undefined && s.keepDays === undefined) return
     const seen = new Set<string>()
     const files = s.naming.list().filter((f) => {
@@ -174,6 +213,17 @@ export class Rotation {
         this.ctx.emit('error', fromSystemError(err, 'delete rotated file', plain))
       }
     }
+  }
+}
+
+/** Whether process `pid` runs on this host (this process counts: its other writers may be compressing). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
