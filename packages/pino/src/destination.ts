@@ -11,6 +11,8 @@ export interface ChainlogDestination extends Transform {
   /**
    * Calls back once every line written so far is handed to the OS (with `fsync`, on disk), then
    * emits the head. pino's `logger.flush(cb)` calls this, in a worker through thread-stream.
+   * While the disk fails it waits for the disk, and never calls back with an error (the failure
+   * is the transport's one 'error'); if the log closes meanwhile, it calls back then.
    */
   flush(callback?: (err?: Error | null) => void): void
   /** Hands every whole line written so far to the OS before returning. */
@@ -136,7 +138,15 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     writer,
     flush(callback?: (err?: Error | null) => void): void {
       drain()
-      writer.flush().then(() => (reportHead(), callback?.()), (err: Error) => callback?.(err))
+      // While the disk fails, flushing waits for it (the writer has reported
+      // the failure as 'error' once). A flush error would be fatal: thread-stream
+      // destroys the worker on it, and every later line would be lost (#12).
+      const attempt = (): void => void writer.flush().then(() => (reportHead(), callback?.()), () => {
+        if (writer.isClosed) return callback?.()
+        const again = () => (writer.off('close', again), writer.off('resume', again), attempt())
+        writer.once('resume', again).once('close', again)
+      })
+      attempt()
     },
     flushSync(): void {
       if (writer.isClosed || stream.destroyed) return
