@@ -56,10 +56,22 @@ export class Rotation {
     if (hashing.keyId) header.keyId = hashing.keyId
     if (reason) header.reason = reason
     const old = at.cur
+    const oldPrev = at.prev
     const cur: Current = { sink, path: filePath, name: header.file, number, header, end: 0, headerEnd: 0, counted: seq, countedTo: 0 }
     at.cur = cur
     at.prev = prevHash
-    this.ctx.appendNow([metaLine(header)])
+    try {
+      this.ctx.appendNow([metaLine(header)])
+    } catch (err) {
+      // The header did not reach the disk (ENOSPC, say: the sink cut the file back
+      // to empty). Stay on the old file and take the new one away, so that no
+      // record ever goes into a file without its header; the retry rotates again (#12).
+      at.cur = old
+      at.prev = oldPrev
+      void sink.close()
+      fs.rmSync(filePath, { force: true })
+      throw err
+    }
     cur.headerEnd = cur.end
     if (old) void old.sink.close()
     this.link(cur)
