@@ -7,30 +7,21 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { createChainWriter } from '@chainlog/core'
+import { createChainWriter, type Break } from '@chainlog/core'
 import { editLine, hashOf, json, linesOf, oneLineError, pinoLine, tmpDir, verifyLog, writeChain } from '../packages/cli/test/helpers'
 import { headerEdit, hmacWith, rechain, sha256 } from './helpers/rechain'
 
 const LINES = Array.from({ length: 60 }, (_, i) => pinoLine(i))
 const KEY = 'k'.repeat(64)
 
-interface JsonBreak {
-  file: string
-  line: number
-  reason: string
-  message: string
-  expected?: string
-  found?: string
-}
-
 /** verify-log with --jobs 1 and with every core: both must give the same verdict. */
-async function verdict(args: string[]): Promise<{ status: number | null; first: string; brk: JsonBreak | undefined }> {
+async function verdict(args: string[]): Promise<{ status: number | null; first: string; brk: Break | undefined }> {
   const seq = await verifyLog(['--jobs', '1', ...args])
   const par = await verifyLog(args)
   const asJson = await verifyLog(['--json', ...args])
   expect(par.status).toBe(seq.status)
   expect(par.stdout).toBe(seq.stdout)
-  const report = json<{ breaks: JsonBreak[] }>(asJson)
+  const report = json<{ breaks: Break[] }>(asJson)
   return { status: seq.status, first: seq.stdout.split('\n')[0]!, brk: report.breaks[0] }
 }
 
