@@ -7,7 +7,7 @@ export { ChainlogError, ErrorCodes, invalidOption, systemErrorMeaning, type Erro
 export { loadKey } from './key'
 export { checkOptionNames, checkWriterOptions, nextBoundary, parseBoolean, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type Frequency, type OptionNames, type Refusal } from './settings'
 export { ChainWriter, createChainWriter, type ChainHead, type RecoveryEvent, type ResumeEvent, type RotateEvent } from './writer'
-export { BreakReasons, Verdicts, type Break, type BreakReason, type FileSummary, type Head, type HeadCheck, type LineLocation, type Shortfall, type TornTail, type Verdict, type VerifierOptions, type VerifyReport } from './verifier'
+export { BreakReasons, Verdicts, type Break, type BreakReason, type FileSummary, type Head, type HeadCheck, type LineLocation, type Shortfall, type TornTail, type Verdict, type VerifierOptions, type VerifyReport } from './report'
 export { verify, type VerifyOptions } from './verify'
 export { generateSealKeys, loadVerifyKey, writeSealKeys, type SealState, type VerifyKey } from './seal'
 export { SealReasons, type SealReason, type SealSummary } from './seal-audit'
