@@ -8,10 +8,7 @@ import { createHashFn, isAlgorithm, keyId, type Algorithm, type HashFn } from '.
 import { ChainlogError, ErrorCodes } from './errors'
 import { FORMAT_VERSION, type DeletedFile, type HeaderMeta } from './meta'
 import { GENESIS } from './record'
-import type { Break } from './report'
-
-/** A break before the verifier places it (file, line, offset). */
-export type Problem = Omit<Break, 'file' | 'line' | 'offset'>
+import type { Break, Problem } from './report'
 
 /** What a header does to the chain: its problem, if any, and where the chain continues from. */
 export interface HeaderOutcome {

@@ -45,6 +45,9 @@ export interface Break {
   text?: string
 }
 
+/** A break before the verifier places it (file, line, offset). */
+export type Problem = Omit<Break, 'file' | 'line' | 'offset'>
+
 /** A line torn by a crash that a writer terminated and named in a recovery record. */
 export interface TornTail {
   file: string
@@ -192,8 +195,36 @@ export interface VerifierOptions {
   asOf?: number
 }
 
+/** What a finished verification saw, for {@link conclude}. */
+export interface ChainEnd {
+  algorithm: Algorithm | null
+  chain: string | null
+  /** The last verified record's hash (null: none) and the chain length up to it. */
+  headHash: string | null
+  headCount: number
+  /** The last verified user line, unescaped. */
+  lastLine: string | null
+  /** The checkpoint's hash, and the chain length at the record with that hash (null: none has it). */
+  watch: string | null
+  watchCount: number | null
+  checkpoint: VerifierOptions['checkpoint']
+}
+
+/** Completes the report of a finished verification, its breaks final: ok, the head, the head check and the verdict. */
+export function conclude(report: VerifyReport, end: ChainEnd): VerifyReport {
+  report.ok = report.breaks.length === 0
+  report.algorithm = end.algorithm
+  report.chain = end.chain
+  report.head = end.headHash === null ? null : { hash: end.headHash, count: end.headCount }
+  if (end.lastLine !== null) report.lastLine = end.lastLine
+  if (end.watch !== null) report.checkpoint = { hash: end.watch, count: end.watchCount }
+  if (end.checkpoint) report.expected = checkHead(end.checkpoint, report.head?.count ?? 0, end.watchCount)
+  report.verdict = verdictOf(report)
+  return report
+}
+
 /** Whether a chain of `length` records, with the expected hash at `foundAt` (null: nowhere), reaches `expected`. */
-export function checkHead(expected: { hash?: string; count?: number }, length: number, foundAt: number | null): HeadCheck {
+function checkHead(expected: { hash?: string; count?: number }, length: number, foundAt: number | null): HeadCheck {
   const hash = expected.hash ?? null
   const count = expected.count ?? null
   const at = hash !== null ? foundAt : null
@@ -205,6 +236,6 @@ export function checkHead(expected: { hash?: string; count?: number }, length: n
 }
 
 /** The verdict of a finished report: its breaks first, then the expected head, then recovered torn tails. */
-export function verdictOf(report: Pick<VerifyReport, 'ok' | 'expected' | 'recovered'>): Verdict {
+function verdictOf(report: Pick<VerifyReport, 'ok' | 'expected' | 'recovered'>): Verdict {
   return !report.ok ? 'BROKEN' : report.expected && !report.expected.reached ? 'TRUNCATED' : report.recovered.length ? 'VALID_RECOVERED' : 'VALID'
 }

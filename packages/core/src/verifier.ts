@@ -1,29 +1,17 @@
-import * as crypto from 'node:crypto'
 import type { Algorithm, HashFn } from './algorithm'
 import { headOf, shorten, shortenText, SHOWN_BYTES } from './break-text'
-import { HeaderRules, type Problem } from './header-rules'
+import { BreakLog, hashBreak, holdLine, prevBreak, recovers, sealBreak, wholeLine, type HeldLine } from './breaks'
+import { HeaderRules } from './header-rules'
 import { isHeader, isKnownMeta, parseMeta, type HeaderMeta, type Meta, type RecoveryMeta, type UnknownMeta } from './meta'
-import { GENESIS, hasRecordBounds, HASH_HEX, isHash, unescapeLine } from './record'
-import { checkHead, verdictOf, type Break, type TornTail, type VerifierOptions, type VerifyReport } from './report'
+import { hasRecordBounds, HASH_HEX, isHash, unescapeLine } from './record'
+import { conclude, type Problem, type TornTail, type VerifierOptions, type VerifyReport } from './report'
 import { newRunScan, scanRun } from './run-scan'
-import { lineTime, SealAuditor } from './seal-audit'
+import { SealWatch } from './seal-watch'
 
 const LF = 0x0a
 const BACKSLASH = 0x5c
 /** Longest line the verifier holds in memory; longer ones are reported MALFORMED and skipped. */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024
-
-interface Pending {
-  brk: Break
-  /** prev expected before the failing line (what a recovery record must link to). */
-  prevBefore: string
-  /** hash field of the failing line, when it had one. */
-  foundHash: string | null
-  length: number
-  sha256: string
-  /** The failing line, kept only for `onBreak`. */
-  bytes: Buffer | null
-}
 
 /**
  * Verifies a chain fed as a sequence of files, each as a sequence of byte
@@ -42,7 +30,6 @@ export class ChainVerifier {
   /** Physical lines of the chain before the current one (absolute, from the first header's seq). */
   private position = 0
   private file = ''
-  private fileNo = -1
   private lineNo = 0
   private offset = 0
   /** A partial line: the parts of it received so far, and their total length. */
@@ -52,19 +39,17 @@ export class ChainVerifier {
   private skipping = false
   /** The rest of the current file cannot be read (see abortFile). */
   private aborted = false
-  private pending: Pending | null = null
+  private pending: HeldLine | null = null
   private stopped = false
   private readonly report: VerifyReport = {
     ok: true, verdict: 'VALID', records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], firstLine: null, lastLine: null,
   }
+  private readonly breaks: BreakLog
   /** The head, kept as two fields rather than an object per record. */
   private headHash: string | null = null
   private headCount = 0
   private lastUser: { buf: Buffer; start: number; end: number } | null = null
-  private readonly seals: SealAuditor | null
-  /** Where the chain starts and the newest metadata time, for the seal checks at the end. */
-  private firstPlace: { file: string; line: number; offset: number } | null = null
-  private metaTime: number | null = null
+  private readonly seals: SealWatch | null
   private readonly watch: string | null
   private watchCount: number | null = null
   private fileRecords = 0
@@ -77,8 +62,9 @@ export class ChainVerifier {
   constructor(options: VerifierOptions = {}) {
     this.options = options
     this.headers = new HeaderRules(options.key)
+    this.breaks = new BreakLog(this.report.breaks, options)
     this.watch = options.checkpoint?.hash ?? null
-    this.seals = options.verifyKey ? new SealAuditor(options.verifyKey, options.asOf === undefined ? {} : { asOf: options.asOf }) : null
+    this.seals = options.verifyKey ? new SealWatch(options.verifyKey, options.asOf) : null
     this.fast = !options.onLine
   }
 
@@ -94,7 +80,6 @@ export class ChainVerifier {
 
   beginFile(name: string): void {
     this.file = name
-    this.fileNo++
     this.lineNo = 0
     this.offset = 0
     this.rest = null
@@ -195,10 +180,8 @@ export class ChainVerifier {
       if (this.restLength <= MAX_LINE_BYTES) return
       // Report it without joining its parts: the line may be hundreds of megabytes.
       const head = headOf(this.rest, SHOWN_BYTES)
-      const sha = crypto.createHash('sha256')
-      for (const part of this.rest) sha.update(part)
       this.lineNo++
-      this.fail({ reason: 'MALFORMED', message: `line is longer than ${MAX_LINE_BYTES} bytes`, text: shorten(head, 0, head.length) }, null, head, 0, head.length, this.offset, { length: this.restLength, sha256: sha.digest('hex') })
+      this.fail({ reason: 'MALFORMED', message: `line is longer than ${MAX_LINE_BYTES} bytes`, text: shorten(head, 0, head.length) }, null, head, 0, head.length, this.offset, wholeLine(this.rest, this.restLength))
       this.skipping = true
     }
     // While skipping to the end of a too long line, nothing of it is kept.
@@ -273,30 +256,16 @@ export class ChainVerifier {
   finish(): VerifyReport {
     if (!this.stopped) this.flushPending()
     const gap = this.headers.takeStartGap()
-    if (gap) this.insertFirst(gap)
+    if (gap) this.breaks.addFirst(gap)
     const r = this.report
+    const lastLine = this.lastUser ? decodeUser(this.lastUser.buf, this.lastUser.start, this.lastUser.end) : null
     if (this.seals) {
-      const before = this.seals.problems.length
-      const lastLineTime = this.lastUser ? lineTime(decodeUser(this.lastUser.buf, this.lastUser.start, this.lastUser.end)) : null
-      const newest = Math.max(lastLineTime ?? -Infinity, this.metaTime ?? -Infinity)
-      r.seals = this.seals.finish(this.headCount, this.firstPlace, Number.isFinite(newest) ? newest : null)
-      if (this.options.all || r.breaks.length === 0) {
-        for (const p of this.seals.problems.slice(before)) this.addBreakAt(p.place, { reason: p.reason, message: p.message, ...(p.expected !== undefined && { expected: p.expected }), ...(p.found !== undefined && { found: p.found }) })
-      }
+      const end = this.seals.finish(this.headCount, lastLine)
+      r.seals = end.summary
+      if (this.options.all || r.breaks.length === 0) for (const p of end.problems) this.addBreakAt(p.place, sealBreak(p))
     }
-    r.ok = r.breaks.length === 0
-    r.algorithm = this.headers.alg
-    r.chain = this.headers.chain
-    r.head = this.headHash === null ? null : { hash: this.headHash, count: this.headCount }
-    if (this.lastUser) r.lastLine = decodeUser(this.lastUser.buf, this.lastUser.start, this.lastUser.end)
-    if (this.watch !== null) r.checkpoint = { hash: this.watch, count: this.watchCount }
-    const expected = this.options.checkpoint
-    if (expected) r.expected = checkHead(expected, r.head?.count ?? 0, this.watchCount)
-    r.verdict = verdictOf(r)
-    return r
+    return conclude(r, { algorithm: this.headers.alg, chain: this.headers.chain, headHash: this.headHash, headCount: this.headCount, lastLine, watch: this.watch, watchCount: this.watchCount, checkpoint: this.options.checkpoint })
   }
-
-  // ---- per line ----------------------------------------------------------
 
   private line(buf: Buffer, start: number, end: number): void {
     const lineOffset = this.offset
@@ -308,7 +277,7 @@ export class ChainVerifier {
     }
     this.lineNo++
     if (!hasRecordBounds(buf, start, end)) {
-      return this.failAt(lineOffset, { reason: 'MALFORMED', message: 'not a record: expected prev|line|hash with 64 hex characters at each end', text: shorten(buf, start, end) }, null, buf, start, end)
+      return this.fail({ reason: 'MALFORMED', message: 'not a record: expected prev|line|hash with 64 hex characters at each end', text: shorten(buf, start, end) }, null, buf, start, end, lineOffset)
     }
     const bodyEnd = end - HASH_HEX - 1
     const kindByte = buf[start + HASH_HEX + 1]
@@ -317,19 +286,19 @@ export class ChainVerifier {
       return this.special(buf, start, end, lineOffset, expectHeader)
     }
     if (!this.hashFn) {
-      return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end)
+      return this.fail({ reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end, lineOffset)
     }
     const computed = this.hashFn(buf.subarray(start, bodyEnd))
     const found = buf.toString('latin1', end - HASH_HEX, end)
     if (computed !== found) {
-      return this.failAt(lineOffset, this.hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end)
+      return this.fail(hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end, lineOffset)
     }
     if (this.pending) {
       this.flushPending()
       if (this.stopped) return
     }
     const prev = buf.toString('latin1', start, start + HASH_HEX)
-    if (prev !== this.expected) return this.failAt(lineOffset, this.prevBreak(prev, buf, start, end), found, buf, start, end)
+    if (prev !== this.expected) return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
     this.accept(found)
     this.userLine(buf, start + HASH_HEX + 1, bodyEnd, null)
   }
@@ -353,19 +322,6 @@ export class ChainVerifier {
     this.headCount = this.position
   }
 
-  private hashBreak(found: string, computed: string, buf: Buffer, start: number, end: number): Problem {
-    if (!isHash(found)) return { reason: 'MALFORMED', message: 'the hash field is not 64 lowercase hex characters', found, text: shorten(buf, start, end) }
-    const prev = buf.toString('latin1', start, start + HASH_HEX)
-    if (!isHash(prev)) return { reason: 'MALFORMED', message: 'the prev field is not 64 lowercase hex characters', found: prev, text: shorten(buf, start, end) }
-    return { reason: 'HASH_MISMATCH', message: 'the line does not match its hash: the line or its prev field was changed', expected: computed, found, text: shorten(buf, start, end) }
-  }
-
-  private prevBreak(prev: string, buf: Buffer, start: number, end: number): Problem {
-    // FORMAT.md §2: anything but 64 lowercase hex characters makes the line MALFORMED, even under a matching hash.
-    if (!isHash(prev)) return { reason: 'MALFORMED', message: 'the prev field is not 64 lowercase hex characters', found: prev, text: shorten(buf, start, end) }
-    return { reason: 'PREV_MISMATCH', message: 'prev is not the hash of the record before: a record was deleted, inserted or moved here', expected: this.expected ?? GENESIS, found: prev, text: shorten(buf, start, end) }
-  }
-
   /** Headers, metadata and escaped lines: all start with a backslash, or are line 1 of a file. */
   private special(buf: Buffer, start: number, end: number, lineOffset: number, expectHeader: boolean): void {
     const bodyEnd = end - HASH_HEX - 1
@@ -377,17 +333,17 @@ export class ChainVerifier {
     const known = isKnownMeta(meta) ? meta : null
     if (expectHeader) {
       if (!isHeader(meta)) {
-        return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'line 1 of a file must be a chainlog header record', text: shorten(buf, start, end) }, isHash(found) ? found : null, buf, start, end)
+        return this.fail({ reason: 'BAD_HEADER', message: 'line 1 of a file must be a chainlog header record', text: shorten(buf, start, end) }, isHash(found) ? found : null, buf, start, end, lineOffset)
       }
       const { problem, position, start: first } = this.headers.check(meta, prev, this.expected, this.position, this.file)
       this.hashFn = this.headers.hashFn
       if (position !== null) this.position = position
       if (first !== null) this.expected = first
-      if (problem) return this.failAt(lineOffset, problem, isHash(found) ? found : null, buf, start, end)
+      if (problem) return this.fail(problem, isHash(found) ? found : null, buf, start, end, lineOffset)
     }
-    if (!this.hashFn) return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end)
+    if (!this.hashFn) return this.fail({ reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end, lineOffset)
     const computed = this.hashFn(buf.subarray(start, bodyEnd))
-    if (computed !== found) return this.failAt(lineOffset, this.hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end)
+    if (computed !== found) return this.fail(hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end, lineOffset)
     if (this.pending) {
       if (known?.t === 'recovery' && this.recoveredBy(known, prev)) {
         this.accept(found)
@@ -400,14 +356,14 @@ export class ChainVerifier {
       if (expectHeader) {
         const h = meta as HeaderMeta
         const missing = this.headers.missingBefore(h)
-        if (missing > 0) return this.failAt(lineOffset, { reason: 'MISSING_FILE', message: `${missing} file(s) of the chain are missing before this one (its index is ${h.index}, the previous file's ${h.index - missing - 1})`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end)
+        if (missing > 0) return this.fail({ reason: 'MISSING_FILE', message: `${missing} file(s) of the chain are missing before this one (its index is ${h.index}, the previous file's ${h.index - missing - 1})`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
         // The link broke, not the numbering: later files follow this file's index and position.
         this.position = h.seq
       }
-      return this.failAt(lineOffset, this.prevBreak(prev, buf, start, end), found, buf, start, end)
+      return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
     }
     // FORMAT.md §4: a header is line 1 of every file and only there (a concatenation of files would hide one).
-    if (!expectHeader && isHeader(meta)) return this.failAt(lineOffset, { reason: 'BAD_HEADER', message: 'a header record may only be line 1 of a file', text: shorten(buf, start, end) }, found, buf, start, end)
+    if (!expectHeader && isHeader(meta)) return this.fail({ reason: 'BAD_HEADER', message: 'a header record may only be line 1 of a file', text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
     if (expectHeader && known?.t === 'header') this.headers.linked(known)
     if (meta) {
       if (known?.t === 'retention' && Array.isArray(known.deleted)) {
@@ -419,24 +375,19 @@ export class ChainVerifier {
       try {
         line = unescapeLine(stored)
       } catch (err) {
-        return this.failAt(lineOffset, { reason: 'MALFORMED', message: `bad escape: ${(err as Error).message}`, text: shorten(buf, start, end) }, found, buf, start, end)
+        return this.fail({ reason: 'MALFORMED', message: `bad escape: ${(err as Error).message}`, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
       }
       this.accept(found)
       this.userLine(buf, start + HASH_HEX + 1, bodyEnd, line)
       return
     } else if (!expectHeader) {
-      return this.failAt(lineOffset, { reason: 'MALFORMED', message: stored.startsWith('\\m') ? 'metadata record is not a JSON object with a "t" member' : 'a stored line may only start with \\ as \\e (escaped) or \\m (metadata)', text: shorten(buf, start, end) }, found, buf, start, end)
+      return this.fail({ reason: 'MALFORMED', message: stored.startsWith('\\m') ? 'metadata record is not a JSON object with a "t" member' : 'a stored line may only start with \\ as \\e (escaped) or \\m (metadata)', text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
     }
-    if (!this.firstPlace) this.firstPlace = { file: this.file, line: this.lineNo, offset: lineOffset }
-    const sealProblem = known?.t === 'seal' && this.seals ? this.seals.seal(known, { file: this.file, line: this.lineNo, offset: lineOffset, position: this.position, prev, chain: this.headers.chain ?? '' }) : null
+    // Only metadata gets here: an escaped line returned above, and line 1 is a header.
+    const sealProblem = this.seals && meta ? this.seals.record(meta, known, { file: this.file, line: this.lineNo, offset: lineOffset, position: this.position, prev, chain: this.headers.chain ?? '' }) : null
     this.accept(found)
-    if (meta) {
-      const time: unknown = meta.time
-      const t = typeof time === 'number' ? time : Date.parse(String(time))
-      if (Number.isFinite(t)) this.metaTime = Math.max(this.metaTime ?? -Infinity, t)
-      this.metaSeen(meta, lineOffset)
-    }
-    if (sealProblem) this.addBreakAt(sealProblem.place, { reason: sealProblem.reason, message: sealProblem.message, ...(sealProblem.expected !== undefined && { expected: sealProblem.expected }), ...(sealProblem.found !== undefined && { found: sealProblem.found }), text: shorten(buf, start, end) })
+    if (meta) this.metaSeen(meta, lineOffset)
+    if (sealProblem) this.addBreakAt(sealProblem.place, sealBreak(sealProblem, shorten(buf, start, end)))
   }
 
   private metaSeen(meta: Meta | UnknownMeta, offset: number): void {
@@ -446,16 +397,11 @@ export class ChainVerifier {
   /** Whether a recovery record accounts for the pending failed line as a torn tail. */
   private recoveredBy(meta: RecoveryMeta, prev: string): boolean {
     const p = this.pending
-    if (!p || meta.reason !== 'torn-tail') return false
-    if (prev !== p.prevBefore || meta.length !== p.length || meta.sha256 !== p.sha256) return false
+    if (!p || !recovers(meta, prev, p)) return false
     this.report.recovered.push({ file: p.brk.file, line: p.brk.line, offset: p.brk.offset, length: p.length })
     this.pending = null
     this.position++ // the terminated fragment is a physical line of the chain
     return true
-  }
-
-  private failAt(offset: number, brk: Problem, foundHash: string | null, buf: Buffer, start: number, end: number): void {
-    this.fail(brk, foundHash, buf, start, end, offset)
   }
 
   /**
@@ -465,23 +411,13 @@ export class ChainVerifier {
   private fail(brk: Problem, foundHash: string | null, buf: Buffer, start: number, end: number, offset = this.offset, whole?: { length: number; sha256: string }): void {
     if (this.pending) this.flushPending()
     if (this.stopped) return
-    const full: Break = { file: this.file, line: this.lineNo, offset, ...brk }
-    const line = buf.subarray(start, end)
-    this.pending = {
-      brk: full,
-      prevBefore: this.expected ?? GENESIS,
-      foundHash,
-      length: whole?.length ?? end - start,
-      sha256: whole?.sha256 ?? crypto.createHash('sha256').update(line).digest('hex'),
-      bytes: this.options.onBreak ? Buffer.from(line) : null,
-    }
+    this.pending = holdLine({ file: this.file, line: this.lineNo, offset, ...brk }, this.expected, foundHash, buf.subarray(start, end), Boolean(this.options.onBreak), whole)
   }
 
   private flushPending(): void {
     const p = this.pending
     if (!p) return
     this.pending = null
-    this.report.breaks.push(p.brk)
     // Continue after the break from the line's own hash, so one edited line gives one break.
     if (p.foundHash) {
       this.expected = p.foundHash
@@ -489,29 +425,16 @@ export class ChainVerifier {
       this.headCount = this.position + 1
     }
     this.position++
-    if (this.options.onBreak) this.options.onBreak(p.brk, p.bytes)
-    if (!this.options.all) this.stopped = true
+    if (this.breaks.add(p.brk, p.bytes)) this.stopped = true
   }
 
   /** A break at a given place (seal problems are found after their line was accepted). */
   private addBreakAt(place: { file: string; line: number; offset: number }, brk: Problem): void {
-    const full: Break = { ...place, ...brk }
-    this.report.breaks.push(full)
-    if (this.options.onBreak) this.options.onBreak(full, null)
-    if (!this.options.all) this.stopped = true
+    if (this.breaks.add({ ...place, ...brk }, null)) this.stopped = true
   }
 
   private addBreak(brk: Problem, line: Buffer | null): void {
-    const full: Break = { file: this.file, line: this.lineNo, offset: this.offset, ...brk }
-    this.report.breaks.push(full)
-    if (this.options.onBreak) this.options.onBreak(full, line)
-    if (!this.options.all) this.stopped = true
-  }
-
-  private insertFirst(brk: Break): void {
-    this.report.breaks.unshift(brk)
-    if (!this.options.all) this.report.breaks.length = 1
-    if (this.options.onBreak) this.options.onBreak(brk, null)
+    if (this.breaks.add({ file: this.file, line: this.lineNo, offset: this.offset, ...brk }, line)) this.stopped = true
   }
 }
 
