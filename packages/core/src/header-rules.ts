@@ -42,10 +42,12 @@ export class HeaderRules {
     return this.fn
   }
 
+  /** The algorithm the chain's headers declare; null before the first. */
   get alg(): Algorithm | null {
     return this.algorithm
   }
 
+  /** The chain id of the first header; null before it. */
   get chain(): string | null {
     return this.chainId
   }

@@ -9,7 +9,7 @@ import type { Meta, UnknownMeta } from './meta'
 import type { VerifyKey } from './seal'
 import { lineTime, SealAuditor, type SealPlace, type SealProblem, type SealSummary } from './seal-audit'
 
-/** Follows a chain's seals for {@link ChainVerifier} when it has a verification key. */
+/** Follows a chain's seals for `ChainVerifier` when it has a verification key. */
 export class SealWatch {
   private readonly auditor: SealAuditor
   /** Where the chain starts: the place of its first verified metadata record. */
