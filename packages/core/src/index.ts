@@ -9,7 +9,7 @@ export { checkOptionNames, checkWriterOptions, nextBoundary, parseBoolean, parse
 export { ChainWriter, createChainWriter, openChainWriter, type OpenOptions } from './writer'
 export type { ChainHead } from './discovery'
 export type { ChainWriterEvents, RecoveryEvent, ResumeEvent, RotateEvent, SealEvent } from './events'
-export { BreakReasons, Verdicts, type Break, type BreakReason, type FileSummary, type Head, type HeadCheck, type LineLocation, type Shortfall, type TornTail, type Verdict, type VerifierOptions, type VerifyReport } from './verifier'
+export { BreakReasons, Verdicts, type Break, type BreakReason, type FileSummary, type Head, type HeadCheck, type LineLocation, type Shortfall, type TornTail, type Verdict, type VerifierOptions, type VerifyReport } from './report'
 export { verify, type VerifyOptions } from './verify'
 export { generateSealKeys, loadVerifyKey, writeSealKeys, type SealState, type VerifyKey } from './seal'
 export { SealReasons, type SealReason, type SealSummary } from './seal-audit'

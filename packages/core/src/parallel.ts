@@ -16,7 +16,8 @@ import { ChainlogError, ErrorCodes } from './errors'
 import type { ChainFile } from './inputs'
 import type { SegmentResult, SegmentTask, WorkerSetup } from './parallel-worker'
 import { isZlibError, openChainFile, readError } from './read'
-import { ChainVerifier, type VerifierOptions, type VerifyReport } from './verifier'
+import type { VerifierOptions, VerifyReport } from './report'
+import { ChainVerifier } from './verifier'
 
 /**
  * What {@link verifyInParallel} takes: the verifier's options, and how to share the work.

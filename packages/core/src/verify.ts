@@ -8,7 +8,8 @@ import { ChainlogError, ErrorCodes } from './errors'
 import { resolveChainFiles, type ChainFile } from './inputs'
 import { verifyInParallel } from './parallel'
 import { isZlibError, openChainFile, readError } from './read'
-import { ChainVerifier, type VerifierOptions, type VerifyReport } from './verifier'
+import type { VerifierOptions, VerifyReport } from './report'
+import { ChainVerifier } from './verifier'
 
 export interface VerifyOptions extends VerifierOptions {
   /** Called after each chunk with bytes read so far and the total size on disk. */
