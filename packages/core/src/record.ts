@@ -5,6 +5,7 @@
  * are exactly 64 lowercase hex characters read from the two ends of the line,
  * and `hash = H(prev + "|" + line)` over the bytes exactly as stored.
  */
+import { ChainlogError, ErrorCodes } from './errors'
 
 /** Width of `prev` and `hash` in hex characters (32-byte digests). */
 export const HASH_HEX = 64
@@ -157,4 +158,19 @@ export function parseRecord(physical: string): Record | null {
   const hash = physical.slice(n - HASH_HEX)
   if (!isHash(prev) || !isHash(hash)) return null
   return { prev, line: physical.slice(HASH_HEX + 1, n - HASH_HEX - 1), hash }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * A line given as bytes, as text: it must be UTF-8, since the chain hashes the stored text and the file is UTF-8.
+ * @internal
+ */
+export function decodeLine(line: unknown): string {
+  if (!(line instanceof Uint8Array)) throw new TypeError(`write() expects a string or Uint8Array, got ${typeof line}`)
+  try {
+    return utf8.decode(line)
+  } catch {
+    throw new ChainlogError(ErrorCodes.INVALID_LINE, 'the line is not valid UTF-8; pass a string, or bytes that are UTF-8')
+  }
 }

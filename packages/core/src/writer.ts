@@ -12,7 +12,7 @@ import { metaLine, type Meta } from './meta'
 import { FileNaming } from './naming'
 import { normalize, type ChainWriterOptions, type Settings } from './settings'
 import { RecordQueue, type Batch } from './queue'
-import { escapeLine, GENESIS, isPlainText, RECORD_OVERHEAD } from './record'
+import { decodeLine, escapeLine, GENESIS, isPlainText, RECORD_OVERHEAD } from './record'
 import { Rotation } from './rotation'
 import type { ChainWriterEvents, Emit } from './events'
 import { Sealing } from './sealing'
@@ -20,17 +20,6 @@ import { Sealing } from './sealing'
 /** Lines handed to the OS per lock hold, at most (bounds how long one writer holds the lock). */
 const BATCH_BYTES = 256 * 1024
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-
-/** Lines given as bytes must be UTF-8: the chain hashes the stored text, and the file is UTF-8. */
-function decodeLine(line: unknown): string {
-  if (!(line instanceof Uint8Array)) throw new TypeError(`write() expects a string or Uint8Array, got ${typeof line}`)
-  try {
-    return utf8.decode(line)
-  } catch {
-    throw new ChainlogError(ErrorCodes.INVALID_LINE, 'the line is not valid UTF-8; pass a string, or bytes that are UTF-8')
-  }
-}
 
 /** How {@link openChainWriter}'s writer is opened, beside the options of the log. */
 export interface OpenOptions {
