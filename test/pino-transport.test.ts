@@ -179,7 +179,7 @@ describe('faults reach the application as transport errors', () => {
    * logging, a request at a time, until the transport refuses lines (at least
    * 4000 lines, ~680 KB); with `flushes`, it also calls logger.flush(cb) every
    * 50 lines, which must change nothing: thread-stream takes a flush error as
-   * fatal and ends the worker (#12 E), so a flush waits for the disk instead.
+   * fatal and ends the worker (#12 E), so a flush calls back without one.
    */
   test.each([
     ['ENOSPC: DISK_FULL once, BUFFER_FULL once at maxBuffered, lines refused rather than held without bound, and logging resumes when space returns', false],

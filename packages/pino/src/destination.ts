@@ -11,8 +11,8 @@ export interface ChainlogDestination extends Transform {
   /**
    * Calls back once every line written so far is handed to the OS (with `fsync`, on disk), then
    * emits the head. pino's `logger.flush(cb)` calls this, in a worker through thread-stream.
-   * While the disk fails it waits for the disk, and never calls back with an error (the failure
-   * is the transport's one 'error'); if the log closes meanwhile, it calls back then.
+   * While the log cannot be written it calls back at once and without an error: the failure is the
+   * transport's one 'error', and the kept lines are written when the disk recovers.
    */
   flush(callback?: (err?: Error | null) => void): void
   /** Hands every whole line written so far to the OS before returning. */
@@ -138,15 +138,11 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     writer,
     flush(callback?: (err?: Error | null) => void): void {
       drain()
-      // While the disk fails, flushing waits for it (the writer has reported
-      // the failure as 'error' once). A flush error would be fatal: thread-stream
-      // destroys the worker on it, and every later line would be lost (#12).
-      const attempt = (): void => void writer.flush().then(() => (reportHead(), callback?.()), () => {
-        if (writer.isClosed) return callback?.()
-        const again = () => (writer.off('close', again), writer.off('resume', again), attempt())
-        writer.once('resume', again).once('close', again)
-      })
-      attempt()
+      // While the log cannot be written (a full disk, a removed directory) the
+      // writer has reported it as 'error', once, and keeps the lines for when it
+      // recovers. The callback then runs without an error: thread-stream takes a
+      // flush error as fatal and ends the worker, losing every later line (#12).
+      writer.flush().then(() => (reportHead(), callback?.()), () => callback?.())
     },
     flushSync(): void {
       if (writer.isClosed || stream.destroyed) return
