@@ -89,7 +89,10 @@ describe('npx always names @chainlog/cli', () => {
     'README.md',
     ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
     ...['core', 'pino', 'winston', 'cli'].map((p) => `packages/${p}/README.md`),
-    ...fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => !f.startsWith('.') && f !== 'out' && f !== 'node_modules' && f !== 'package.json').map((f) => `examples/${f}`),
+    ...(fs.readdirSync(path.join(ROOT, 'examples'), { recursive: true, withFileTypes: true }) as fs.Dirent[])
+      .filter((d) => d.isFile())
+      .map((d) => path.relative(ROOT, path.join(d.parentPath, d.name)))
+      .filter((f) => !f.split(path.sep).some((part) => part.startsWith('.') || part === 'out' || part === 'node_modules') && path.basename(f) !== 'package.json'),
   ]
 
   /** Each `npx … verify-log|chainlog` that could resolve the bare name on the registry, as file:line. */
