@@ -38,7 +38,8 @@ const BATCH_LINES = 1024
 const LAST_LF = {
   [Symbol.split](text: string): string[] {
     const nl = text.lastIndexOf('\n')
-    return nl === -1 ? [text] : [text.slice(0, nl), text.slice(nl + 1)]
+    // The run keeps its last LF, so that core takes it as it is, without a copy.
+    return nl === -1 ? [text] : [text.slice(0, nl + 1), text.slice(nl + 1)]
   },
 }
 
@@ -52,7 +53,7 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   /** The disk is failing: there is no 'drain' until it recovers, and core's maxBuffered bounds the memory, so keep writing. */
   let stalled = false
   let dirty = false
-  /** Runs of whole lines (without their last LF) the stream has handed over since the last writeLines(). */
+  /** Runs of whole lines (each ending with its LF) the stream has handed over since the last writeLines(). */
   let batch: string[] = []
   const take = (line: string) => {
     const n = batch.push(line)
@@ -79,7 +80,9 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   /** Hands the batch to core in one piece; while core asks to wait, the paused stream holds back pino. */
   function writeBatch(): void {
     if (batch.length === 0) return
-    const text = batch.join('\n') + '\n'
+    // Runs end with their LF; only the last line of pino's output, handed over at the end, may not.
+    let text = batch.length === 1 ? batch[0]! : batch.join('')
+    if (text.charCodeAt(text.length - 1) !== 0x0a) text += '\n'
     batch = []
     dirty = true
     // On a failing disk past maxBuffered core refuses the lines without
