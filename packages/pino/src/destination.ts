@@ -44,9 +44,9 @@ const LAST_LF = {
 }
 
 /**
- * Makes pino's output stream for `writer`: pino-abstract-transport cuts the
- * lines, and the lines of one event-loop turn go to core in one
- * `writeLines()`, one record per line (core hashes such a block in place; one
+ * Makes pino's output stream for `writer`: pino-abstract-transport cuts
+ * pino's output into runs of whole lines, and the runs of one event-loop turn
+ * go to core in one `writeLines()`, one record per line (core hashes such a block in place; one
  * call per line costs far more CPU: bench/pino.bench.mjs, #18).
  */
 export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
