@@ -42,7 +42,7 @@ export class ChainlogTransport extends TransportStream {
    * order (by the core writer) and written then.
    */
   readonly ready: Promise<void>
-  private readonly writer: ChainWriter | null = null
+  private readonly writer: ChainWriter
   private failure: Error | null = null
   private open = false
   /** Set by winston's exception and rejection handlers before they log the last entry. */
@@ -85,7 +85,7 @@ export class ChainlogTransport extends TransportStream {
     }
     const message = info[MESSAGE]
     try {
-      this.writer!.write(typeof message === 'string' ? message : String(message))
+      this.writer.write(typeof message === 'string' ? message : String(message))
     } catch (err) {
       // WRITER_CLOSED: logged after the transport ended.
       this.emit('error', err)
@@ -107,15 +107,11 @@ export class ChainlogTransport extends TransportStream {
    * when the transport emits 'finish' (as its File transport does): flush first.
    */
   private finishForExit(): void {
-    this.writer!.flush().then(() => this.emit('finish'), (err: Error) => this.emit('error', err))
+    this.writer.flush().then(() => this.emit('finish'), (err: Error) => this.emit('error', err))
   }
 
   /** Everything logged is handed to the OS before 'finish'. */
   override _final(callback: Callback): void {
-    if (!this.writer) {
-      callback()
-      return
-    }
     // A writer whose log could not be opened closes at once.
     this.writer.close().then(() => callback(), callback)
   }
@@ -129,11 +125,11 @@ export class ChainlogTransport extends TransportStream {
   /** Resolves once every entry logged so far has been handed to the OS (with `fsync`, is on disk). */
   async flush(): Promise<void> {
     await this.ready
-    await this.writer!.flush()
+    await this.writer.flush()
   }
 
   /** The chain's current head: keep `hash` and `count` elsewhere to detect truncation. Null until the file is open. */
   head(): ChainHead | null {
-    return this.open ? this.writer!.head() : null
+    return this.open ? this.writer.head() : null
   }
 }
