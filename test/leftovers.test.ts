@@ -8,19 +8,11 @@ import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { createChainWriter, verify } from '@chainlog/core'
-import { tempDir } from './helpers/chain'
+import { testDir } from './helpers/chain'
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
-})
-const temp = () => {
-  const d = tempDir('chainlog-leftovers-')
-  dirs.push(d)
-  return d
-}
+const temp = () => testDir('chainlog-leftovers-')
 const tmpFiles = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))
 const plainRotated = (dir: string, current: string) => fs.readdirSync(dir).filter((n) => /^app\.\d+\.log$/.test(n) && n !== path.basename(current))
 

@@ -6,16 +6,12 @@
 import { once } from 'node:events'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import pino from 'pino'
 import { escapeLine } from '@chainlog/core/format'
-import { chainFiles, coreVerify, pythonVerify, ROOT, tempDir, userRecords } from './helpers/chain'
+import { chainFiles, coreVerify, pythonVerify, ROOT, testDir, userRecords } from './helpers/chain'
 
 const vectors = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/format-1/vectors.json'), 'utf8')) as { algorithms: { sha256: { line: string }[] } }
-const dirs: string[] = []
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true })
-})
 
 /** What pino's multi-target worker does to a line (packages/pino/README.md, "Several targets"). */
 function throughTargets(line: string, targetLevel: number): string[] {
@@ -75,8 +71,7 @@ const TAIL = '{"level":30,"msg":"the last line, without LF"}'
 
 describe.each(placements)('as $name', (p) => {
   test('the format-1 vectors and the probe lines reach the chain byte for byte, as documented', async () => {
-    const d = tempDir('chainlog-place-')
-    dirs.push(d)
+    const d = testDir('chainlog-place-')
     const t = pino.transport(p.transport({ file: path.join(d, 'app.log') }, d))
     const heads: { hash: string; count: number }[] = []
     t.on('chainlog:head', (h: { hash: string; count: number }) => heads.push(h))
@@ -104,8 +99,7 @@ describe.each(placements)('as $name', (p) => {
   })
 
   test('a burst ended at once: every line is in the chain when the transport closes, and the head at close is the chain\'s', async () => {
-    const d = tempDir('chainlog-place-')
-    dirs.push(d)
+    const d = testDir('chainlog-place-')
     const t = pino.transport(p.transport({ file: path.join(d, 'app.log'), size: '256k' }, d))
     const heads: { hash: string; count: number }[] = []
     t.on('chainlog:head', (h: { hash: string; count: number }) => heads.push(h))

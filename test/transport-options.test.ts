@@ -4,19 +4,11 @@
 import { once } from 'node:events'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import pino from 'pino'
-import { tempDir } from './helpers/chain'
+import { testDir } from './helpers/chain'
 
-const dirs: string[] = []
-const dir = () => {
-  const d = tempDir('chainlog-topt-')
-  dirs.push(d)
-  return d
-}
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true })
-})
+const dir = () => testDir('chainlog-topt-')
 
 describe('pino.transport(): a log that cannot be set up is the transport\'s error', () => {
   test.each([

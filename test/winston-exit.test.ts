@@ -10,16 +10,12 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { once } from 'node:events'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import winston from 'winston'
 import { ChainlogTransport } from '@chainlog/winston'
-import { chainFiles, coreVerify, tempDir, userLines } from './helpers/chain'
+import { chainFiles, coreVerify, testDir, userLines } from './helpers/chain'
 
 const CHILD = path.join(__dirname, 'helpers/winston-exit-child.cjs')
-const dirs: string[] = []
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
-})
 
 describe('winston and process.exit()', () => {
   test.each([
@@ -27,8 +23,7 @@ describe('winston and process.exit()', () => {
     ['logger', 'logger.info() in a loop, then process.exit()'],
     ['safe', "logger.end(), then process.exit() on 'finish'"],
   ])('%s: %s: all 100,000 entries are in the chain, in order, and it verifies', async (mode) => {
-    const dir = tempDir('chainlog-wexit-')
-    dirs.push(dir)
+    const dir = testDir('chainlog-wexit-')
     const r = spawnSync(process.execPath, [CHILD, path.join(dir, 'app.log'), '100000', mode], { encoding: 'utf8' })
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
@@ -38,8 +33,7 @@ describe('winston and process.exit()', () => {
   }, 120_000)
 
   test("'logged' fires when the entry is taken, before it is written; transport.flush() resolves once it is handed to the OS", async () => {
-    const dir = tempDir('chainlog-wlogged-')
-    dirs.push(dir)
+    const dir = testDir('chainlog-wlogged-')
     const transport = new ChainlogTransport({ filename: path.join(dir, 'app.log') })
     await transport.ready
     const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] })

@@ -4,11 +4,19 @@ import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { onTestFinished } from 'vitest'
 import { verify, type VerifyOptions, type VerifyReport } from '@chainlog/core'
 import { lineKind, parseRecord, unescapeLine } from '@chainlog/core/format'
 
 export const ROOT = path.resolve(__dirname, '../..')
 export const PY_VERIFIER = path.join(ROOT, 'docs/verify_chain.py')
+
+/** A fresh directory under os.tmpdir(), removed when the current test ends. */
+export function testDir(prefix = 'chainlog-test-'): string {
+  const dir = tempDir(prefix)
+  onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
 
 /** A fresh directory under os.tmpdir(); removed by cleanup(). */
 export function tempDir(prefix = 'chainlog-test-'): string {
