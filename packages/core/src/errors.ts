@@ -18,6 +18,8 @@ export const ErrorCodes = {
   IO_ERROR: 'IO_ERROR',
   /** The file being written was deleted or replaced under the writer. */
   FILE_REMOVED: 'FILE_REMOVED',
+  /** The file being written was cut short, emptied, or given a last record this writer did not write (the writer went on in a new file and recorded it). */
+  FILE_TRUNCATED: 'FILE_TRUNCATED',
   /** A line given as bytes is not valid UTF-8. */
   INVALID_LINE: 'INVALID_LINE',
   /** The log lock was taken over while this writer held it (it was thought dead). */

@@ -6,7 +6,7 @@
  */
 import { createHashFn, isAlgorithm, keyId, type Algorithm, type HashFn } from './algorithm'
 import { ChainlogError, ErrorCodes } from './errors'
-import { FORMAT_VERSION, type DeletedFile, type HeaderMeta } from './meta'
+import { FORMAT_VERSION, type DeletedFile, type HeaderMeta, type TruncationMeta } from './meta'
 import { GENESIS } from './record'
 import type { Break, Problem } from './report'
 
@@ -137,6 +137,17 @@ export class HeaderRules {
   retention(deleted: DeletedFile[]): void {
     const gap = this.startGap
     if (gap && deleted.some((d) => d.index === gap.header.index - 1 && d.lastHash === gap.header.prevHash)) this.startGap = null
+  }
+
+  /**
+   * A truncation record: when the chain starts right after the first file of
+   * the chain, found cut or emptied, that file is accounted for (the cut is the
+   * break, reported once). Returns the cut's break.
+   */
+  truncated(meta: TruncationMeta, cut: Break): Break {
+    const gap = this.startGap
+    if (gap && meta.index === 0 && gap.header.index === 1 && gap.header.prevFile === meta.file) this.startGap = null
+    return cut
   }
 
   /** At the end of the chain: the MISSING_FILE break of a start that no retention record accounts for. */

@@ -26,6 +26,8 @@ export const BreakReasons = {
   BAD_HEADER: 'BAD_HEADER',
   /** A compressed file is damaged or cut short: the rest of it cannot be read. */
   CORRUPT_FILE: 'CORRUPT_FILE',
+  /** A writer found the file it appended to cut short, emptied, or ending in a record it did not write, and recorded it (FORMAT.md §7.1). */
+  TRUNCATED: 'TRUNCATED',
 } as const
 export type BreakReason = (typeof BreakReasons)[keyof typeof BreakReasons] | SealReason
 

@@ -2,11 +2,12 @@ import type { Algorithm, HashFn } from './algorithm'
 import { headOf, shorten, shortenText, SHOWN_BYTES } from './break-text'
 import { BreakLog, hashBreak, holdLine, prevBreak, recovers, sealBreak, wholeLine, type HeldLine } from './breaks'
 import { HeaderRules } from './header-rules'
-import { isHeader, isKnownMeta, parseMeta, type HeaderMeta, type Meta, type RecoveryMeta, type UnknownMeta } from './meta'
+import { isHeader, isKnownMeta, parseMeta, type HeaderMeta, type Meta, type RecoveryMeta, type TruncationMeta, type UnknownMeta } from './meta'
 import { hasRecordBounds, HASH_HEX, isHash, unescapeLine } from './record'
 import { conclude, type Problem, type TornTail, type VerifierOptions, type VerifyReport } from './report'
 import { newRunScan, scanRun } from './run-scan'
 import { SealWatch } from './seal-watch'
+import { explainsHeld, truncationBreak } from './truncation-break'
 
 const LF = 0x0a
 const BACKSLASH = 0x5c
@@ -344,11 +345,14 @@ export class ChainVerifier {
     if (!this.hashFn) return this.fail({ reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end, lineOffset)
     const computed = this.hashFn(buf.subarray(start, bodyEnd))
     if (computed !== found) return this.fail(hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end, lineOffset)
+    // A truncation record is a break at the cut file (FORMAT.md §7.1); it stands for the header break it explains.
+    let cut = known?.t === 'truncation' ? truncationBreak(known, this.file, this.lineNo, this.report.files) : null
     if (this.pending) {
       if (known?.t === 'recovery' && this.recoveredBy(known, prev)) {
         this.accept(found)
         return this.metaSeen(known, lineOffset)
       }
+      if (cut && explainsHeld(known as TruncationMeta, prev, this.pending)) [this.pending.brk, cut] = [cut, null]
       this.flushPending()
       if (this.stopped) return
     }
@@ -387,6 +391,7 @@ export class ChainVerifier {
     const sealProblem = this.seals && meta ? this.seals.record(meta, known, { file: this.file, line: this.lineNo, offset: lineOffset, position: this.position, prev, chain: this.headers.chain ?? '' }) : null
     this.accept(found)
     if (meta) this.metaSeen(meta, lineOffset)
+    if (cut) this.addBreakAt(cut, this.headers.truncated(known as TruncationMeta, cut))
     if (sealProblem) this.addBreakAt(sealProblem.place, sealBreak(sealProblem, shorten(buf, start, end)))
   }
 

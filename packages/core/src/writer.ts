@@ -16,6 +16,7 @@ import { decodeLine, escapeLine, GENESIS, isPlainText, RECORD_OVERHEAD } from '.
 import { Rotation } from './rotation'
 import type { ChainWriterEvents, Emit } from './events'
 import { Sealing } from './sealing'
+import { isCut } from './truncation'
 
 /** Lines handed to the OS per lock hold, at most (bounds how long one writer holds the lock). */
 const BATCH_BYTES = 256 * 1024
@@ -257,7 +258,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   private put(cur: Current, batch: Batch): void {
     this.fence(cur)
     cur.sink.write(batch.bytes, cur.end)
-    advance(cur, batch.records, batch.bytes.length)
+    advance(cur, batch.records, batch.bytes)
     this.at.prev = batch.prev
   }
 
@@ -272,8 +273,9 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     // One stat of the path: removed or replaced under us (writes to an
     // unlinked file would vanish), or grown or cut by someone else. Either way,
     // re-take the lock and look again.
-    const st = fs.statSync(cur.path, { throwIfNoEntry: false })
-    if (!st || st.ino !== cur.sink.ino || st.size !== cur.end) throw new HeadMoved()
+    const st = fs.statSync(cur.sink.path, { throwIfNoEntry: false })
+    // And the file still ends in our last record: rewritten to the same size is a cut too (#12).
+    if (!st || st.ino !== cur.sink.ino || st.size !== cur.end || isCut(cur, st.size)) throw new HeadMoved()
   }
 
   private settle(): void {
