@@ -32,6 +32,8 @@ export const ErrorCodes = {
   BUFFER_FULL: 'BUFFER_FULL',
   /** An existing file at the log path is not a chainlog file. */
   NOT_CHAINLOG: 'NOT_CHAINLOG',
+  /** `chainlog archive` refused: not the oldest rotated files, the file being written, a name taken at the destination, a tail a writer must recover first. */
+  CANNOT_ARCHIVE: 'CANNOT_ARCHIVE',
   /** The input given to the verifier holds no chainlog file at all. */
   NO_INPUT: 'NO_INPUT',
   /** The input holds files of more than one chain. */

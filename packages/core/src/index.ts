@@ -4,6 +4,7 @@
  * escaping, hash functions) is `@chainlog/core/format`.
  */
 export { ChainlogError, ErrorCodes, invalidOption, systemErrorMeaning, type ErrorCode, type SystemErrorContext, type SystemErrorMeaning } from './errors'
+export { archiveFiles, type ArchiveOptions, type ArchiveResult } from './archive'
 export { loadKey } from './key'
 export { checkOptionNames, checkWriterOptions, nextBoundary, parseBoolean, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type Frequency, type OptionNames, type Refusal } from './settings'
 export { ChainWriter, createChainWriter, openChainWriter, type OpenOptions } from './writer'

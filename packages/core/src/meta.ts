@@ -37,7 +37,7 @@ export interface HeaderMeta {
   reason?: string
 }
 
-/** One file deleted by retention. */
+/** One file deleted by retention, or moved away by `chainlog archive`. */
 export interface DeletedFile {
   file: string
   index: number
@@ -50,6 +50,19 @@ export interface RetentionMeta {
   t: 'retention'
   time: string
   deleted: DeletedFile[]
+}
+
+/**
+ * Written by `chainlog archive` before it moves rotated files out of the
+ * log's directory (FORMAT.md §6.1): like a retention record, it accounts for
+ * the files before the chain's start on the host.
+ */
+export interface ArchiveMeta {
+  t: 'archive'
+  time: string
+  /** The directory the files were moved to (absolute). */
+  to: string
+  files: DeletedFile[]
 }
 
 /** Written after a torn last record was found on restart (FORMAT.md §7). */
@@ -100,7 +113,7 @@ export interface TruncationMeta {
 }
 
 /** The metadata records format 1 defines (FORMAT.md §4–§7.1, §13): a closed union on `t`. */
-export type Meta = HeaderMeta | RetentionMeta | RecoveryMeta | TruncationMeta | SealMeta
+export type Meta = HeaderMeta | RetentionMeta | ArchiveMeta | RecoveryMeta | TruncationMeta | SealMeta
 
 /**
  * A metadata record of a type this version does not define (written by a
@@ -113,7 +126,7 @@ export interface UnknownMeta {
 }
 
 /** The `t` of every {@link Meta}. */
-const KNOWN: ReadonlySet<string> = new Set<Meta['t']>(['header', 'retention', 'recovery', 'truncation', 'seal'])
+const KNOWN: ReadonlySet<string> = new Set<Meta['t']>(['header', 'retention', 'archive', 'recovery', 'truncation', 'seal'])
 
 /** Serializes metadata into a stored line (an unknown type too: a tool may copy records it does not read). */
 export function metaLine(meta: Meta | UnknownMeta): string {

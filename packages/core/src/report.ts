@@ -127,6 +127,8 @@ export interface VerifyReport {
   partial: TornTail | null
   /** Files deleted by retention, as recorded in the chain. */
   retention: DeletedFile[]
+  /** Files moved away by `chainlog archive`, as recorded in the chain, with where to. */
+  archived: (DeletedFile & { to: string })[]
   /** First and last user lines verified (for time ranges); stored form unescaped. */
   firstLine: string | null
   lastLine: string | null

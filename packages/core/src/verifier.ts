@@ -43,7 +43,7 @@ export class ChainVerifier {
   private pending: HeldLine | null = null
   private stopped = false
   private readonly report: VerifyReport = {
-    ok: true, verdict: 'VALID', records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], firstLine: null, lastLine: null,
+    ok: true, verdict: 'VALID', records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], archived: [], firstLine: null, lastLine: null,
   }
   private readonly breaks: BreakLog
   /** The head, kept as two fields rather than an object per record. */
@@ -360,7 +360,7 @@ export class ChainVerifier {
       if (expectHeader) {
         const h = meta as HeaderMeta
         const missing = this.headers.missingBefore(h)
-        if (missing > 0) return this.fail({ reason: 'MISSING_FILE', message: `${missing} file(s) of the chain are missing before this one (its index is ${h.index}, the previous file's ${h.index - missing - 1})`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
+        if (missing > 0) return this.fail({ reason: 'MISSING_FILE', message: `${missing === 1 ? 'a file' : `${missing} files`} of the chain ${missing === 1 ? 'is' : 'are'} missing before this one: it follows ${JSON.stringify(h.prevFile)}, and the file before it here is ${JSON.stringify(this.report.files.at(-2)?.split(/[\\/]/).pop() ?? null)}`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
         // The link broke, not the numbering: later files follow this file's index and position.
         this.position = h.seq
       }
@@ -373,6 +373,9 @@ export class ChainVerifier {
       if (known?.t === 'retention' && Array.isArray(known.deleted)) {
         for (const d of known.deleted) this.report.retention.push(d)
         this.headers.retention(known.deleted)
+      } else if (known?.t === 'archive' && Array.isArray(known.files)) {
+        for (const d of known.files) this.report.archived.push({ ...d, to: known.to })
+        this.headers.retention(known.files)
       }
     } else if (stored.startsWith('\\e')) {
       let line: string
