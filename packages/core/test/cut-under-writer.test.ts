@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { createChainWriter, verify, type ChainlogError, type ChainWriter } from '../src/index'
-import { forge, hashOf, logFiles, metaOf, openWriter, physicalLines, tmpDir, until } from './helpers'
+import { FIXTURES, forge, hashOf, logFiles, metaOf, openWriter, physicalLines, tmpDir, until } from './helpers'
 
 /** A writer on dir/app.log with `n` lines flushed, and the errors and truncation events it emits. */
 async function running(n: number): Promise<{ dir: string; w: ChainWriter; errors: ChainlogError[]; cuts: unknown[]; file: string }> {
@@ -157,5 +157,24 @@ describe('other writers of the log are not taken for a cut', () => {
     expect(errors.map((e) => e.code)).toEqual(['FILE_TRUNCATED'])
     const r = await verify(dir)
     expect(r.breaks).toEqual([expect.objectContaining({ file, line: 3, reason: 'TRUNCATED', message: expect.stringMatching(/the record a writer had left as line 3 of this file is not there any more/) })])
+  })
+})
+
+describe('the frozen fixture (test/fixtures/format-1/truncation, FORMAT.md §7.1)', () => {
+  test('verifies BROKEN with one TRUNCATED break at app.1.log:7, the header break it explains reported once', async () => {
+    const dir = path.join(FIXTURES, 'truncation')
+    const file = path.join(dir, 'app.1.log')
+    const all = await verify(dir, { all: true })
+    expect(all.breaks).toEqual([
+      {
+        file, line: 7, offset: 1066, reason: 'TRUNCATED',
+        message: `this file was cut short while a writer was appending to it: the writer had left 9 lines (1480 bytes) and found 6 (1066 bytes); line 7 on is not in the chain (recorded at ${path.join(dir, 'app.2.log')}:2)`,
+        expected: '79a041c364cb67275f5d249de40b0c3ac4e98384c3626d3af55a765637c774fb',
+        found: 'db75bde2604edc44d7d4cdc9f1a7d38e42bc63dbf4dfa7a36d895f04d581cecb',
+      },
+    ])
+    // The cut file alone is a shorter, valid chain: only the writer's record shows the cut.
+    const cutOnly = await verify([file], {})
+    expect(cutOnly.verdict).toBe('VALID')
   })
 })
