@@ -356,7 +356,9 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
       try {
         if (await this.start().then(() => true, () => false)) {
           await flushed
+          // A last look under the lock (the seal's turn takes one too): a cut while the writer sat idle is recorded before it goes (#12).
           if (this.sealing) await this.lease.locked(() => this.sealing!.seal('close'))
+          else if (!this.outage.failure) await this.lease.locked(() => this.discovery.refresh()).catch(() => undefined)
         }
       } finally {
         this.sealing?.close()

@@ -52,6 +52,17 @@ describe('the current file cut under a running writer', () => {
     expect(r.breaks).toEqual([expect.objectContaining({ file, line: 8, offset: starts[7], reason: 'TRUNCATED', expected: head, message: expect.stringMatching(/cut short while a writer was appending to it: the writer had left 11 lines .* found 7 .* line 8 on is not in the chain \(recorded at .*app\.2\.log:2\)/) })])
   })
 
+  test('cut while the writer sits idle, then closed: the cut is recorded at close', async () => {
+    const { dir, w, errors, file } = await running(5)
+    await new Promise((resolve) => setTimeout(resolve, 20)) // the lease is let go
+    const starts = lineStarts(file)
+    fs.truncateSync(file, starts[3])
+    await w.close()
+    expect(errors.map((e) => e.code)).toEqual(['FILE_TRUNCATED'])
+    const r = await verify(dir)
+    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 4, reason: 'TRUNCATED' })])
+  })
+
   test('emptied (what copytruncate does): no new genesis, the empty file stays, TRUNCATED at app.1.log:1', async () => {
     const { dir, w, errors, file } = await running(5)
     fs.truncateSync(file, 0)
