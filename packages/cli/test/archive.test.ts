@@ -79,6 +79,16 @@ describe('chainlog archive', () => {
     expect(json<VerifyJson>(v).archived.map((a) => a.file)).toEqual(['app.1.log', 'app.2.log'])
   })
 
+  test('--before <time> archives the run of oldest files last written before it', async () => {
+    const { logs, cold, files } = await sixFiles()
+    const old = new Date('2020-01-01T00:00:00Z')
+    for (const f of [files[0]!, files[1]!, files[3]!]) fs.utimesSync(f, old, old) // app.4.log is old too, but app.3.log is not: the run stops there
+    const r = await chainlog(['archive', path.join(logs, 'app.log'), '--before', '2021-01-01', '--to', cold])
+    expect(r.status, r.stderr).toBe(0)
+    expect(fs.readdirSync(cold).sort()).toEqual(['app.1.log', 'app.2.log'])
+    expect((await verifyLog([logs])).status).toBe(0)
+  })
+
   test('files moved by hand, without the record: exit 1, MISSING_FILE at app.3.log:1 naming app.2.log, never an index', async () => {
     const { logs, cold, files } = await sixFiles()
     fs.mkdirSync(cold)
