@@ -189,3 +189,19 @@ describe('the frozen fixture (test/fixtures/format-1/truncation, FORMAT.md §7.1
     expect(cutOnly.verdict).toBe('VALID')
   })
 })
+
+describe('a cut inside a record', () => {
+  test('the partial line left is reported at its line (TORN_TAIL: no recovery record names it), and the writer\'s record puts TRUNCATED at the same line', async () => {
+    const { dir, w, errors, file } = await running(6)
+    const starts = lineStarts(file)
+    fs.truncateSync(file, starts[4]! + 20) // 4 whole lines and 20 bytes of line 5
+    w.write('after')
+    await w.close()
+    expect(errors.map((e) => e.code)).toEqual(['FILE_TRUNCATED'])
+    const r = await verify(dir, { all: true })
+    expect(r.breaks.map((b) => [b.file, b.line, b.reason])).toEqual([
+      [file, 5, 'TORN_TAIL'],
+      [file, 5, 'TRUNCATED'],
+    ])
+  })
+})
