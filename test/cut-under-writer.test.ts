@@ -61,7 +61,7 @@ function verifyText(args: string[]): { status: number | null; out: string } {
 }
 
 describe.each(['pino', 'winston'] as const)('%s: the current file cut under the running application', (transport) => {
-  test('cut back to a record boundary: exit 1, TRUNCATED at app.1.log:31, and the lines after the cut are in app.2.log', async () => {
+  test('cut back to a record boundary: exit 1, FILE_TRUNCATED at app.1.log:31, and the lines after the cut are in app.2.log', async () => {
     const dir = testDir()
     const base = path.join(dir, 'app.log')
     const app = await start(transport, base, 50, 20)
@@ -75,16 +75,16 @@ describe.each(['pino', 'winston'] as const)('%s: the current file cut under the 
     const text = verifyText([base])
     expect(text.status).toBe(1)
     expect(text.out).toContain(`${file}:31`)
-    expect(text.out).toMatch(/TRUNCATED/)
+    expect(text.out).toMatch(/FILE_TRUNCATED/)
     expect(text.out).toMatch(/cut short while a writer was appending to it: the writer had left 51 lines .* found 30 .*line 31 on is not in the chain \(recorded at .*app\.2\.log:2\)/)
     const { status, report } = await verifyJson([dir])
     expect(status).toBe(1)
-    expect(report.breaks).toEqual([expect.objectContaining({ file, line: 31, reason: 'TRUNCATED' })])
+    expect(report.breaks).toEqual([expect.objectContaining({ file, line: 31, reason: 'FILE_TRUNCATED' })])
     // What came after the cut is kept, in the new file.
     expect(fs.readFileSync(path.join(dir, 'app.2.log'), 'utf8')).toContain('"line 69"')
   })
 
-  test('emptied: no new genesis, the empty file is kept, exit 1 with TRUNCATED at app.1.log:1', async () => {
+  test('emptied: no new genesis, the empty file is kept, exit 1 with FILE_TRUNCATED at app.1.log:1', async () => {
     const dir = testDir()
     const base = path.join(dir, 'app.log')
     const app = await start(transport, base, 40, 5)
@@ -98,7 +98,7 @@ describe.each(['pino', 'winston'] as const)('%s: the current file cut under the 
     const text = verifyText([base])
     expect(text.status).toBe(1)
     expect(text.out).toContain(`${file}:1`)
-    expect(text.out).toMatch(/TRUNCATED.*\n?.*emptied \(logrotate's copytruncate does this\)/)
+    expect(text.out).toMatch(/FILE_TRUNCATED.*\n?.*emptied \(logrotate's copytruncate does this\)/)
   })
 
   // logrotate is installed by .ci/run (Debian package logrotate).
@@ -117,7 +117,7 @@ describe.each(['pino', 'winston'] as const)('%s: the current file cut under the 
     expect(out).toMatch(/transport-error FILE_TRUNCATED: /)
     const { status, report } = await verifyJson([base])
     expect(status).toBe(1)
-    expect(report.breaks).toEqual([expect.objectContaining({ file, line: 1, reason: 'TRUNCATED' })])
+    expect(report.breaks).toEqual([expect.objectContaining({ file, line: 1, reason: 'FILE_TRUNCATED' })])
     expect(report.breaks[0]!.message).toMatch(/the writer had left 31 lines .* found 0 .*emptied \(logrotate's copytruncate does this\)/)
   })
 })

@@ -27,7 +27,7 @@ export const BreakReasons = {
   /** A compressed file is damaged or cut short: the rest of it cannot be read. */
   CORRUPT_FILE: 'CORRUPT_FILE',
   /** A writer found the file it appended to cut short, emptied, or ending in a record it did not write, and recorded it (FORMAT.md §7.1). */
-  TRUNCATED: 'TRUNCATED',
+  FILE_TRUNCATED: 'FILE_TRUNCATED',
 } as const
 export type BreakReason = (typeof BreakReasons)[keyof typeof BreakReasons] | SealReason
 

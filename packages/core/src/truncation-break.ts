@@ -27,7 +27,7 @@ export function truncationBreak(meta: TruncationMeta, recordFile: string, record
   if (!e) message = `this file was emptied while no writer had it open (no writer leaves a file of the log empty; logrotate's copytruncate does this); what it held is not in the chain (recorded at ${where})`
   else if (f && f.size < e.size) message = `this file was cut short while a writer was appending to it: the writer had left ${e.lines} lines (${e.size} bytes) and found ${f.lines} (${f.size} bytes)${f.size === 0 ? ", emptied (logrotate's copytruncate does this)" : ''}; line ${at.line} on is not in the chain (recorded at ${where})`
   else message = `the record a writer had left as line ${e.lines} of this file is not there any more: the file was cut and written again (the writer found ${f?.lines ?? '?'} lines, ${f?.size ?? '?'} bytes; recorded at ${where})`
-  const brk: Break = { file, line: at.line, offset: typeof at.offset === 'number' ? at.offset : 0, reason: 'TRUNCATED', message }
+  const brk: Break = { file, line: at.line, offset: typeof at.offset === 'number' ? at.offset : 0, reason: 'FILE_TRUNCATED', message }
   if (e && typeof e.hash === 'string') brk.expected = e.hash
   if (f && typeof f.hash === 'string') brk.found = f.hash
   return brk

@@ -3,7 +3,7 @@
  * writer must not continue from what is left (a chain re-read from the
  * shortened file verifies): it goes on in a new file whose first record says
  * what it had left and what it found, and the verifier reports the cut as a
- * TRUNCATED break at the first line the writer cannot vouch for.
+ * FILE_TRUNCATED break at the first line the writer cannot vouch for.
  */
 import fs from 'node:fs'
 import * as path from 'node:path'
@@ -33,7 +33,7 @@ function lineStarts(file: string): number[] {
 }
 
 describe('the current file cut under a running writer', () => {
-  test('cut at a record boundary: the writer goes on in app.2.log after a truncation record; verify reports TRUNCATED at app.1.log:8', async () => {
+  test('cut at a record boundary: the writer goes on in app.2.log after a truncation record; verify reports FILE_TRUNCATED at app.1.log:8', async () => {
     const { dir, w, errors, cuts, file } = await running(10)
     const starts = lineStarts(file) // header + 10 records: 11 lines
     const head = hashOf(physicalLines(file).at(-1)!)
@@ -49,7 +49,7 @@ describe('the current file cut under a running writer', () => {
     expect(metaOf(next[1]!)).toMatchObject({ t: 'truncation', file: 'app.1.log', index: 0, expected: { lines: 11, hash: head, count: 11 }, found: { lines: 7 }, at: { line: 8, offset: starts[7] } })
     const r = await verify(dir)
     expect(r.verdict).toBe('BROKEN')
-    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 8, offset: starts[7], reason: 'TRUNCATED', expected: head, message: expect.stringMatching(/cut short while a writer was appending to it: the writer had left 11 lines .* found 7 .* line 8 on is not in the chain \(recorded at .*app\.2\.log:2\)/) })])
+    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 8, offset: starts[7], reason: 'FILE_TRUNCATED', expected: head, message: expect.stringMatching(/cut short while a writer was appending to it: the writer had left 11 lines .* found 7 .* line 8 on is not in the chain \(recorded at .*app\.2\.log:2\)/) })])
   })
 
   test('cut while the writer sits idle, then closed: the cut is recorded at close', async () => {
@@ -60,10 +60,10 @@ describe('the current file cut under a running writer', () => {
     await w.close()
     expect(errors.map((e) => e.code)).toEqual(['FILE_TRUNCATED'])
     const r = await verify(dir)
-    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 4, reason: 'TRUNCATED' })])
+    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 4, reason: 'FILE_TRUNCATED' })])
   })
 
-  test('emptied (what copytruncate does): no new genesis, the empty file stays, TRUNCATED at app.1.log:1', async () => {
+  test('emptied (what copytruncate does): no new genesis, the empty file stays, FILE_TRUNCATED at app.1.log:1', async () => {
     const { dir, w, errors, file } = await running(5)
     fs.truncateSync(file, 0)
     w.write('after')
@@ -72,10 +72,10 @@ describe('the current file cut under a running writer', () => {
     expect(fs.statSync(file).size).toBe(0) // the evidence is kept
     expect(metaOf(physicalLines(path.join(dir, 'app.2.log'))[0]!)).toMatchObject({ index: 1, seq: 6, reason: 'truncated' })
     const r = await verify(dir)
-    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 1, offset: 0, reason: 'TRUNCATED', message: expect.stringMatching(/emptied \(logrotate's copytruncate does this\)/) })])
+    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 1, offset: 0, reason: 'FILE_TRUNCATED', message: expect.stringMatching(/emptied \(logrotate's copytruncate does this\)/) })])
   })
 
-  test('cut and written again to the same size (forged sha256 records): the replaced last record is found, TRUNCATED at its line', async () => {
+  test('cut and written again to the same size (forged sha256 records): the replaced last record is found, FILE_TRUNCATED at its line', async () => {
     const { dir, w, errors, file } = await running(6)
     const lines = physicalLines(file)
     const starts = lineStarts(file)
@@ -88,7 +88,7 @@ describe('the current file cut under a running writer', () => {
     await w.close()
     expect(errors.map((e) => e.code)).toEqual(['FILE_TRUNCATED'])
     const r = await verify(dir)
-    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 7, offset: starts[6], reason: 'TRUNCATED', message: expect.stringMatching(/the record a writer had left as line 7 of this file is not there any more/) })])
+    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 7, offset: starts[6], reason: 'FILE_TRUNCATED', message: expect.stringMatching(/the record a writer had left as line 7 of this file is not there any more/) })])
   })
 
   test('an empty file of the log found at start is kept and recorded, never removed', async () => {
@@ -108,7 +108,7 @@ describe('the current file cut under a running writer', () => {
     expect(fs.existsSync(path.join(dir, 'app.2.log'))).toBe(true)
     expect(logFiles(dir).map((f) => path.basename(f))).toEqual(['app.1.log', 'app.2.log', 'app.3.log'])
     const r = await verify(dir)
-    expect(r.breaks).toEqual([expect.objectContaining({ file: path.join(dir, 'app.2.log'), line: 1, reason: 'TRUNCATED', message: expect.stringMatching(/emptied while no writer had it open/) })])
+    expect(r.breaks).toEqual([expect.objectContaining({ file: path.join(dir, 'app.2.log'), line: 1, reason: 'FILE_TRUNCATED', message: expect.stringMatching(/emptied while no writer had it open/) })])
   })
 
   test('no file of the log is ever empty by the writer: a new file appears under its name only with its header', async () => {
@@ -167,18 +167,18 @@ describe('other writers of the log are not taken for a cut', () => {
     await a.close()
     expect(errors.map((e) => e.code)).toEqual(['FILE_TRUNCATED'])
     const r = await verify(dir)
-    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 3, reason: 'TRUNCATED', message: expect.stringMatching(/the record a writer had left as line 3 of this file is not there any more/) })])
+    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 3, reason: 'FILE_TRUNCATED', message: expect.stringMatching(/the record a writer had left as line 3 of this file is not there any more/) })])
   })
 })
 
 describe('the frozen fixture (test/fixtures/format-1/truncation, FORMAT.md §7.1)', () => {
-  test('verifies BROKEN with one TRUNCATED break at app.1.log:7, the header break it explains reported once', async () => {
+  test('verifies BROKEN with one FILE_TRUNCATED break at app.1.log:7, the header break it explains reported once', async () => {
     const dir = path.join(FIXTURES, 'truncation')
     const file = path.join(dir, 'app.1.log')
     const all = await verify(dir, { all: true })
     expect(all.breaks).toEqual([
       {
-        file, line: 7, offset: 1066, reason: 'TRUNCATED',
+        file, line: 7, offset: 1066, reason: 'FILE_TRUNCATED',
         message: `this file was cut short while a writer was appending to it: the writer had left 9 lines (1480 bytes) and found 6 (1066 bytes); line 7 on is not in the chain (recorded at ${path.join(dir, 'app.2.log')}:2)`,
         expected: '79a041c364cb67275f5d249de40b0c3ac4e98384c3626d3af55a765637c774fb',
         found: 'db75bde2604edc44d7d4cdc9f1a7d38e42bc63dbf4dfa7a36d895f04d581cecb',
@@ -191,7 +191,7 @@ describe('the frozen fixture (test/fixtures/format-1/truncation, FORMAT.md §7.1
 })
 
 describe('a cut inside a record', () => {
-  test('the partial line left is reported at its line (TORN_TAIL: no recovery record names it), and the writer\'s record puts TRUNCATED at the same line', async () => {
+  test('the partial line left is reported at its line (TORN_TAIL: no recovery record names it), and the writer\'s record puts FILE_TRUNCATED at the same line', async () => {
     const { dir, w, errors, file } = await running(6)
     const starts = lineStarts(file)
     fs.truncateSync(file, starts[4]! + 20) // 4 whole lines and 20 bytes of line 5
@@ -201,7 +201,7 @@ describe('a cut inside a record', () => {
     const r = await verify(dir, { all: true })
     expect(r.breaks.map((b) => [b.file, b.line, b.reason])).toEqual([
       [file, 5, 'TORN_TAIL'],
-      [file, 5, 'TRUNCATED'],
+      [file, 5, 'FILE_TRUNCATED'],
     ])
   })
 })
