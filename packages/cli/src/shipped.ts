@@ -78,7 +78,7 @@ const HEADLINE = {
 export function formatShipped(report: ShippedReport): string {
   const out = [HEADLINE[report.verdict], '']
   for (const c of report.chains) out.push(...chain(c), '')
-  const kinds = Object.entries(report.envelopes).map(([k, n]) => `${k} ${formatCount(n)}`)
+  const kinds = Object.entries(report.envelopes).map(([k, n]) => `${formatCount(n)} ${k === 'record' ? 'bare records' : k}`)
   out.push(row('input', `${plural(report.lines, 'line')} in ${plural(report.inputs.length, 'file')}${kinds.length ? ` (${kinds.join(', ')})` : ''}`))
   out.push(row('records', `${formatCount(report.records)} distinct in ${plural(report.chains.filter((c) => c.chain !== null).length, 'chain')}; ${plural(report.duplicates, 'duplicate')} collapsed`))
   out.push(row('skipped', `${plural(report.skipped, 'line')} holding no record`))

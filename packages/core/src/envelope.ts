@@ -48,8 +48,9 @@ const CRI = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (std
 // RFC 5424 §6: <PRI>VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP STRUCTURED-DATA [SP MSG]
 const RFC5424 = /^<\d{1,3}>\d{1,2} \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]"\\]|\\.|"(?:[^"\\]|\\.)*")*\])+)(?: (?:\uFEFF)?|$)/
 // RFC 3164 §4.1 (the PRI optional, as in files): TIMESTAMP ("Mmm dd hh:mm:ss", or RFC 3339 as rsyslog's
-// RSYSLOG_FileFormat writes it) SP HOSTNAME SP TAG (up to 32 characters, ending in ':' or '[pid]:') and one SP.
-const RFC3164 = /^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) \S+ [^\s:[]{1,48}(?:\[[^\]\s]*\])?: ?/
+// RSYSLOG_FileFormat writes it) SP HOSTNAME SP TAG (up to 32 characters, with '[pid]' and ':' or, for a
+// message received as RFC 5424, the APP-NAME alone) and the one SP rsyslog's templates put before the message.
+const RFC3164 = /^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) \S+ [^\s:[]{1,48}(?:\[[^\]\s]*\])?:? ?/
 
 /**
  * Reads the lines of one input in order and gives back the records they

@@ -62,8 +62,14 @@ export interface RebuiltChain {
 
 const sameKey = (a: Uint32Array, b: Uint32Array) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3]
 
+/**
+ * The times of records, by ordinal, read back from the input: what orders the
+ * runs no header or seal places (a run between two gaps within one file).
+ */
+export type TimesOf = (ordinals: number[]) => Promise<Map<number, number>>
+
 /** Walks every run, groups the runs into chains and judges each chain. */
-export function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined): { chains: RebuiltChain[]; loose: Finding[] } {
+export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined, timesOf: TimesOf): Promise<{ chains: RebuiltChain[]; loose: Finding[] }> {
   const { index } = pass
   const { succ, forks } = links
   const n = index.size
@@ -157,7 +163,10 @@ export function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefine
     ;(run.parent === -1 ? group.main : group.branches).push(run)
   }
   const chains: RebuiltChain[] = []
-  for (const [id, group] of byChain) chains.push(judge(id, group.main, group.branches, pass, succ, key, cutAfter, cutEnds, needed))
+  for (const [id, group] of byChain) {
+    await order(group.main, pass, timesOf)
+    chains.push(judge(id, group.main, group.branches, pass, succ, key, cutAfter, cutEnds, needed))
+  }
   // Cut ends that explain no gap.
   for (const f of cutEnds) {
     if (!(f as Fragment & { used?: boolean }).used) loose.push({ reason: 'CUT', message: 'the end of a record without its start: the rest of a line a shipper cut', subject: { ordinal: f.ordinal }, order: 0 })
@@ -172,9 +181,59 @@ function placeOf(meta: Meta | UnknownMeta): { chain: unknown; position: unknown 
   return null
 }
 
+/** Runs beyond which the ones no position places are ordered by arrival instead of by time. */
+const TIMED_RUNS = 10_000
+
+/**
+ * Puts a chain's runs in chain order: the runs that headers or seals place,
+ * by position; each run that nothing places (one between two gaps inside a
+ * file has no header) after the placed run whose last record is the latest
+ * not later than its first record, by the records' own times, or by arrival
+ * when they carry none.
+ */
+async function order(main: Run[], pass: ReadPass, timesOf: TimesOf): Promise<void> {
+  const { index } = pass
+  const placed = main.filter((r) => r.offset !== null).sort((a, b) => a.offset! - b.offset!)
+  const loose = main.filter((r) => r.offset === null)
+  if (loose.length === 0) {
+    main.splice(0, main.length, ...placed)
+    return
+  }
+  const times = main.length <= TIMED_RUNS ? await timesOf(main.flatMap((r) => [index.ordinal(r.first), index.ordinal(r.last)])) : new Map<number, number>()
+  const timed = (i: number) => times.get(index.ordinal(i))
+  const byTime = loose.every((r) => timed(r.first) !== undefined) && placed.every((r) => timed(r.last) !== undefined)
+  // Records logged in the same millisecond are told apart by arrival.
+  const time = (i: number) => (byTime ? timed(i)! : 0)
+  const before = (a: number, b: number) => time(a) < time(b) || (time(a) === time(b) && index.ordinal(a) < index.ordinal(b))
+  loose.sort((a, b) => (before(a.first, b.first) ? -1 : 1))
+  const slots: Run[][] = placed.map(() => [])
+  const lead: Run[] = []
+  for (const r of loose) {
+    let slot = -1
+    for (let k = 0; k < placed.length; k++) if (before(placed[k]!.last, r.first)) slot = k
+    ;(slot === -1 ? lead : slots[slot]!).push(r)
+  }
+  main.splice(0, main.length, ...lead, ...placed.flatMap((p, k) => [p, ...slots[k]!]))
+}
+
+/** The time of a stored line, in ms: pino's `time` (ms, or s with unixTime) or winston's `timestamp`, a metadata record's `time`. */
+export function storedTime(stored: string): number | undefined {
+  const json = stored.startsWith('\\m') ? stored.slice(2) : stored
+  if (json.charCodeAt(0) !== 0x7b) return undefined
+  try {
+    const o = JSON.parse(json) as { time?: unknown; timestamp?: unknown }
+    for (const t of [o.time, o.timestamp]) {
+      if (typeof t === 'number' && Number.isFinite(t)) return t < 1e11 ? t * 1000 : t
+      if (typeof t === 'string' && !Number.isNaN(Date.parse(t))) return Date.parse(t)
+    }
+  } catch {
+    // not JSON: no time
+  }
+  return undefined
+}
+
 function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, succ: Int32Array, key: Uint8Array | undefined, cutAfter: Map<number, Fragment[]>, cutEnds: Fragment[], needed: Map<number, Run>): RebuiltChain {
   const { index } = pass
-  main.sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity) || index.ordinal(a.first) - index.ordinal(b.first))
   const findings: Finding[] = []
   let recovered = 0
   const torn: RecoveryMeta[] = []
@@ -210,13 +269,13 @@ function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, 
       const retained = r === 0 && first?.k === 0 && isHeader(first.meta) && first.meta.index > 0
       if (cuts.length || cutEnd) {
         const f = cuts[0] ?? cutEnd!
-        findings.push({ reason: 'CUT', message: `a record was cut by a shipper (a line limit): ${f.kind === 'cut-start' ? 'its start' : 'its end'} arrived alone, ${f.length} bytes`, subject: { ordinal: f.ordinal }, after, before: run.first, missing, order: pos(run, 0) - 0.5 })
+        findings.push({ reason: 'CUT', message: `a record was cut by a shipper (a line limit): ${f.kind === 'cut-start' ? 'its start' : 'its end'} arrived alone, ${f.length} bytes`, subject: { ordinal: f.ordinal }, after, before: run.first, missing, order: 2 * r })
       } else if (before && missing !== null && missing <= 0) {
-        findings.push({ reason: 'PREV_MISMATCH', message: `the record at chain position ${pos(run, 0)} does not link to the record before it, though headers and seals show no record missing: a record was rewritten or inserted`, subject: { record: run.first }, after, before: run.first, missing: 0, order: pos(run, 0) })
+        findings.push({ reason: 'PREV_MISMATCH', message: `the record at chain position ${pos(run, 0)} does not link to the record before it, though headers and seals show no record missing: a record was rewritten or inserted`, subject: { record: run.first }, after, before: run.first, missing: 0, order: 2 * r })
       } else if (!retained) {
         findings.push(r === 0
           ? { reason: 'START_MISSING', message: missing === null ? "the chain's first records are not in the input" : `the chain's first ${missing} records are not in the input`, subject: { record: run.first }, after: null, before: run.first, missing, order: -1 }
-          : { reason: 'GAP', message: missing === null ? 'records are missing here (how many, no header or seal tells)' : `${missing} record${missing === 1 ? ' is' : 's are'} missing here`, subject: { record: run.first }, after, before: run.first, missing, order: pos(run, 0) - 0.5 })
+          : { reason: 'GAP', message: missing === null ? 'records are missing here (how many, no header or seal tells)' : `${missing} record${missing === 1 ? ' is' : 's are'} missing here`, subject: { record: run.first }, after, before: run.first, missing, order: 2 * r })
       }
     }
     for (const m of run.meta) {
@@ -226,7 +285,7 @@ function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, 
         const linked = m.k > 0 || (r === 0 && startsChain !== 0)
         const prev = pass.headerPrevMismatch.get(m.i) ?? h.prevHash
         const outcome = rules.check(h, prev, linked ? prev : r === 0 && m.k === 0 ? null : 'a gap', Number.isFinite(position) ? position : h.seq, at(pass, m.i))
-        if (outcome.problem) findings.push({ reason: outcome.problem.reason as ShippedReason, message: outcome.problem.message, subject: { record: m.i }, order: position })
+        if (outcome.problem) findings.push({ reason: outcome.problem.reason === 'MISSING_FILE' ? 'START_MISSING' : (outcome.problem.reason as ShippedReason), message: outcome.problem.message, subject: { record: m.i }, order: 2 * r + 1 })
         if (linked) rules.linked(h)
         else rules.missingBefore(h)
       } else if (m.meta.t === 'retention' && Array.isArray((m.meta as { deleted?: unknown }).deleted)) {
@@ -236,12 +295,12 @@ function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, 
     }
     for (const b of run.bad) {
       const bad = pass.bad.find((x) => x.index === b)!
-      findings.push({ reason: bad.reason, message: bad.message, subject: { record: b }, order: pos(run, 0) })
+      findings.push({ reason: bad.reason, message: bad.message, subject: { record: b }, order: 2 * r + 1 })
     }
     for (const a of run.alien) {
-      findings.push({ reason: 'HASH_MISMATCH', message: `the record verifies only under ${pass.algorithms[index.alg(a)]}, not under its chain's ${key ? 'hmac-sha256 (with the key given)' : 'algorithm'}: it was recomputed without the chain's key`, subject: { record: a }, order: pos(run, 0) })
+      findings.push({ reason: 'HASH_MISMATCH', message: `the record verifies only under ${pass.algorithms[index.alg(a)]}, not under its chain's ${key ? 'hmac-sha256 (with the key given)' : 'algorithm'}: it was recomputed without the chain's key`, subject: { record: a }, order: 2 * r + 1 })
     }
-    findings.push(...run.problems)
+    for (const p of run.problems) findings.push({ ...p, order: 2 * r + 1 })
   })
   // The start: a chain whose first file is not index 0 needs a retention record for the files before it.
   const startGap = rules.takeStartGap()

@@ -9,7 +9,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ChainlogError, ErrorCodes, pathError } from './errors'
 import type { Finding, RebuiltChain, Run } from './shipped-chains'
-import { rebuild } from './shipped-chains'
+import { rebuild, storedTime } from './shipped-chains'
 import { fetchLines, placeOf, readShipped, tempDir, type ReadPass } from './shipped-read'
 import { LOSS_REASONS, type ShippedChain, type ShippedOptions, type ShippedProblem, type ShippedRecord, type ShippedReport, type ShippedVerdict } from './shipped-report'
 
@@ -40,7 +40,16 @@ export async function verifyShipped(input: string[] | NodeJS.ReadableStream, opt
       throw new ChainlogError(ErrorCodes.NO_INPUT, `no chainlog record in ${pass.lines} line${pass.lines === 1 ? '' : 's'} of ${pass.sources.map((s) => s.name).join(', ')}: not a log of chainlog records, or the envelope holds them in another member (give it with --field)`)
     }
     const links = pass.index.link()
-    const { chains, loose } = rebuild(pass, links, options.key)
+    const timesOf = async (ordinals: number[]) => {
+      const text = await fetchLines(pass.sources, ordinals, options.field)
+      const out = new Map<number, number>()
+      for (const [o, t] of text) {
+        const ms = storedTime(t.slice(65, -65))
+        if (ms !== undefined) out.set(o, ms)
+      }
+      return out
+    }
+    const { chains, loose } = await rebuild(pass, links, options.key, timesOf)
     return await report(pass, chains, loose, options)
   } finally {
     tmp.remove()
