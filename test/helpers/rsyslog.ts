@@ -2,7 +2,7 @@
 // sender that tails chainlog's rotating files with imfile and forwards them
 // over TCP, and a receiver that writes what it gets to a central file. Each
 // has its own config, pid file and work directory, and the test starts and
-// stops them. The configs are the recipe of docs/OPERATIONS.md.
+// stops them. The configs are the recipes of docs/OPERATIONS.md, read from it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as net from 'node:net'
@@ -20,30 +20,38 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** The receiver: TCP in, one central file out (rsyslog's RSYSLOG_FileFormat: RFC 3339 time, host, tag, message). */
+const OPERATIONS = path.resolve(__dirname, '../../docs/OPERATIONS.md')
+
+/** The configuration block that follows `<!-- marker -->` in docs/OPERATIONS.md: the recipe, as the reader copies it. */
+function recipe(marker: string): string {
+  const text = fs.readFileSync(OPERATIONS, 'utf8')
+  const m = new RegExp(`<!-- ${marker} -->\\n\`\`\`conf\\n([\\s\\S]*?)\`\`\`\\n`).exec(text)
+  if (!m) throw new Error(`docs/OPERATIONS.md has no \`\`\`conf block after <!-- ${marker} -->`)
+  return m[1]!
+}
+
+/** Replaces each of the recipe's example values, which must all be there. */
+function fill(conf: string, values: Array<[string, string]>): string {
+  for (const [from, to] of values) {
+    if (!conf.includes(from)) throw new Error(`the recipe no longer holds ${from}`)
+    conf = conf.split(from).join(to)
+  }
+  return conf
+}
+
+/** The receiver recipe of docs/OPERATIONS.md: TCP in, one central file out (RSYSLOG_FileFormat), on 127.0.0.1:`port`. */
 export function receiverConf(dir: string, port: number, central: string): string {
-  return `global(workDirectory="${dir}/rx-work" maxMessageSize="64k")
-module(load="imtcp")
-input(type="imtcp" address="127.0.0.1" port="${port}")
-action(type="omfile" file="${central}" template="RSYSLOG_FileFormat")
-`
+  return fill(recipe('rsyslog receiver'), [['/var/spool/rsyslog-central', `${dir}/rx-work`], ['0.0.0.0', '127.0.0.1'], ['6514', String(port)], ['/srv/central/app.log', central]])
 }
 
 /**
- * The sender: imfile tails every file of the log (rotation makes new ones,
- * app.1.log, app.2.log, …) from its start, and forwards each line as one
- * RFC 5424 message with octet-counted framing, retried until the receiver
- * takes it, through a disk-assisted queue.
+ * The sender recipe of docs/OPERATIONS.md: imfile tails every file of the
+ * log (rotation makes new ones, app.1.log, app.2.log, …) from its start, and
+ * forwards each line as one RFC 5424 message with octet-counted framing,
+ * retried until the receiver takes it. `maxMessageSize` replaces the recipe's.
  */
 export function senderConf(dir: string, port: number, logs: string, maxMessageSize = '64k'): string {
-  return `global(workDirectory="${dir}/tx-work" maxMessageSize="${maxMessageSize}")
-module(load="imfile" mode="inotify")
-input(type="imfile" file="${logs}/app.*.log" tag="app:" freshStartTail="off")
-action(type="omfwd" target="127.0.0.1" port="${port}" protocol="tcp" TCP_Framing="octet-counted"
-       template="RSYSLOG_SyslogProtocol23Format"
-       action.resumeRetryCount="-1" action.resumeInterval="1"
-       queue.type="LinkedList" queue.filename="tx-queue" queue.saveOnShutdown="on")
-`
+  return fill(recipe('rsyslog sender'), [['/var/spool/rsyslog-chainlog', `${dir}/tx-work`], ['/var/log/app', logs], ['logs.example.com', '127.0.0.1'], ['6514', String(port)], ['maxMessageSize="64k"', `maxMessageSize="${maxMessageSize}"`]])
 }
 
 /** One rsyslogd in the foreground with its own config and pid file. */
