@@ -124,7 +124,7 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
       }
       if (f & Flag.BAD) run.bad.push(j)
       else if (governing !== -1 && index.alg(j) !== governing) run.alien.push(j)
-      if (needed.has(j)) {
+      if (needed.size && needed.has(j)) {
         run.at.set(j, k)
         needed.set(j, run)
       }
@@ -234,6 +234,7 @@ export function storedTime(stored: string): number | undefined {
 
 function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, succ: Int32Array, key: Uint8Array | undefined, cutAfter: Map<number, Fragment[]>, cutEnds: Fragment[], needed: Map<number, Run>): RebuiltChain {
   const { index } = pass
+  const badOf = new Map(pass.bad.map((b) => [b.index, b]))
   const findings: Finding[] = []
   let recovered = 0
   const torn: RecoveryMeta[] = []
@@ -294,7 +295,7 @@ function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, 
       }
     }
     for (const b of run.bad) {
-      const bad = pass.bad.find((x) => x.index === b)!
+      const bad = badOf.get(b)!
       findings.push({ reason: bad.reason, message: bad.message, subject: { record: b }, order: 2 * r + 1 })
     }
     for (const a of run.alien) {
@@ -321,8 +322,8 @@ function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, 
   }
   for (const br of branches) {
     const parent = br.parent
-    findings.push({ reason: 'FORK', message: `two different records follow the same record: the chain was forked (a ${br.length}-record branch)`, subject: { record: br.first }, after: parent, records: [succ[parent]!, br.first], order: br.offset ?? 0 })
-    for (const b of br.bad) findings.push({ reason: pass.bad.find((x) => x.index === b)!.reason, message: pass.bad.find((x) => x.index === b)!.message, subject: { record: b }, order: br.offset ?? 0 })
+    findings.push({ reason: 'FORK', message: `two different records follow the same record: the chain was forked (a ${br.length}-record branch)`, subject: { record: br.first }, after: parent, records: [succ[parent]!, br.first], order: Number.MAX_SAFE_INTEGER })
+    for (const b of br.bad) findings.push({ reason: badOf.get(b)!.reason, message: badOf.get(b)!.message, subject: { record: b }, order: Number.MAX_SAFE_INTEGER })
   }
   // Altered copies of records that also came whole.
   for (const b of pass.bad) {

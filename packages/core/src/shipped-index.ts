@@ -40,11 +40,16 @@ const hexValue = new Int8Array(128).fill(-1)
 for (let i = 0; i < 10; i++) hexValue[0x30 + i] = i
 for (let i = 0; i < 6; i++) hexValue[0x61 + i] = 10 + i
 
-/** The 32-bit word of 8 hex characters at `at` of `b` (the caller has checked they are lowercase hex). */
+/** The 32-bit word of 8 lowercase hex characters at `at` of `b`, or -1 if one is not. */
 function word(b: Uint8Array, at: number): number {
   let w = 0
-  for (let i = at; i < at + 8; i++) w = (w << 4) | hexValue[b[i]!]!
-  return w >>> 0
+  let bad = 0
+  for (let i = at; i < at + 8; i++) {
+    const v = hexValue[b[i]! & 0x7f]! | (b[i]! & 0x80 ? -1 : 0)
+    bad |= v
+    w = (w << 4) | (v & 15)
+  }
+  return bad < 0 ? -1 : w >>> 0
 }
 
 /** The first 128 bits of a hash as hex text, as 4 words. */
@@ -80,11 +85,31 @@ export class RecordIndex {
   /** Copies beyond 255 of one record (rare: the per-record counter saturates). */
   private readonly manyDups = new Map<number, number>()
 
+  /** The keys {@link parse} read, for the next {@link add}. */
+  private readonly next = new Uint32Array(WORDS)
+
   /**
-   * Adds a record whose `prev` is bytes [at, at+64) of `b` and whose hash field is [hashAt, hashAt+64).
+   * Reads the keys of a record whose `prev` is bytes [at, at+64) of `b` and
+   * whose hash field is [hashAt, hashAt+64), for the next {@link add}.
+   * @returns false when either is not 64 lowercase hex characters.
+   */
+  parse(b: Uint8Array, at: number, hashAt: number): boolean {
+    const next = this.next
+    for (let w = 0; w < 8; w++) {
+      const v = word(b, (w < 4 ? at : hashAt) + (w & 3) * 8)
+      if (v === -1) return false
+      next[w] = v
+    }
+    // The rest of each field: checked, not kept.
+    for (let w = 4; w < 8; w++) if (word(b, at + w * 8) === -1 || word(b, hashAt + w * 8) === -1) return false
+    return true
+  }
+
+  /**
+   * Adds the record whose keys {@link parse} read last.
    * @returns its number in the index.
    */
-  add(b: Uint8Array, at: number, hashAt: number, ordinal: number, flags: number, alg: number): number {
+  add(ordinal: number, flags: number, alg: number): number {
     const i = this.size++
     const c = i >>> CHUNK_BITS
     if (c === this.keys.length) {
@@ -94,12 +119,7 @@ export class RecordIndex {
       this.dupChunks.push(new Uint8Array(CHUNK))
       this.algChunks.push(new Uint8Array(CHUNK))
     }
-    const k = this.keys[c]!
-    const o = (i & MASK) * WORDS
-    for (let w = 0; w < 4; w++) {
-      k[o + w] = word(b, at + w * 8)
-      k[o + 4 + w] = word(b, hashAt + w * 8)
-    }
+    this.keys[c]!.set(this.next, (i & MASK) * WORDS)
     this.ords[c]![i & MASK] = ordinal
     this.flagChunks[c]![i & MASK] = flags
     this.algChunks[c]![i & MASK] = alg
@@ -168,7 +188,7 @@ export class RecordIndex {
     for (let i = 0; i < n; i++) {
       const k = this.keys[i >>> CHUNK_BITS]!
       const o = (i & MASK) * WORDS + 4
-      const bad = (this.flags(i) & Flag.BAD) !== 0
+      const bad = (this.flagChunks[i >>> CHUNK_BITS]![i & MASK]! & Flag.BAD) !== 0
       for (let s = k[o]! & this.mask; ; s = (s + 1) & this.mask) {
         const j = table[s]!
         if (j === -1) {
@@ -197,11 +217,22 @@ export class RecordIndex {
     const succ = new Int32Array(n).fill(-1)
     const forks: Array<[number, number]> = []
     for (let i = 0; i < n; i++) {
-      const f = this.flags(i)
-      if (f & (Flag.DUP | Flag.SHADOWED)) continue
-      const p = this.find(this.key(i, 0))
+      const flags = this.flagChunks[i >>> CHUNK_BITS]!
+      if (flags[i & MASK]! & (Flag.DUP | Flag.SHADOWED)) continue
+      // find(), inlined over the record's own prev words: this loop runs once per record.
+      const k = this.keys[i >>> CHUNK_BITS]!
+      const o = (i & MASK) * WORDS
+      let p = -1
+      for (let s = k[o]! & this.mask; ; s = (s + 1) & this.mask) {
+        const j = table[s]!
+        if (j === -1) break
+        if (this.hashIs(j, k, o)) {
+          p = j
+          break
+        }
+      }
       if (p === -1 || p === i) continue
-      this.setFlag(i, Flag.LINKED)
+      flags[i & MASK]! |= Flag.LINKED
       if (succ[p] === -1) succ[p] = i
       else forks.push([p, i])
     }
