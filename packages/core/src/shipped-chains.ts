@@ -80,12 +80,16 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
   const cutAfter = new Map<number, Fragment[]>()
   const cutEnds: Fragment[] = []
   const loose: Finding[] = []
+  const starts = pass.fragments.filter((f) => f.kind === 'cut-start')
+  const shadowed = pass.bad.filter((b) => index.flags(b.index) & Flag.SHADOWED)
+  const found = index.findMany([...starts.map((f) => f.key), ...shadowed.map((b) => index.key(b.index, 0))])
+  const parentOf = new Map<object, number>([...starts, ...shadowed].map((x, n) => [x, found[n]!]))
   for (const f of pass.fragments) {
     if (f.kind === 'cut-end') {
       cutEnds.push(f)
       continue
     }
-    const p = index.find(f.key)
+    const p = parentOf.get(f)!
     if (p === -1) {
       loose.push({ reason: 'CUT', message: 'the start of a record without its end, cut by a shipper; the record before it is not in the input either', subject: { ordinal: f.ordinal }, order: 0 })
       continue
@@ -94,11 +98,9 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
     cutAfter.get(p)!.push(f)
     needed.set(p, null as unknown as Run)
   }
-  for (const b of pass.bad) {
-    if (index.flags(b.index) & Flag.SHADOWED) {
-      const p = index.find(index.key(b.index, 0))
-      if (p !== -1) needed.set(p, null as unknown as Run)
-    }
+  for (const b of shadowed) {
+    const p = parentOf.get(b)!
+    if (p !== -1) needed.set(p, null as unknown as Run)
   }
   const hmac = pass.algorithms.indexOf('hmac-sha256')
   const runs: Run[] = []
@@ -106,9 +108,10 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
     const run: Run = { first: start, last: start, length: 0, offset: index.flags(start) & Flag.GENESIS ? 0 : null, chain: null, parent: branchOf.get(start) ?? -1, meta: [], duplicates: 0, bad: [], alien: [], at: new Map(), problems: [] }
     let governing = key ? hmac : -1
     for (let j = start, k = 0; ; k++) {
+      const state = index.state(j)
       index.setFlag(j, Flag.SEEN)
-      run.duplicates += index.duplicates(j)
-      const f = index.flags(j)
+      run.duplicates += state >>> 16 === 0xffff ? index.duplicates(j) : state >>> 16
+      const f = state & 0xff
       if (f & Flag.META) {
         const meta = pass.meta.get(j)!
         run.meta.push({ k, i: j, meta })
@@ -123,7 +126,7 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
         if (isHeader(meta) && !key) governing = pass.algorithms.indexOf(meta.alg)
       }
       if (f & Flag.BAD) run.bad.push(j)
-      else if (governing !== -1 && index.alg(j) !== governing) run.alien.push(j)
+      else if (governing !== -1 && ((state >>> 8) & 0xff) !== governing) run.alien.push(j)
       if (needed.size && needed.has(j)) {
         run.at.set(j, k)
         needed.set(j, run)
@@ -165,7 +168,7 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
   const chains: RebuiltChain[] = []
   for (const [id, group] of byChain) {
     await order(group.main, pass, timesOf)
-    chains.push(judge(id, group.main, group.branches, pass, succ, key, cutAfter, cutEnds, needed))
+    chains.push(judge(id, group.main, group.branches, pass, succ, key, cutAfter, cutEnds, needed, parentOf))
   }
   // Cut ends that explain no gap.
   for (const f of cutEnds) {
@@ -232,7 +235,7 @@ export function storedTime(stored: string): number | undefined {
   return undefined
 }
 
-function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, succ: Int32Array, key: Uint8Array | undefined, cutAfter: Map<number, Fragment[]>, cutEnds: Fragment[], needed: Map<number, Run>): RebuiltChain {
+function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, succ: Int32Array, key: Uint8Array | undefined, cutAfter: Map<number, Fragment[]>, cutEnds: Fragment[], needed: Map<number, Run>, parentOf: Map<object, number>): RebuiltChain {
   const { index } = pass
   const badOf = new Map(pass.bad.map((b) => [b.index, b]))
   const findings: Finding[] = []
@@ -328,7 +331,7 @@ function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, 
   // Altered copies of records that also came whole.
   for (const b of pass.bad) {
     if (!(index.flags(b.index) & Flag.SHADOWED)) continue
-    const p = index.find(index.key(b.index, 0))
+    const p = parentOf.get(b)!
     if ((p === -1 ? null : needed.get(p)?.chain) !== id && !(p === -1 && id === null)) continue
     findings.push({ reason: b.reason, message: `${b.message} (a copy of this record also arrived unaltered)`, subject: { record: b.index }, order: 0 })
   }

@@ -1,6 +1,6 @@
 /**
  * The index that puts shipped records back in chain order (issue #15) with
- * bounded memory: about 50 bytes per record, in typed arrays, never
+ * bounded memory: about 55 bytes per record, in typed arrays, never
  * the records themselves.
  *
  * Each record keeps the first 128 bits of its `prev` and of its `hash`, the
@@ -17,6 +17,8 @@ const CHUNK = 1 << CHUNK_BITS
 const MASK = CHUNK - 1
 /** 32-bit words kept per record: 4 of `prev`, 4 of `hash`. */
 const WORDS = 8
+/** Records per partition of {@link RecordIndex.link}: its table (about 20 bytes a slot) stays in the CPU's cache. */
+const PARTITION = 1 << 17
 
 /** Flag bits of a record. */
 export const Flag = {
@@ -77,12 +79,13 @@ export class RecordIndex {
   size = 0
   private readonly keys: Uint32Array[] = []
   private readonly ords: Uint32Array[] = []
-  private readonly flagChunks: Uint8Array[] = []
-  private readonly dupChunks: Uint8Array[] = []
-  private readonly algChunks: Uint8Array[] = []
-  private table: Int32Array | null = null
-  private mask = 0
-  /** Copies beyond 255 of one record (rare: the per-record counter saturates). */
+  /**
+   * Per record, one word: flags (bits 0-7), algorithm number (8-15) and copies
+   * beyond the first (16-31, saturating), so that a walk in chain order
+   * touches one word per record, not three arrays.
+   */
+  private readonly words: Uint32Array[] = []
+  /** Copies beyond 65,535 of one record (rare: the per-record counter saturates). */
   private readonly manyDups = new Map<number, number>()
 
   /** The keys {@link parse} read, for the next {@link add}. */
@@ -115,14 +118,11 @@ export class RecordIndex {
     if (c === this.keys.length) {
       this.keys.push(new Uint32Array(CHUNK * WORDS))
       this.ords.push(new Uint32Array(CHUNK))
-      this.flagChunks.push(new Uint8Array(CHUNK))
-      this.dupChunks.push(new Uint8Array(CHUNK))
-      this.algChunks.push(new Uint8Array(CHUNK))
+      this.words.push(new Uint32Array(CHUNK))
     }
     this.keys[c]!.set(this.next, (i & MASK) * WORDS)
     this.ords[c]![i & MASK] = ordinal
-    this.flagChunks[c]![i & MASK] = flags
-    this.algChunks[c]![i & MASK] = alg
+    this.words[c]![i & MASK] = (flags & 0xff) | ((alg & 0xff) << 8)
     return i
   }
 
@@ -131,23 +131,28 @@ export class RecordIndex {
     return this.ords[i >>> CHUNK_BITS]![i & MASK]!
   }
 
+  /** Record `i`'s word: flags (bits 0-7), algorithm number (8-15), copies (16-31; see {@link duplicates}). */
+  state(i: number): number {
+    return this.words[i >>> CHUNK_BITS]![i & MASK]!
+  }
+
   flags(i: number): number {
-    return this.flagChunks[i >>> CHUNK_BITS]![i & MASK]!
+    return this.words[i >>> CHUNK_BITS]![i & MASK]! & 0xff
   }
 
   /** The number (in the caller's list of algorithms) of the algorithm record `i` verified under. */
   alg(i: number): number {
-    return this.algChunks[i >>> CHUNK_BITS]![i & MASK]!
+    return (this.words[i >>> CHUNK_BITS]![i & MASK]! >>> 8) & 0xff
   }
 
   setFlag(i: number, flag: number): void {
-    this.flagChunks[i >>> CHUNK_BITS]![i & MASK]! |= flag
+    this.words[i >>> CHUNK_BITS]![i & MASK]! |= flag
   }
 
   /** How many more copies of record `i` came. */
   duplicates(i: number): number {
-    const d = this.dupChunks[i >>> CHUNK_BITS]![i & MASK]!
-    return d === 255 ? 255 + (this.manyDups.get(i) ?? 0) : d
+    const d = this.words[i >>> CHUNK_BITS]![i & MASK]! >>> 16
+    return d === 0xffff ? 0xffff + (this.manyDups.get(i) ?? 0) : d
   }
 
   /** The first 128 bits of record `i`'s `prev` (part 0) or hash (part 1), as 4 words. */
@@ -156,20 +161,32 @@ export class RecordIndex {
     return this.keys[i >>> CHUNK_BITS]!.subarray(o, o + 4)
   }
 
-  /** The record whose hash starts with `key` (4 words), or -1; only after {@link link}. */
-  find(key: Uint32Array): number {
-    const table = this.table!
-    for (let s = key[0]! & this.mask; ; s = (s + 1) & this.mask) {
-      const j = table[s]!
-      if (j === -1) return -1
-      if (this.hashIs(j, key, 0)) return j
+  /**
+   * The records whose hashes start with each of `keys` (4 words each), -1
+   * for a key no record has: one pass over the index, for the few records a
+   * report needs to place (what a cut follows, what an altered copy copies).
+   */
+  findMany(keys: Uint32Array[]): number[] {
+    const out = keys.map(() => -1)
+    if (keys.length === 0) return out
+    const byFirst = new Map<number, number[]>()
+    keys.forEach((k, n) => {
+      if (!byFirst.has(k[0]!)) byFirst.set(k[0]!, [])
+      byFirst.get(k[0]!)!.push(n)
+    })
+    for (let i = 0; i < this.size; i++) {
+      const k = this.keys[i >>> CHUNK_BITS]!
+      const o = (i & MASK) * WORDS + 4
+      const wanted = byFirst.get(k[o]!)
+      if (!wanted) continue
+      const f = this.words[i >>> CHUNK_BITS]![i & MASK]!
+      if (f & (Flag.DUP | Flag.SHADOWED)) continue
+      for (const n of wanted) {
+        const key = keys[n]!
+        if (k[o + 1] === key[1] && k[o + 2] === key[2] && k[o + 3] === key[3]) out[n] = i
+      }
     }
-  }
-
-  private hashIs(j: number, key: Uint32Array, at: number): boolean {
-    const k = this.keys[j >>> CHUNK_BITS]!
-    const o = (j & MASK) * WORDS + 4
-    return k[o] === key[at] && k[o + 1] === key[at + 1] && k[o + 2] === key[at + 2] && k[o + 3] === key[at + 3]
+    return out
   }
 
   /**
@@ -177,64 +194,92 @@ export class RecordIndex {
    * of a record that verified is a duplicate. A record that failed its hash
    * still links by its fields (so an edited line is named, not seen as a
    * gap), unless a copy that verifies came too.
+   *
+   * Records are taken a partition at a time (by the top bits of the hash),
+   * with a table that holds copies of the hash keys: millions of records in
+   * shuffled order would otherwise cost a cache miss in a 100 MB index for
+   * every probe.
    */
   link(): Links {
     const n = this.size
-    let slots = 1024
-    while (slots < n + (n >>> 1)) slots *= 2
-    const table = new Int32Array(slots).fill(-1)
-    this.table = table
-    this.mask = slots - 1
-    for (let i = 0; i < n; i++) {
-      const k = this.keys[i >>> CHUNK_BITS]!
-      const o = (i & MASK) * WORDS + 4
-      const bad = (this.flagChunks[i >>> CHUNK_BITS]![i & MASK]! & Flag.BAD) !== 0
-      for (let s = k[o]! & this.mask; ; s = (s + 1) & this.mask) {
-        const j = table[s]!
-        if (j === -1) {
-          table[s] = i
-          break
-        }
-        if (!this.hashIs(j, k, o)) continue
-        // A copy that fails its hash beside one that verifies is an altered copy: it stays out of the
-        // links (its BAD flag still reports it), and the one that verifies takes its place.
-        if (bad) {
-          this.setFlag(i, Flag.SHADOWED)
-          break
-        }
-        if ((this.flags(j) & Flag.BAD) !== 0) {
-          this.setFlag(j, Flag.SHADOWED)
-          table[s] = i
-          break
-        }
-        this.setFlag(i, Flag.DUP)
-        const d = this.dupChunks[j >>> CHUNK_BITS]!
-        if (d[j & MASK]! < 255) d[j & MASK]!++
-        else this.manyDups.set(j, (this.manyDups.get(j) ?? 0) + 1)
-        break
-      }
+    const first = (part: 0 | 4) => {
+      const out = new Uint32Array(n)
+      for (let i = 0; i < n; i++) out[i] = this.keys[i >>> CHUNK_BITS]![(i & MASK) * WORDS + part]!
+      return out
     }
+    const prev0 = first(0)
+    const hash0 = first(4)
+    let bits = 0
+    while (n >>> bits > PARTITION) bits++
+    const part = (w: number) => (bits === 0 ? 0 : w >>> (32 - bits))
+    const counts = new Uint32Array(1 << bits)
+    for (let i = 0; i < n; i++) counts[part(hash0[i]!)]!++
+    let slots = 1024
+    const most = Math.max(...counts)
+    while (slots < most + (most >>> 1)) slots *= 2
+    const mask = slots - 1
+    const index = new Int32Array(slots)
+    const tkeys = new Uint32Array(slots * 4)
     const succ = new Int32Array(n).fill(-1)
     const forks: Array<[number, number]> = []
-    for (let i = 0; i < n; i++) {
-      const flags = this.flagChunks[i >>> CHUNK_BITS]!
-      if (flags[i & MASK]! & (Flag.DUP | Flag.SHADOWED)) continue
-      // find(), inlined over the record's own prev words: this loop runs once per record.
-      const k = this.keys[i >>> CHUNK_BITS]!
-      const o = (i & MASK) * WORDS
-      let p = -1
-      for (let s = k[o]! & this.mask; ; s = (s + 1) & this.mask) {
-        const j = table[s]!
-        if (j === -1) break
-        if (this.hashIs(j, k, o)) {
-          p = j
+    for (let p = 0; p < 1 << bits; p++) {
+      index.fill(-1)
+      for (let i = 0; i < n; i++) {
+        const h = hash0[i]!
+        if (part(h) !== p) continue
+        const k = this.keys[i >>> CHUNK_BITS]!
+        const o = (i & MASK) * WORDS + 4
+        const words = this.words[i >>> CHUNK_BITS]!
+        const bad = (words[i & MASK]! & Flag.BAD) !== 0
+        for (let s = h & mask; ; s = (s + 1) & mask) {
+          const j = index[s]!
+          if (j === -1) {
+            index[s] = i
+            tkeys.set(k.subarray(o, o + 4), s * 4)
+            break
+          }
+          const t = s * 4
+          if (tkeys[t] !== h || tkeys[t + 1] !== k[o + 1] || tkeys[t + 2] !== k[o + 2] || tkeys[t + 3] !== k[o + 3]) continue
+          // A copy that fails its hash beside one that verifies is an altered copy: it stays out of the
+          // links (its BAD flag still reports it), and the one that verifies takes its place.
+          if (bad) {
+            words[i & MASK]! |= Flag.SHADOWED
+            break
+          }
+          if ((this.flags(j) & Flag.BAD) !== 0) {
+            this.setFlag(j, Flag.SHADOWED)
+            index[s] = i
+            break
+          }
+          words[i & MASK]! |= Flag.DUP
+          const d = this.words[j >>> CHUNK_BITS]!
+          if (d[j & MASK]! >>> 16 < 0xffff) d[j & MASK]! += 0x10000
+          else this.manyDups.set(j, (this.manyDups.get(j) ?? 0) + 1)
           break
         }
       }
-      if (p === -1 || p === i) continue
-      flags[i & MASK]! |= Flag.LINKED
-      if (succ[p] === -1) succ[p] = i
-      else forks.push([p, i])
+      for (let i = 0; i < n; i++) {
+        const w0 = prev0[i]!
+        if (part(w0) !== p) continue
+        const words = this.words[i >>> CHUNK_BITS]!
+        if (words[i & MASK]! & (Flag.DUP | Flag.SHADOWED)) continue
+        const k = this.keys[i >>> CHUNK_BITS]!
+        const o = (i & MASK) * WORDS
+        let found = -1
+        for (let s = w0 & mask; ; s = (s + 1) & mask) {
+          const j = index[s]!
+          if (j === -1) break
+          const t = s * 4
+          if (tkeys[t] === w0 && tkeys[t + 1] === k[o + 1] && tkeys[t + 2] === k[o + 2] && tkeys[t + 3] === k[o + 3]) {
+            found = j
+            break
+          }
+        }
+        if (found === -1 || found === i) continue
+        words[i & MASK]! |= Flag.LINKED
+        if (succ[found] === -1) succ[found] = i
+        else forks.push([found, i])
+      }
     }
     return { succ, forks }
   }
