@@ -202,33 +202,37 @@ export class RecordIndex {
    */
   link(): Links {
     const n = this.size
-    const first = (part: 0 | 4) => {
-      const out = new Uint32Array(n)
-      for (let i = 0; i < n; i++) out[i] = this.keys[i >>> CHUNK_BITS]![(i & MASK) * WORDS + part]!
-      return out
-    }
-    const prev0 = first(0)
-    const hash0 = first(4)
     let bits = 0
     while (n >>> bits > PARTITION) bits++
-    const part = (w: number) => (bits === 0 ? 0 : w >>> (32 - bits))
-    const counts = new Uint32Array(1 << bits)
-    for (let i = 0; i < n; i++) counts[part(hash0[i]!)]!++
+    const parts = 1 << bits
+    // Record numbers grouped by partition of their hash (at 4) and of their prev (at 0), in order within each.
+    const group = (at: 0 | 4) => {
+      const starts = new Uint32Array(parts + 1)
+      for (let i = 0; i < n; i++) starts[(bits === 0 ? 0 : this.keys[i >>> CHUNK_BITS]![(i & MASK) * WORDS + at]! >>> (32 - bits)) + 1]!++
+      for (let p = 0; p < parts; p++) starts[p + 1]! += starts[p]!
+      const order = new Uint32Array(n)
+      const fill = starts.slice(0, parts)
+      for (let i = 0; i < n; i++) order[fill[bits === 0 ? 0 : this.keys[i >>> CHUNK_BITS]![(i & MASK) * WORDS + at]! >>> (32 - bits)]!++] = i
+      return { order, starts }
+    }
+    const byHash = group(4)
+    const byPrev = group(0)
+    let most = 0
+    for (let p = 0; p < parts; p++) most = Math.max(most, byHash.starts[p + 1]! - byHash.starts[p]!)
     let slots = 1024
-    const most = Math.max(...counts)
     while (slots < most + (most >>> 1)) slots *= 2
     const mask = slots - 1
     const index = new Int32Array(slots)
     const tkeys = new Uint32Array(slots * 4)
     const succ = new Int32Array(n).fill(-1)
     const forks: Array<[number, number]> = []
-    for (let p = 0; p < 1 << bits; p++) {
+    for (let p = 0; p < parts; p++) {
       index.fill(-1)
-      for (let i = 0; i < n; i++) {
-        const h = hash0[i]!
-        if (part(h) !== p) continue
+      for (let q = byHash.starts[p]!; q < byHash.starts[p + 1]!; q++) {
+        const i = byHash.order[q]!
         const k = this.keys[i >>> CHUNK_BITS]!
         const o = (i & MASK) * WORDS + 4
+        const h = k[o]!
         const words = this.words[i >>> CHUNK_BITS]!
         const bad = (words[i & MASK]! & Flag.BAD) !== 0
         for (let s = h & mask; ; s = (s + 1) & mask) {
@@ -258,13 +262,13 @@ export class RecordIndex {
           break
         }
       }
-      for (let i = 0; i < n; i++) {
-        const w0 = prev0[i]!
-        if (part(w0) !== p) continue
+      for (let q = byPrev.starts[p]!; q < byPrev.starts[p + 1]!; q++) {
+        const i = byPrev.order[q]!
         const words = this.words[i >>> CHUNK_BITS]!
         if (words[i & MASK]! & (Flag.DUP | Flag.SHADOWED)) continue
         const k = this.keys[i >>> CHUNK_BITS]!
         const o = (i & MASK) * WORDS
+        const w0 = k[o]!
         let found = -1
         for (let s = w0 & mask; ; s = (s + 1) & mask) {
           const j = index[s]!
