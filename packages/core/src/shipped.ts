@@ -2,7 +2,7 @@
  * Verifying lines pulled back from a central store (issue #15): in any
  * order, wrapped in any envelope {@link EnvelopeReader} knows, from any
  * number of chains. Records carry their own `prev`, so the chain order is
- * rebuilt from the links themselves, with an index of about 50 bytes per
+ * rebuilt from the links themselves, with an index of about 55 bytes per
  * record and never the records in memory.
  */
 import * as fs from 'node:fs'
