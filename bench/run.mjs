@@ -95,6 +95,9 @@ if (!values['no-write'] && !only) {
     '```',
     '',
   ].join('\n')
-  fs.writeFileSync(path.join(here, 'RESULTS.md'), md)
+  // Sections of benchmarks run on their own (## headings, such as bench/shipped.bench.mjs's) stay.
+  const previous = fs.existsSync(path.join(here, 'RESULTS.md')) ? fs.readFileSync(path.join(here, 'RESULTS.md'), 'utf8') : ''
+  const kept = previous.indexOf('\n## ') === -1 ? '' : previous.slice(previous.indexOf('\n## ') + 1)
+  fs.writeFileSync(path.join(here, 'RESULTS.md'), kept ? `${md}\n${kept}` : md)
   console.log('\nwrote bench/RESULTS.md')
 }

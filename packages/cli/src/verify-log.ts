@@ -7,10 +7,12 @@ import { CHAIN_OPTIONS, chainInput, parse, parseAsOf, parseExpectation, readVeri
 import { EXIT_BROKEN, EXIT_OK, runMain, usage, type RunContext } from './exit'
 import { progress, type ProgressMode } from './progress'
 import { checkExpectation, formatReport, reportJson, trusted } from './report'
+import { NOT_SHIPPED, verifyShippedLog } from './shipped'
 import { verifyInput } from './source'
 import { version } from './version'
 
 const HELP = `Usage: verify-log [options] <path...>
+       verify-log --shipped [--field <path>] [--json] <path...|->
 
 Checks a chainlog log: every record must match its hash and link to the record
 before it, across rotated and gzipped files. Prints VALID, BROKEN (with the
@@ -34,6 +36,13 @@ Options:
                              from chainlog keygen); a log that no valid seal covers fails
       --as-of <time|now>     with --verify-key: unless the log ends with a closing seal,
                              its seals must reach this time (ISO 8601, or now)
+      --shipped              the lines were pulled back from a central store: in any
+                             order, with duplicates, from any number of chains, bare or
+                             in an envelope (Loki, Elasticsearch, Vector, Fluent Bit,
+                             Docker json-file, CRI, syslog); the chains are rebuilt from
+                             their links, and gaps, forks and cut records are reported
+      --field <path>         with --shipped: the JSON member holding the record
+                             (a dotted path: message, _source.log, kubernetes.log)
       --progress             show the progress bar even for small inputs (terminal only)
       --no-progress          never show the progress bar
   -h, --help                 show this help
@@ -43,6 +52,8 @@ Exit status:
   0  the chain is intact (a partial last line still being written is reported, not counted)
   1  the chain is broken, tampered with or TRUNCATED, or its seals fail (--verify-key)
   2  usage error, unreadable path, input that is not a chainlog file, missing or wrong key
+With --shipped: 0 every chain is complete, 1 gaps, forks, cut records or tampering,
+2 the input cannot be read.
 `
 
 interface Values extends ChainValues {
@@ -56,6 +67,8 @@ interface Values extends ChainValues {
   'as-of'?: string
   progress?: boolean
   'no-progress'?: boolean
+  shipped?: boolean
+  field?: string
   version?: boolean
 }
 
@@ -70,6 +83,8 @@ const OPTIONS = {
   'as-of': { type: 'string' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
+  shipped: { type: 'boolean' },
+  field: { type: 'string' },
   ...CHAIN_OPTIONS,
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -86,6 +101,13 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
   }
   if (values.json && values.quiet) throw usage('--json and --quiet exclude each other')
   ctx.json = values.json === true
+  if (values.field !== undefined && !values.shipped) throw usage('--field names the member of shipped lines that holds the record; use it with --shipped')
+  if (values.shipped) {
+    const other = NOT_SHIPPED.find((o) => values[o] !== undefined)
+    if (other) throw usage(`--${other} does not apply to --shipped`)
+    const { input, key } = chainInput('verify-log', values, positionals)
+    return verifyShippedLog({ input, ...(values.field !== undefined && { field: values.field }), ...(key && { key }), json: values.json === true, quiet: values.quiet === true, all: values.all === true })
+  }
   if (values.progress && values['no-progress']) throw usage('--progress and --no-progress exclude each other')
   const { input, jobs, key } = chainInput('verify-log', values, positionals)
   const expected = parseExpectation(values)

@@ -1,0 +1,290 @@
+/**
+ * The index that puts shipped records back in chain order (issue #15) with
+ * bounded memory: about 55 bytes per record, in typed arrays, never
+ * the records themselves.
+ *
+ * Each record keeps the first 128 bits of its `prev` and of its `hash`, the
+ * input line it came from, and a few flags. Its own hash was checked in full
+ * before it got here; links are matched on the 128-bit prefixes, for which a
+ * collision takes about 2^64 hash computations. One open-addressing table
+ * over the hash prefixes finds duplicates (the same record twice, as
+ * at-least-once delivery makes them) and each record's predecessor.
+ */
+
+/** Records per storage chunk: storage grows by chunks, never by copying what is stored. */
+const CHUNK_BITS = 16
+const CHUNK = 1 << CHUNK_BITS
+const MASK = CHUNK - 1
+/** 32-bit words kept per record: 4 of `prev`, 4 of `hash`. */
+const WORDS = 8
+/** Records per partition of {@link RecordIndex.link}: its table (about 20 bytes a slot) stays in the CPU's cache. */
+const PARTITION = 1 << 17
+
+/** Flag bits of a record. */
+export const Flag = {
+  /** Its `prev` is the chain's GENESIS value. */
+  GENESIS: 1,
+  /** Its hash field is not H(prev|line) under any algorithm the input declares, or its line is not a format-1 form. */
+  BAD: 2,
+  /** Another copy of it came first. */
+  DUP: 4,
+  /** Its predecessor is in the input. */
+  LINKED: 8,
+  /** Its stored line is metadata (`\m…`): see the side table of {@link RecordIndex.meta}. */
+  META: 16,
+  /** Seen by the walk over the chains. */
+  SEEN: 32,
+  /** A BAD copy of a record that also came whole: kept out of the links. */
+  SHADOWED: 64,
+} as const
+
+const hexValue = new Int8Array(128).fill(-1)
+for (let i = 0; i < 10; i++) hexValue[0x30 + i] = i
+for (let i = 0; i < 6; i++) hexValue[0x61 + i] = 10 + i
+
+/** The 32-bit word of 8 lowercase hex characters at `at` of `b`, or -1 if one is not. */
+function word(b: Uint8Array, at: number): number {
+  let w = 0
+  let bad = 0
+  for (let i = at; i < at + 8; i++) {
+    const v = hexValue[b[i]! & 0x7f]! | (b[i]! & 0x80 ? -1 : 0)
+    bad |= v
+    w = (w << 4) | (v & 15)
+  }
+  return bad < 0 ? -1 : w >>> 0
+}
+
+/** The first 128 bits of a hash as hex text, as 4 words. */
+export function keyOf(hex: string): Uint32Array {
+  const out = new Uint32Array(4)
+  for (let k = 0; k < 4; k++) out[k] = parseInt(hex.slice(k * 8, k * 8 + 8), 16) >>> 0
+  return out
+}
+
+/** The result of {@link RecordIndex.link}. */
+export interface Links {
+  /** Per record, the record that follows it (its first child), or -1. */
+  succ: Int32Array
+  /** Records whose predecessor already had a child: [parent, child] pairs (forks). */
+  forks: Array<[number, number]>
+}
+
+/**
+ * Distinct records and their links. Records are added in any order; then
+ * {@link RecordIndex.link} collapses duplicates and links each record to the
+ * one its `prev` names.
+ */
+export class RecordIndex {
+  /** Records added (duplicates included, until {@link link}). */
+  size = 0
+  private readonly keys: Uint32Array[] = []
+  private readonly ords: Uint32Array[] = []
+  /**
+   * Per record, one word: flags (bits 0-7), algorithm number (8-15) and copies
+   * beyond the first (16-31, saturating), so that a walk in chain order
+   * touches one word per record, not three arrays.
+   */
+  private readonly words: Uint32Array[] = []
+  /** Copies beyond 65,535 of one record (rare: the per-record counter saturates). */
+  private readonly manyDups = new Map<number, number>()
+
+  /** The keys {@link parse} read, for the next {@link add}. */
+  private readonly next = new Uint32Array(WORDS)
+
+  /**
+   * Reads the keys of a record whose `prev` is bytes [at, at+64) of `b` and
+   * whose hash field is [hashAt, hashAt+64), for the next {@link add}.
+   * @returns false when either is not 64 lowercase hex characters.
+   */
+  parse(b: Uint8Array, at: number, hashAt: number): boolean {
+    const next = this.next
+    for (let w = 0; w < 8; w++) {
+      const v = word(b, (w < 4 ? at : hashAt) + (w & 3) * 8)
+      if (v === -1) return false
+      next[w] = v
+    }
+    // The rest of each field: checked, not kept.
+    for (let w = 4; w < 8; w++) if (word(b, at + w * 8) === -1 || word(b, hashAt + w * 8) === -1) return false
+    return true
+  }
+
+  /**
+   * Adds the record whose keys {@link parse} read last.
+   * @returns its number in the index.
+   */
+  add(ordinal: number, flags: number, alg: number): number {
+    const i = this.size++
+    const c = i >>> CHUNK_BITS
+    if (c === this.keys.length) {
+      this.keys.push(new Uint32Array(CHUNK * WORDS))
+      this.ords.push(new Uint32Array(CHUNK))
+      this.words.push(new Uint32Array(CHUNK))
+    }
+    this.keys[c]!.set(this.next, (i & MASK) * WORDS)
+    this.ords[c]![i & MASK] = ordinal
+    this.words[c]![i & MASK] = (flags & 0xff) | ((alg & 0xff) << 8)
+    return i
+  }
+
+  /** The input position (global line ordinal) of record `i`. */
+  ordinal(i: number): number {
+    return this.ords[i >>> CHUNK_BITS]![i & MASK]!
+  }
+
+  /** Record `i`'s word: flags (bits 0-7), algorithm number (8-15), copies (16-31; see {@link duplicates}). */
+  state(i: number): number {
+    return this.words[i >>> CHUNK_BITS]![i & MASK]!
+  }
+
+  flags(i: number): number {
+    return this.words[i >>> CHUNK_BITS]![i & MASK]! & 0xff
+  }
+
+  /** The number (in the caller's list of algorithms) of the algorithm record `i` verified under. */
+  alg(i: number): number {
+    return (this.words[i >>> CHUNK_BITS]![i & MASK]! >>> 8) & 0xff
+  }
+
+  setFlag(i: number, flag: number): void {
+    this.words[i >>> CHUNK_BITS]![i & MASK]! |= flag
+  }
+
+  /** How many more copies of record `i` came. */
+  duplicates(i: number): number {
+    const d = this.words[i >>> CHUNK_BITS]![i & MASK]! >>> 16
+    return d === 0xffff ? 0xffff + (this.manyDups.get(i) ?? 0) : d
+  }
+
+  /** The first 128 bits of record `i`'s `prev` (part 0) or hash (part 1), as 4 words. */
+  key(i: number, part: 0 | 1): Uint32Array {
+    const o = (i & MASK) * WORDS + part * 4
+    return this.keys[i >>> CHUNK_BITS]!.subarray(o, o + 4)
+  }
+
+  /**
+   * The records whose hashes start with each of `keys` (4 words each), -1
+   * for a key no record has: one pass over the index, for the few records a
+   * report needs to place (what a cut follows, what an altered copy copies).
+   */
+  findMany(keys: Uint32Array[]): number[] {
+    const out = keys.map(() => -1)
+    if (keys.length === 0) return out
+    const byFirst = new Map<number, number[]>()
+    keys.forEach((k, n) => {
+      if (!byFirst.has(k[0]!)) byFirst.set(k[0]!, [])
+      byFirst.get(k[0]!)!.push(n)
+    })
+    for (let i = 0; i < this.size; i++) {
+      const k = this.keys[i >>> CHUNK_BITS]!
+      const o = (i & MASK) * WORDS + 4
+      const wanted = byFirst.get(k[o]!)
+      if (!wanted) continue
+      const f = this.words[i >>> CHUNK_BITS]![i & MASK]!
+      if (f & (Flag.DUP | Flag.SHADOWED)) continue
+      for (const n of wanted) {
+        const key = keys[n]!
+        if (k[o + 1] === key[1] && k[o + 2] === key[2] && k[o + 3] === key[3]) out[n] = i
+      }
+    }
+    return out
+  }
+
+  /**
+   * Collapses duplicates and links every record to its predecessor. A copy
+   * of a record that verified is a duplicate. A record that failed its hash
+   * still links by its fields (so an edited line is named, not seen as a
+   * gap), unless a copy that verifies came too.
+   *
+   * Records are taken a partition at a time (by the top bits of the hash),
+   * with a table that holds copies of the hash keys: millions of records in
+   * shuffled order would otherwise cost a cache miss in a 100 MB index for
+   * every probe.
+   */
+  link(): Links {
+    const n = this.size
+    let bits = 0
+    while (n >>> bits > PARTITION) bits++
+    const parts = 1 << bits
+    // Record numbers grouped by partition of their hash (at 4) and of their prev (at 0), in order within each.
+    const group = (at: 0 | 4) => {
+      const starts = new Uint32Array(parts + 1)
+      for (let i = 0; i < n; i++) starts[(bits === 0 ? 0 : this.keys[i >>> CHUNK_BITS]![(i & MASK) * WORDS + at]! >>> (32 - bits)) + 1]!++
+      for (let p = 0; p < parts; p++) starts[p + 1]! += starts[p]!
+      const order = new Uint32Array(n)
+      const fill = starts.slice(0, parts)
+      for (let i = 0; i < n; i++) order[fill[bits === 0 ? 0 : this.keys[i >>> CHUNK_BITS]![(i & MASK) * WORDS + at]! >>> (32 - bits)]!++] = i
+      return { order, starts }
+    }
+    const byHash = group(4)
+    const byPrev = group(0)
+    let most = 0
+    for (let p = 0; p < parts; p++) most = Math.max(most, byHash.starts[p + 1]! - byHash.starts[p]!)
+    let slots = 1024
+    while (slots < most + (most >>> 1)) slots *= 2
+    const mask = slots - 1
+    const index = new Int32Array(slots)
+    const tkeys = new Uint32Array(slots * 4)
+    const succ = new Int32Array(n).fill(-1)
+    const forks: Array<[number, number]> = []
+    for (let p = 0; p < parts; p++) {
+      index.fill(-1)
+      for (let q = byHash.starts[p]!; q < byHash.starts[p + 1]!; q++) {
+        const i = byHash.order[q]!
+        const k = this.keys[i >>> CHUNK_BITS]!
+        const o = (i & MASK) * WORDS + 4
+        const h = k[o]!
+        const words = this.words[i >>> CHUNK_BITS]!
+        const bad = (words[i & MASK]! & Flag.BAD) !== 0
+        for (let s = h & mask; ; s = (s + 1) & mask) {
+          const j = index[s]!
+          if (j === -1) {
+            index[s] = i
+            tkeys.set(k.subarray(o, o + 4), s * 4)
+            break
+          }
+          const t = s * 4
+          if (tkeys[t] !== h || tkeys[t + 1] !== k[o + 1] || tkeys[t + 2] !== k[o + 2] || tkeys[t + 3] !== k[o + 3]) continue
+          // A copy that fails its hash beside one that verifies is an altered copy: it stays out of the
+          // links (its BAD flag still reports it), and the one that verifies takes its place.
+          if (bad) {
+            words[i & MASK]! |= Flag.SHADOWED
+            break
+          }
+          if ((this.flags(j) & Flag.BAD) !== 0) {
+            this.setFlag(j, Flag.SHADOWED)
+            index[s] = i
+            break
+          }
+          words[i & MASK]! |= Flag.DUP
+          const d = this.words[j >>> CHUNK_BITS]!
+          if (d[j & MASK]! >>> 16 < 0xffff) d[j & MASK]! += 0x10000
+          else this.manyDups.set(j, (this.manyDups.get(j) ?? 0) + 1)
+          break
+        }
+      }
+      for (let q = byPrev.starts[p]!; q < byPrev.starts[p + 1]!; q++) {
+        const i = byPrev.order[q]!
+        const words = this.words[i >>> CHUNK_BITS]!
+        if (words[i & MASK]! & (Flag.DUP | Flag.SHADOWED)) continue
+        const k = this.keys[i >>> CHUNK_BITS]!
+        const o = (i & MASK) * WORDS
+        const w0 = k[o]!
+        let found = -1
+        for (let s = w0 & mask; ; s = (s + 1) & mask) {
+          const j = index[s]!
+          if (j === -1) break
+          const t = s * 4
+          if (tkeys[t] === w0 && tkeys[t + 1] === k[o + 1] && tkeys[t + 2] === k[o + 2] && tkeys[t + 3] === k[o + 3]) {
+            found = j
+            break
+          }
+        }
+        if (found === -1 || found === i) continue
+        words[i & MASK]! |= Flag.LINKED
+        if (succ[found] === -1) succ[found] = i
+        else forks.push([found, i])
+      }
+    }
+    return { succ, forks }
+  }
+}
