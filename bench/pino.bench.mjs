@@ -28,7 +28,7 @@ import { createRequire } from 'node:module'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { formatTable, interleaved, median, timePino } from './lib.mjs'
+import { formatTable, hashPaths, interleaved, median, timePino } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
 const here = fileURLToPath(import.meta.url)
@@ -45,7 +45,8 @@ export function makeRecords(n = RECORDS) {
 
 const chained = (dir) => ({ file: path.join(dir, 'app.log'), size: '10m' })
 const peers = [
-  { name: 'pino + @chainlog/pino', target: '@chainlog/pino', options: chained },
+  // Each hash path of #17 (native where it is built, and the JS fallback).
+  ...hashPaths().map((p) => ({ name: `pino + @chainlog/pino${p.suffix}`, target: '@chainlog/pino', options: chained, env: p.env })),
   // #18: the hand-written stream it replaced, and pino-abstract-transport with one core write() per line.
   { name: 'pino + @chainlog/pino before #18', target: path.join(path.dirname(here), 'legacy-destination.mjs'), options: chained },
   { name: 'pino + @chainlog/pino, one write per line', target: path.join(path.dirname(here), 'per-line-destination.mjs'), options: chained },
@@ -118,7 +119,7 @@ export async function run({ records = makeRecords(), rounds = ROUNDS } = {}) {
   const rows = []
   for (const [workload, turn] of [['steady', TURN], ['burst', 0]]) {
     const named = peers.map((p) => ({ ...p, name: `${p.name}, ${workload}` }))
-    const res = await interleaved(named, rounds, `${BASELINE}, ${workload}`, async (peer) => (await timePino({ target: peer.target, options: peer.options, records, caller: here, turn })).linesPerSec)
+    const res = await interleaved(named, rounds, `${BASELINE}, ${workload}`, async (peer) => (await timePino({ target: peer.target, options: peer.options, records, caller: here, turn, env: peer.env })).linesPerSec)
     rows.push(...res.map((r) => ({ ...r, workload })))
     if (turn === 0) {
       const roll = res.find((r) => r.name.startsWith(BASELINE))

@@ -8,7 +8,8 @@
  * verdicts; the tests run the format's vectors, fixtures, tamper and fuzz
  * suites on each.
  *
- * `CHAINLOG_HASH_PATH` is read once per process: unset or `auto` takes the
+ * `CHAINLOG_HASH_PATH` is read each time a hash function is made (a writer
+ * opens, a verifier meets a header, a worker starts a segment): unset or `auto` takes the
  * addon if it loads, `js` never loads it, `native` requires it (opening a
  * writer or verifying fails with INVALID_OPTION where it is missing, so a
  * test or a deployment that counts on it cannot silently run without it).
@@ -54,29 +55,39 @@ interface Loaded {
   why: string
 }
 
-let loaded: Loaded | undefined
+/** The addon, loaded once per thread (a require() that failed is not retried). */
+let addon: { module: NativeAddon | null; error: string } | undefined
+/** The last path reported on NODE_DEBUG=chainlog, so that each change is said once. */
+let reported = ''
 
 function load(): Loaded {
-  if (loaded) return loaded
   const wanted = process.env.CHAINLOG_HASH_PATH ?? ''
   if (!['', 'auto', 'js', 'native'].includes(wanted)) {
     throw invalidOption(`CHAINLOG_HASH_PATH=${JSON.stringify(wanted)}: expected js, native or auto`)
   }
+  let loaded: Loaded
   if (wanted === 'js') loaded = { addon: null, why: 'CHAINLOG_HASH_PATH=js' }
   else {
-    try {
-      loaded = { addon: require(ADDON) as NativeAddon, why: '' }
-    } catch (err) {
-      const why = `${ADDON} is not built: ${(err as Error).message.split('\n')[0]}`
-      if (wanted === 'native') throw invalidOption(`CHAINLOG_HASH_PATH=native, but ${why}`)
-      loaded = { addon: null, why }
+    if (!addon) {
+      try {
+        addon = { module: require(ADDON) as NativeAddon, error: '' }
+      } catch (err) {
+        addon = { module: null, error: `${ADDON} is not built: ${(err as Error).message.split('\n')[0]}` }
+      }
     }
+    if (!addon.module && wanted === 'native') throw invalidOption(`CHAINLOG_HASH_PATH=native, but ${addon.error}`)
+    loaded = { addon: addon.module, why: addon.error }
   }
-  debug('hash path: %s', describeHashPath())
+  const said = describe(loaded)
+  if (said !== reported) debug('hash path: %s', (reported = said))
   return loaded
 }
 
-/** The hash path this process uses (loading the addon on first call). */
+function describe({ addon, why }: Loaded): string {
+  return addon ? `native (${ADDON}, ${addon.opensslVersion()})` : `js (crypto.hash; ${why})`
+}
+
+/** The hash path in use now (loading the addon on first call). */
 export function hashPath(): HashPath {
   return load().addon ? 'native' : 'js'
 }
@@ -86,8 +97,7 @@ export function hashPath(): HashPath {
  * `native (@chainlog/native, OpenSSL 3.0.19 27 Jan 2026)` or `js (crypto.hash; @chainlog/native is not built: …)`.
  */
 export function describeHashPath(): string {
-  const { addon, why } = load()
-  return addon ? `native (${ADDON}, ${addon.opensslVersion()})` : `js (crypto.hash; ${why})`
+  return describe(load())
 }
 
 /**
