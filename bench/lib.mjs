@@ -95,17 +95,26 @@ export function hashPaths() {
 }
 
 /**
- * Runs `make()` with `env` in process.env, then restores it. A chainlog writer
- * takes its hash path when it is made, and a worker thread copies the
- * environment when it starts, so whatever `make()` creates keeps the path.
+ * Runs `make()` with `env` in process.env, then restores it (once the promise
+ * `make()` returns settles, if it returns one). A chainlog writer takes its
+ * hash path when it is made, and a worker thread copies the environment when
+ * it starts, so whatever `make()` creates keeps the path.
  */
 export function withEnv(env, make) {
   const saved = Object.fromEntries(Object.keys(env ?? {}).map((k) => [k, process.env[k]]))
-  Object.assign(process.env, env)
-  try {
-    return make()
-  } finally {
+  const restore = () => {
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
     else process.env[k] = v
   }
+  Object.assign(process.env, env)
+  let result
+  try {
+    result = make()
+  } catch (err) {
+    restore()
+    throw err
+  }
+  if (result && typeof result.then === 'function') return result.finally(restore)
+  restore()
+  return result
 }

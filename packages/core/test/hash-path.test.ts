@@ -34,9 +34,15 @@ function perRecord(fn: HashFn): HashFn {
   return (data) => fn(data)
 }
 
-/** A compiler node-gyp would find: cc, or c++ (the addon is C). */
-function hasCompiler(): boolean {
-  return ['cc', 'gcc', 'clang'].some((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0)
+/**
+ * Whether the install could build the addon (packages/native/install.js): a
+ * C compiler and a C++ one (node-gyp links with it), and Node's headers
+ * without a download (beside this Node, or npm's nodedir).
+ */
+function canBuild(): boolean {
+  const has = (cmds: string[]) => cmds.some((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0)
+  const headers = fs.existsSync(path.join(path.dirname(process.execPath), '..', 'include', 'node', 'node_api.h')) || !['', 'undefined', 'null'].includes(execFileSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' }).trim())
+  return has(['cc', 'gcc', 'clang']) && has(['c++', 'g++', 'clang++']) && headers
 }
 
 describe('which path', () => {
@@ -46,8 +52,8 @@ describe('which path', () => {
       expect(describeHashPath()).toBe('js (crypto.hash; CHAINLOG_HASH_PATH=js)')
       expect(fnFor('sha256').batch).toBeUndefined()
     } else {
-      // A machine with a compiler must have built it at install: a failed build here is a defect, not a fallback.
-      expect(hashPath()).toBe(hasCompiler() ? 'native' : 'js')
+      // A machine that can build it must have built it at install: a failed build there is a defect, not a fallback.
+      expect(hashPath()).toBe(canBuild() ? 'native' : 'js')
       if (hashPath() === 'native') {
         expect(describeHashPath()).toMatch(/^native \(@chainlog\/native, OpenSSL \d+\.\d+\.\d+/)
         expect(fnFor('sha256').batch).toBeDefined()
