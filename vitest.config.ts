@@ -18,7 +18,8 @@ export default defineConfig({
       { test: { name: 'pino', include: ['packages/pino/test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'winston', include: ['packages/winston/test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'], testTimeout: 60_000, globalSetup: ['packages/cli/test/global-setup.ts'] } },
-      { test: { name: 'cli-js', include: HASH_SUITES_CLI, env: JS_PATH, testTimeout: 60_000, globalSetup: ['packages/cli/test/global-setup.ts'] } },
+      // The JS path hashes several times slower: its fuzz properties get the time the native ones take less of.
+      { test: { name: 'cli-js', include: HASH_SUITES_CLI, env: JS_PATH, testTimeout: 120_000, globalSetup: ['packages/cli/test/global-setup.ts'] } },
       { test: { name: 'integration', include: ['test/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false } },
     ],
   },
