@@ -10,7 +10,10 @@ import { createBatchHasher, type BatchHasher } from './hash-path'
 export const ALGORITHMS = ['sha256', 'blake3', 'hmac-sha256'] as const
 export type Algorithm = (typeof ALGORITHMS)[number]
 
-/** Which implementation computes the hash: Node's OpenSSL binding, or pure JS (@noble/hashes). */
+/**
+ * Which implementation computes the hash: Node's OpenSSL binding (with whole
+ * batches in @chainlog/native where it is built, hash-path.ts), or pure JS (@noble/hashes).
+ */
 export type Implementation = 'node' | 'noble'
 
 /**

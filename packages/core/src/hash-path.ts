@@ -56,9 +56,11 @@ interface Loaded {
 }
 
 /** The addon, loaded once per thread (a require() that failed is not retried). */
-let addon: { module: NativeAddon | null; error: string } | undefined
+let addonLoad: { module: NativeAddon | null; error: string } | undefined
 /** The last path reported on NODE_DEBUG=chainlog, so that each change is said once. */
 let reported = ''
+/** Algorithms already reported as hashed natively (a verifier makes a hash function per segment). */
+const reportedAlgorithms = new Set<string>()
 
 function load(): Loaded {
   const wanted = process.env.CHAINLOG_HASH_PATH ?? ''
@@ -68,15 +70,15 @@ function load(): Loaded {
   let loaded: Loaded
   if (wanted === 'js') loaded = { addon: null, why: 'CHAINLOG_HASH_PATH=js' }
   else {
-    if (!addon) {
+    if (!addonLoad) {
       try {
-        addon = { module: require(ADDON) as NativeAddon, error: '' }
+        addonLoad = { module: require(ADDON) as NativeAddon, error: '' }
       } catch (err) {
-        addon = { module: null, error: `${ADDON} is not built: ${(err as Error).message.split('\n')[0]}` }
+        addonLoad = { module: null, error: `${ADDON} is not built: ${(err as Error).message.split('\n')[0]}` }
       }
     }
-    if (!addon.module && wanted === 'native') throw invalidOption(`CHAINLOG_HASH_PATH=native, but ${addon.error}`)
-    loaded = { addon: addon.module, why: addon.error }
+    if (!addonLoad.module && wanted === 'native') throw invalidOption(`CHAINLOG_HASH_PATH=native, but ${addonLoad.error}`)
+    loaded = { addon: addonLoad.module, why: addonLoad.error }
   }
   const said = describe(loaded)
   if (said !== reported) debug('hash path: %s', (reported = said))
@@ -109,7 +111,10 @@ export function createBatchHasher(algorithm: string, key?: Uint8Array): BatchHas
   const { addon } = load()
   if (!addon || (algorithm !== 'sha256' && algorithm !== 'hmac-sha256')) return null
   const h = algorithm === 'sha256' ? addon.createHasher(1) : addon.createHasher(2, key)
-  debug('%s batches hashed on the native path', algorithm)
+  if (!reportedAlgorithms.has(algorithm)) {
+    reportedAlgorithms.add(algorithm)
+    debug('%s batches hashed on the native path', algorithm)
+  }
   return {
     encodeLines: (src, pos, srcEnd, out, off, bound, limit, prev, state) => addon.encodeLines(h, src, pos, srcEnd, out, off, bound, limit, prev, state),
     chainRecords: (out, start, ends, count, prev) => addon.chainRecords(h, out, start, ends, count, prev),
