@@ -1,14 +1,25 @@
 import { defineConfig } from 'vitest/config'
 
+// The suites that hash and check records, run a second time on the JS hash
+// path (#17): the default projects take the native path wherever the addon is
+// built, so together both paths run the format vectors, the fixtures, the
+// tamper and the fuzz tests.
+const HASH_SUITES_CORE = ['vectors', 'tamper', 'bitflip', 'truncation', 'verifier', 'write-chunk', 'write-lines', 'hash-path'].map((f) => `packages/core/test/${f}.test.ts`)
+const HASH_SUITES_CLI = ['fuzz', 'parallel'].map((f) => `packages/cli/test/${f}.test.ts`)
+const JS_PATH = { CHAINLOG_HASH_PATH: 'js' }
+
 // One project per package plus the cross-package suite in test/. Each
 // package's `npm test` runs its own project; the root runs them in turn.
 export default defineConfig({
   test: {
     projects: [
       { test: { name: 'core', include: ['packages/core/test/**/*.test.ts'], testTimeout: 60_000 } },
+      { test: { name: 'core-js', include: HASH_SUITES_CORE, env: JS_PATH, testTimeout: 60_000 } },
       { test: { name: 'pino', include: ['packages/pino/test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'winston', include: ['packages/winston/test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'], testTimeout: 60_000, globalSetup: ['packages/cli/test/global-setup.ts'] } },
+      // The JS path hashes several times slower: its fuzz properties get the time the native ones take less of.
+      { test: { name: 'cli-js', include: HASH_SUITES_CLI, env: JS_PATH, testTimeout: 120_000, globalSetup: ['packages/cli/test/global-setup.ts'] } },
       { test: { name: 'integration', include: ['test/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false } },
     ],
   },

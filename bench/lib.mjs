@@ -50,11 +50,11 @@ export function formatTable(rows, title) {
  * burst, during which pino's thread-stream holds every line in the main
  * thread, so the transport only starts once the loop ends.
  */
-export async function timePino({ target, options, records, caller, inspect, turn = 0 }) {
+export async function timePino({ target, options, records, caller, inspect, turn = 0, env }) {
   const pino = require('pino')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-bench-'))
   try {
-    const transport = pino.transport({ target, options: options(dir), caller })
+    const transport = withEnv(env, () => pino.transport({ target, options: options(dir), caller }))
     await once(transport, 'ready')
     // pino unrefs the worker once it is ready; keep this process waiting for it.
     transport.ref()
@@ -77,4 +77,44 @@ export async function timePino({ target, options, records, caller, inspect, turn
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * The hash paths to measure side by side (#17): native where @chainlog/native
+ * is built (asked for explicitly, so that a native row is never the fallback),
+ * then the JS fallback. `suffix` names the row; `env` is what selects it.
+ */
+export function hashPaths() {
+  const js = { suffix: ' (js path)', env: { CHAINLOG_HASH_PATH: 'js' } }
+  try {
+    require('@chainlog/native')
+    return [{ suffix: ' (native)', env: { CHAINLOG_HASH_PATH: 'native' } }, js]
+  } catch {
+    return [js]
+  }
+}
+
+/**
+ * Runs `make()` with `env` in process.env, then restores it (once the promise
+ * `make()` returns settles, if it returns one). A chainlog writer takes its
+ * hash path when it is made, and a worker thread copies the environment when
+ * it starts, so whatever `make()` creates keeps the path.
+ */
+export function withEnv(env, make) {
+  const saved = Object.fromEntries(Object.keys(env ?? {}).map((k) => [k, process.env[k]]))
+  const restore = () => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  }
+  Object.assign(process.env, env)
+  let result
+  try {
+    result = make()
+  } catch (err) {
+    restore()
+    throw err
+  }
+  if (result && typeof result.then === 'function') return result.finally(restore)
+  restore()
+  return result
 }

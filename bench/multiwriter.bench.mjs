@@ -9,7 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
-import { median } from './lib.mjs'
+import { hashPaths, median } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
 const { createChainWriter, verify } = require('@chainlog/core')
@@ -32,12 +32,12 @@ if (!isMainThread) {
   parentPort.postMessage('done')
 }
 
-async function run(threads, total) {
+async function run(threads, total, env) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-bench-mw-'))
   const file = path.join(dir, 'app.log')
   const start = new Int32Array(new SharedArrayBuffer(4))
   const per = Math.floor(total / threads)
-  const workers = Array.from({ length: threads }, (_, k) => new Worker(fileURLToPath(import.meta.url), { workerData: { file, id: `w${k}`, count: per, start } }))
+  const workers = Array.from({ length: threads }, (_, k) => new Worker(fileURLToPath(import.meta.url), { workerData: { file, id: `w${k}`, count: per, start }, env: { ...process.env, ...env } }))
   const message = (w, m) => new Promise((resolve, reject) => { w.on('message', (x) => x === m && resolve()); w.once('error', reject) })
   const done = workers.map((w) => message(w, 'done'))
   await Promise.all(workers.map((w) => message(w, 'ready'))) // loaded, writer open
@@ -54,18 +54,23 @@ async function run(threads, total) {
 
 /** Rows for bench/run.mjs: median over `runs` of 1 writer and of 8 writer threads. */
 export async function bench({ records = 200_000, runs = 1 } = {}) {
-  const single = []
-  const eight = []
-  for (let r = 0; r < runs; r++) {
-    single.push(await run(1, records))
-    eight.push(await run(8, records))
+  const rows = []
+  // Each hash path of #17 (native where it is built, and the JS fallback).
+  for (const { suffix, env } of hashPaths()) {
+    const single = []
+    const eight = []
+    for (let r = 0; r < runs; r++) {
+      single.push(await run(1, records, env))
+      eight.push(await run(8, records, env))
+    }
+    const one = median(single)
+    const many = median(eight)
+    rows.push(
+      { group: 'many writers', name: `1 writer thread${suffix}`, linesPerSec: one, peer: null, ratio: null },
+      { group: 'many writers', name: `8 writer threads, one chain${suffix}`, linesPerSec: many, peer: `1 writer thread${suffix}`, ratio: many / one, target: 0.6 },
+    )
   }
-  const one = median(single)
-  const many = median(eight)
-  return [
-    { group: 'many writers', name: '1 writer thread', linesPerSec: one, peer: null, ratio: null },
-    { group: 'many writers', name: '8 writer threads, one chain', linesPerSec: many, peer: '1 writer thread', ratio: many / one, target: 0.5 },
-  ]
+  return rows
 }
 
 if (isMainThread && process.argv[1] === fileURLToPath(import.meta.url)) {

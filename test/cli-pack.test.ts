@@ -36,7 +36,7 @@ describe('@chainlog/cli installed from its tarball', () => {
     execFileSync(process.execPath, ['-e', script], { cwd: project })
     const version = npx(['verify-log', '--version'], project)
     expect(version.status).toBe(0)
-    expect(version.stdout).toMatch(/^verify-log \d+\.\d+\.\d+ \(chainlog format 1\)\n$/)
+    expect(version.stdout).toMatch(/^verify-log \d+\.\d+\.\d+ \(chainlog format 1\)\nhash path: (native \(@chainlog\/native, OpenSSL .+\)|js \(crypto\.hash; .+\))\n$/)
     const ok = npx(['verify-log', 'logs'], project)
     expect(ok.status).toBe(0)
     expect(ok.stdout).toMatch(/^VALID: the chain is intact\n/)

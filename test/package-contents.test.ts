@@ -75,6 +75,38 @@ describe.each(PUBLISHED)('@chainlog/%s tarball', (pkg) => {
   })
 })
 
+// #17: the addon ships as sources and binding.gyp, built at install; never build output or a prebuilt binary.
+describe('@chainlog/native tarball', () => {
+  const dir = path.join(ROOT, 'packages', 'native')
+
+  test('holds the C source, binding.gyp, the loader and its types, README, LICENSE and package.json, and no build output', () => {
+    expect(packed('native')).toEqual(['LICENSE', 'README.md', 'binding.gyp', 'index.d.ts', 'index.js', 'install.js', 'package.json', 'src/chainlog_native.c'])
+  })
+
+  test('package.json builds it at install, and @chainlog/core takes it as an optional dependency of the same version', () => {
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))
+    expect(json).toMatchObject({
+      license: 'MIT',
+      gypfile: true,
+      scripts: { install: 'node install.js' },
+      repository: { type: 'git', url: `git+${REPO}.git`, directory: 'packages/native' },
+      homepage: `${REPO}/tree/main/packages/native#readme`,
+      bugs: { url: `${REPO}/issues` },
+    })
+    const core = JSON.parse(fs.readFileSync(path.join(ROOT, 'packages/core/package.json'), 'utf8'))
+    expect(core.optionalDependencies).toEqual({ '@chainlog/native': json.version })
+    expect(core.dependencies['@chainlog/native']).toBeUndefined()
+  })
+
+  test('README links are absolute, and LICENSE is the repository\'s', () => {
+    const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8')
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1])
+    expect(links.length).toBeGreaterThan(0)
+    expect(links.filter((l) => !/^(https:\/\/|#)/.test(l))).toEqual([])
+    expect(fs.readFileSync(path.join(dir, 'LICENSE'), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'))
+  })
+})
+
 test('the repository has LICENSE and SECURITY.md, which points to the threat model', () => {
   expect(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'packages/core/LICENSE'), 'utf8'))
   const security = fs.readFileSync(path.join(ROOT, 'SECURITY.md'), 'utf8')

@@ -52,7 +52,7 @@ export function packAll(dir: string): Record<Published, string> {
 }
 
 /**
- * Packs core, pino, winston and cli and installs the tarballs, with pino,
+ * Packs core, pino, winston and cli (and core's optional @chainlog/native) and installs the tarballs, with pino,
  * winston, fastify and pino-pretty (and `extra`, e.g. `['typescript']`), into
  * a new project in os.tmpdir(). `npm install --prefer-offline`: the cache where
  * it can, else the registry (a cache-only install fails on a fresh machine,
@@ -65,7 +65,9 @@ export function packedProject(options: { name?: string; extra?: string[] } = {})
   fs.mkdirSync(project)
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: options.name ?? 'chainlog-user', private: true }, null, 2))
   const peers = [...PEERS, ...(options.extra ?? [])].map((name) => `${name}@${repoVersion(name)}`)
-  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...Object.values(tarballs), ...peers], project)
+  // core's optional dependency (#17), as the registry would serve it: its tarball, built from source at install where it can be.
+  const native = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work, path.join(ROOT, 'packages', 'native')], work)) as { filename: string }[]
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...Object.values(tarballs), path.join(work, native[0].filename), ...peers], project)
   return {
     work,
     project,

@@ -277,7 +277,7 @@ describe('options and usage', () => {
   test('--version and --help', async () => {
     const v = await verifyLog(['--version'])
     expect(v.status).toBe(0)
-    expect(v.stdout).toMatch(/^verify-log \d+\.\d+\.\d+ \(chainlog format 1\)\n$/)
+    expect(v.stdout).toMatch(/^verify-log \d+\.\d+\.\d+ \(chainlog format 1\)\nhash path: (native \(@chainlog\/native, OpenSSL .+\)|js \(crypto\.hash; .+\))\n$/)
     const h = await verifyLog(['--help'])
     expect(h.status).toBe(0)
     expect(h.stdout).toMatch(/^Usage: verify-log \[options\] <path\.\.\.>/)

@@ -4,19 +4,37 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { ChainlogError, ErrorCodes } from './errors'
+import { createBatchHasher, type BatchHasher } from './hash-path'
 
 /** The chain hash functions of chainlog format 1. All produce 32 bytes (64 hex chars). */
 export const ALGORITHMS = ['sha256', 'blake3', 'hmac-sha256'] as const
 export type Algorithm = (typeof ALGORITHMS)[number]
 
-/** Which implementation computes the hash: Node's OpenSSL binding, or pure JS (@noble/hashes). */
+/**
+ * Which implementation computes the hash: Node's OpenSSL binding (with whole
+ * batches in @chainlog/native where it is built, hash-path.ts), or pure JS (@noble/hashes).
+ */
 export type Implementation = 'node' | 'noble'
 
 /**
  * Hashes the bytes of `prev|line` to 64 lowercase hex characters.
  * Strings are hashed as their UTF-8 encoding.
  */
-export type HashFn = (data: string | Uint8Array) => string
+export type HashFn = ((data: string | Uint8Array) => string) & {
+  /**
+   * The same hash over whole batches, on the native path (hash-path.ts);
+   * absent on the JS path, where the writer and the verifier call the
+   * function once per record.
+   * @internal
+   */
+  readonly batch?: BatchHasher
+}
+
+/** Gives a Node-backed hash function its batch hasher, where the native path is in use. */
+function withBatch(fn: (data: string | Uint8Array) => string, algorithm: Algorithm, key?: Uint8Array): HashFn {
+  const batch = createBatchHasher(algorithm, key)
+  return batch ? Object.assign(fn, { batch }) : fn
+}
 
 export function isAlgorithm(value: unknown): value is Algorithm {
   return typeof value === 'string' && (ALGORITHMS as readonly string[]).includes(value)
@@ -44,7 +62,7 @@ export function createHashFn(algorithm: Algorithm, options: { key?: Uint8Array; 
   const impl = options.impl ?? 'node'
   switch (algorithm) {
     case 'sha256':
-      return impl === 'node' ? nodeSha256() : (data) => bytesToHex(sha256(toBytes(data)))
+      return impl === 'node' ? withBatch(nodeSha256(), algorithm) : (data) => bytesToHex(sha256(toBytes(data)))
     case 'blake3':
       // Node's OpenSSL has no BLAKE3; @noble/hashes is the audited implementation.
       return (data) => bytesToHex(blake3(toBytes(data)))
@@ -54,7 +72,7 @@ export function createHashFn(algorithm: Algorithm, options: { key?: Uint8Array; 
         throw new ChainlogError(ErrorCodes.KEY_REQUIRED, 'the hmac-sha256 algorithm needs a key (option keyFile / --key)')
       }
       if (impl === 'noble') return (data) => bytesToHex(hmac(sha256, key, toBytes(data)))
-      return (data) => crypto.createHmac('sha256', key).update(data).digest('hex')
+      return withBatch((data) => crypto.createHmac('sha256', key).update(data).digest('hex'), algorithm, key)
     }
     default:
       throw new ChainlogError(ErrorCodes.UNKNOWN_ALGORITHM, `unknown algorithm ${JSON.stringify(algorithm)}; expected one of ${ALGORITHMS.join(', ')}`)

@@ -16,6 +16,11 @@
  * block is turned into UTF-8 once, into a kept scratch buffer, when it
  * reaches the front: on this kind of machine, touching a fresh multi-megabyte
  * allocation costs more than encoding into it.
+ *
+ * On the native path (hash-path.ts, #17) the same bytes come from one call
+ * per run of entries instead of one hash per record: a block's lines are
+ * copied and hashed by the addon, and stored lines are laid out here and
+ * chained by it in place.
  */
 import type { HashFn } from './algorithm'
 import { HASH_HEX, RECORD_OVERHEAD } from './record'
@@ -51,6 +56,12 @@ export interface Batch {
   next: { entry: number; pos: number }
 }
 
+function growEnds(ends: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const more = new Float64Array(ends.length * 2)
+  more.set(ends)
+  return more
+}
+
 export class RecordQueue {
   private entries: Entry[] = []
   /** The output of encode(), reused: valid until the next encode(). */
@@ -58,6 +69,10 @@ export class RecordQueue {
   /** The UTF-8 of `scratchOf`, the block at the front. */
   private scratch = Buffer.alloc(0)
   private scratchOf: Block | null = null
+  /** Where the native path reports back (hash-path.ts): [next line, end of the records]. */
+  private readonly state = new Float64Array(2)
+  /** Where each stored line laid out for the native path ends, in `out`. */
+  private ends: Float64Array<ArrayBuffer> = new Float64Array(1024)
   /** Memory held: UTF-16 units + RECORD_OVERHEAD per stored line, UTF-8 bytes per block. */
   private held = 0
   /** Entries ever pushed / entries ever fully appended. */
@@ -139,6 +154,17 @@ export class RecordQueue {
     let full = false
     let entry = 0
     let pos = 0
+    // The native path (hash-path.ts): stored lines are laid out from
+    // `laidOut` and chained in one call; a block's lines are encoded in one call.
+    const batch = hashFn.batch
+    let laidOut = -1
+    let pending = 0
+    const chain = (): void => {
+      if (pending === 0) return
+      batch!.chainRecords(out, laidOut, this.ends, pending, prev)
+      prev = out.toString('latin1', off - HASH_HEX - 1, off - 1)
+      pending = 0
+    }
     // Whether the next record, of `size` bytes, goes into this batch.
     const fits = (size: number): boolean => {
       if (off + size > room && (off > 0 || !mustTakeOne)) {
@@ -156,6 +182,20 @@ export class RecordQueue {
       if (typeof e === 'string') {
         const size = Buffer.byteLength(e) + RECORD_OVERHEAD
         if (!fits(size)) break
+        if (batch) {
+          // Laid out now, chained in one call with the stored lines around it (chain()).
+          if (pending === 0) laidOut = off
+          off += HASH_HEX
+          out[off++] = PIPE
+          off += out.write(e, off, 'utf8')
+          out[off++] = PIPE
+          off += HASH_HEX
+          out[off++] = LF
+          if (pending === this.ends.length) this.ends = growEnds(this.ends)
+          this.ends[pending++] = off
+          records++
+          continue
+        }
         const start = off
         off += out.write(prev, off, 'latin1')
         out[off++] = PIPE
@@ -167,6 +207,7 @@ export class RecordQueue {
         records++
         continue
       }
+      chain()
       const src = this.utf8(e)
       const srcEnd = e.bytes
       pos = e.pos
@@ -179,6 +220,20 @@ export class RecordQueue {
       let prevAt = -1
       while (pos < srcEnd) {
         if (off >= limit) break outer
+        if (batch) {
+          // All the lines that fit, in one call; a line past the bounds is
+          // left to the per-record code below, which decides (fits()).
+          const n = batch.encodeLines(src, pos, srcEnd, out, off, Math.max(0, Math.min(room, out.length)), limit, prev, this.state)
+          if (n > 0) {
+            records += n
+            pos = this.state[0]!
+            off = this.state[1]!
+            prevAt = off - HASH_HEX - 1
+            prev = out.toString('latin1', prevAt, prevAt + HASH_HEX)
+            if (pos >= srcEnd) break
+            if (off >= limit) break outer
+          }
+        }
         const nl = src.indexOf(LF, pos)
         const size = nl - pos + RECORD_OVERHEAD
         if (!fits(size)) break outer
@@ -199,6 +254,7 @@ export class RecordQueue {
       }
       pos = 0
     }
+    chain()
     return { bytes: off === out.length ? out : out.subarray(0, off), prev, records, full, next: { entry, pos } }
   }
 

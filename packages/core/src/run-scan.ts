@@ -5,6 +5,7 @@
  * imports this file alone, without the rest of the verify path.
  */
 import type { HashFn } from './algorithm'
+import type { BatchHasher } from './hash-path'
 import { hasRecordBounds, HASH_HEX, unescapeLine } from './record'
 
 const LF = 0x0a
@@ -50,6 +51,7 @@ export function newRunScan(): RunScan {
  * @internal
  */
 export function scanRun(buf: Buffer, start: number, limit: number, expected: string, hashFn: HashFn, watch: string | null, out: RunScan): void {
+  if (hashFn.batch) return scanNative(buf, start, limit, expected, hashFn, hashFn.batch, watch, out)
   let pos = start
   let count = 0
   let hash = expected
@@ -85,6 +87,70 @@ export function scanRun(buf: Buffer, start: number, limit: number, expected: str
     lastEnd = bodyEnd
     hash = computed
     prevAt = nl - HASH_HEX
+    count++
+    pos = nl + 1
+  }
+  out.end = pos
+  out.count = count
+  out.hash = hash
+  out.firstStart = firstStart
+  out.firstEnd = firstEnd
+  out.lastStart = lastStart
+  out.lastEnd = lastEnd
+  out.watchAt = watchAt
+}
+
+/** Where the addon reports a run: [end, count, firstStart, firstEnd, lastStart, lastEnd, watchAt]. */
+const nativeState = new Float64Array(7)
+
+/**
+ * {@link scanRun} on the native path (#17): the addon takes the verbatim
+ * records in one call; an escaped line, which it leaves alone (its escapes
+ * are checked here, once, by unescapeLine), is taken here and the addon
+ * resumes after it. Any other line ends the run, as in the JS loop.
+ */
+function scanNative(buf: Buffer, start: number, limit: number, expected: string, hashFn: HashFn, batch: BatchHasher, watch: string | null, out: RunScan): void {
+  const st = nativeState
+  let pos = start
+  let count = 0
+  let hash = expected
+  let watchAt = -1
+  let firstStart = 0
+  let firstEnd = 0
+  let lastStart = 0
+  let lastEnd = 0
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
+  for (;;) {
+    batch.scanRecords(buf, pos, limit, hash, watch, st)
+    const n = st[1]!
+    if (n > 0) {
+      if (count === 0) {
+        firstStart = st[2]!
+        firstEnd = st[3]!
+      }
+      lastStart = st[4]!
+      lastEnd = st[5]!
+      if (watchAt === -1 && st[6]! >= 0) watchAt = count + st[6]!
+      count += n
+      pos = st[0]!
+      hash = latin1(buf, lastEnd + 1, lastEnd + 1 + HASH_HEX)
+    }
+    // The one kind of line the addon stops at that may still belong to the run.
+    const nl = buf.indexOf(LF, pos)
+    if (nl === -1 || nl >= limit || !hasRecordBounds(bytes, pos, nl)) break
+    const bodyEnd = nl - HASH_HEX - 1
+    if (bytes[pos + HASH_HEX + 1] !== BACKSLASH || !validEscaped(buf, pos + HASH_HEX + 1, bodyEnd)) break
+    if (latin1(buf, pos, pos + HASH_HEX) !== hash) break
+    const found = latin1(buf, nl - HASH_HEX, nl)
+    if (found !== hashFn(new Uint8Array(buf.buffer, buf.byteOffset + pos, bodyEnd - pos))) break
+    if (watch !== null && watchAt === -1 && found === watch) watchAt = count
+    if (count === 0) {
+      firstStart = pos + HASH_HEX + 1
+      firstEnd = bodyEnd
+    }
+    lastStart = pos + HASH_HEX + 1
+    lastEnd = bodyEnd
+    hash = found
     count++
     pos = nl + 1
   }

@@ -1,0 +1,123 @@
+/**
+ * The hash path: which code hashes whole batches of records (#17). Where the
+ * optional package `@chainlog/native` was built at install, a writer's batch
+ * and a verifier's run cost one call into it, which hashes every record with
+ * the OpenSSL that Node carries. Where it was not (no compiler), or when
+ * `CHAINLOG_HASH_PATH=js`, nothing changes: each record goes through
+ * `crypto.hash()` as before. Both paths produce the same bytes and the same
+ * verdicts; the tests run the format's vectors, fixtures, tamper and fuzz
+ * suites on each.
+ *
+ * `CHAINLOG_HASH_PATH` is read each time a hash function is made (a writer
+ * opens, a verifier meets a header, a worker starts a segment): unset or `auto` takes the
+ * addon if it loads, `js` never loads it, `native` requires it (opening a
+ * writer or verifying fails with INVALID_OPTION where it is missing, so a
+ * test or a deployment that counts on it cannot silently run without it).
+ */
+import { debuglog } from 'node:util'
+import { invalidOption } from './errors'
+
+/** Which code hashes batches of records. */
+export type HashPath = 'native' | 'js'
+
+/** The addon's exports (packages/native/index.d.ts); declared here because the package is optional. */
+interface NativeAddon {
+  createHasher(alg: 1 | 2, key?: Uint8Array): object
+  encodeLines(h: object, src: Uint8Array, pos: number, srcEnd: number, out: Uint8Array, off: number, bound: number, limit: number, prev: string, state: Float64Array): number
+  chainRecords(h: object, out: Uint8Array, start: number, ends: Float64Array, count: number, prev: string): number
+  scanRecords(h: object, buf: Uint8Array, start: number, limit: number, expected: string, watch: string | null, state: Float64Array): void
+  opensslVersion(): string
+}
+
+/**
+ * One algorithm and key on the native path: the writer's and the verifier's
+ * loops over a whole batch (packages/native/src/chainlog_native.c documents
+ * each). `state` is where offsets come back, reused by the caller.
+ * @internal
+ */
+export interface BatchHasher {
+  /** Encodes LF-terminated verbatim lines as records chained after `prev`; returns how many. state: [next pos, end in out]. */
+  encodeLines(src: Uint8Array, pos: number, srcEnd: number, out: Uint8Array, off: number, bound: number, limit: number, prev: string, state: Float64Array): number
+  /** Fills the prev and hash fields of `count` records laid out from out[start], record i ending at ends[i]. */
+  chainRecords(out: Uint8Array, start: number, ends: Float64Array, count: number, prev: string): number
+  /** A verifier's run of verbatim user records. state: [end, count, firstStart, firstEnd, lastStart, lastEnd, watchAt]. */
+  scanRecords(buf: Uint8Array, start: number, limit: number, expected: string, watch: string | null, state: Float64Array): void
+}
+
+const debug = debuglog('chainlog')
+
+/** The optional package that holds the addon. */
+const ADDON = '@chainlog/native'
+
+interface Loaded {
+  addon: NativeAddon | null
+  /** Why the JS path is used, when it is. */
+  why: string
+}
+
+/** The addon, loaded once per thread (a require() that failed is not retried). */
+let addonLoad: { module: NativeAddon | null; error: string } | undefined
+/** The last path reported on NODE_DEBUG=chainlog, so that each change is said once. */
+let reported = ''
+/** Algorithms already reported as hashed natively (a verifier makes a hash function per segment). */
+const reportedAlgorithms = new Set<string>()
+
+function load(): Loaded {
+  const wanted = process.env.CHAINLOG_HASH_PATH ?? ''
+  if (!['', 'auto', 'js', 'native'].includes(wanted)) {
+    throw invalidOption(`CHAINLOG_HASH_PATH=${JSON.stringify(wanted)}: expected js, native or auto`)
+  }
+  let loaded: Loaded
+  if (wanted === 'js') loaded = { addon: null, why: 'CHAINLOG_HASH_PATH=js' }
+  else {
+    if (!addonLoad) {
+      try {
+        addonLoad = { module: require(ADDON) as NativeAddon, error: '' }
+      } catch (err) {
+        addonLoad = { module: null, error: `${ADDON} is not built: ${(err as Error).message.split('\n')[0]}` }
+      }
+    }
+    if (!addonLoad.module && wanted === 'native') throw invalidOption(`CHAINLOG_HASH_PATH=native, but ${addonLoad.error}`)
+    loaded = { addon: addonLoad.module, why: addonLoad.error }
+  }
+  const said = describe(loaded)
+  if (said !== reported) debug('hash path: %s', (reported = said))
+  return loaded
+}
+
+function describe({ addon, why }: Loaded): string {
+  return addon ? `native (${ADDON}, ${addon.opensslVersion()})` : `js (crypto.hash; ${why})`
+}
+
+/** The hash path in use now (loading the addon on first call). */
+export function hashPath(): HashPath {
+  return load().addon ? 'native' : 'js'
+}
+
+/**
+ * One line saying which hash path is in use and why, as `verify-log --version` prints it:
+ * `native (@chainlog/native, OpenSSL 3.0.19 27 Jan 2026)` or `js (crypto.hash; @chainlog/native is not built: …)`.
+ */
+export function describeHashPath(): string {
+  return describe(load())
+}
+
+/**
+ * The batch hasher for sha256 or hmac-sha256 on the native path, or null on
+ * the JS path (and for blake3, which stays in @noble/hashes).
+ * @internal
+ */
+export function createBatchHasher(algorithm: string, key?: Uint8Array): BatchHasher | null {
+  const { addon } = load()
+  if (!addon || (algorithm !== 'sha256' && algorithm !== 'hmac-sha256')) return null
+  const h = algorithm === 'sha256' ? addon.createHasher(1) : addon.createHasher(2, key)
+  if (!reportedAlgorithms.has(algorithm)) {
+    reportedAlgorithms.add(algorithm)
+    debug('%s batches hashed on the native path', algorithm)
+  }
+  return {
+    encodeLines: (src, pos, srcEnd, out, off, bound, limit, prev, state) => addon.encodeLines(h, src, pos, srcEnd, out, off, bound, limit, prev, state),
+    chainRecords: (out, start, ends, count, prev) => addon.chainRecords(h, out, start, ends, count, prev),
+    scanRecords: (buf, start, limit, expected, watch, state) => addon.scanRecords(h, buf, start, limit, expected, watch, state),
+  }
+}

@@ -1,0 +1,29 @@
+/** A hashing context made by {@link createHasher}: the algorithm and, for HMAC, the key's padded states. */
+export type Hasher = { readonly __brand: 'chainlog-native-hasher' }
+
+/** 1: sha256, 2: hmac-sha256 (which needs `key`). */
+export function createHasher(alg: 1 | 2, key?: Uint8Array): Hasher
+
+/** The 64 lowercase hex characters of one record's hash over `data`. */
+export function hashHex(hasher: Hasher, data: Uint8Array): string
+
+/**
+ * Encodes the LF-terminated verbatim lines `src[pos, srcEnd)` as records at `out[off]`, chained after `prev`.
+ * Stops before a record that would end past `bound`, once `off` reaches `limit`, or at `srcEnd`.
+ * Writes the next line's position to `state[0]` and the end of the records in `out` to `state[1]`.
+ * Returns the number of records written.
+ */
+export function encodeLines(hasher: Hasher, src: Uint8Array, pos: number, srcEnd: number, out: Uint8Array, off: number, bound: number, limit: number, prev: string, state: Float64Array): number
+
+/** Fills the prev and hash fields of the `count` records laid out from `out[start]`, record i ending at `ends[i]`, chained after `prev`. Returns `count`. */
+export function chainRecords(hasher: Hasher, out: Uint8Array, start: number, ends: Float64Array, count: number, prev: string): number
+
+/**
+ * Accepts consecutive verbatim user records of `buf` from `start` (ending before `limit`), each linked to the one
+ * before (the first to `expected`) and matching its hash. `state` receives [end, count, firstStart, firstEnd,
+ * lastStart, lastEnd, watchAt].
+ */
+export function scanRecords(hasher: Hasher, buf: Uint8Array, start: number, limit: number, expected: string, watch: string | null, state: Float64Array): void
+
+/** The OpenSSL version string of the Node that loaded the addon. */
+export function opensslVersion(): string

@@ -1,0 +1,416 @@
+/*
+ * @chainlog/native: chainlog's two hot loops (FORMAT.md section 2) in C, so
+ * that a whole batch of records costs one call from JavaScript instead of one
+ * crypto.hash() per record (#17).
+ *
+ * The hashing is OpenSSL's SHA-256, from the OpenSSL that Node itself carries
+ * and exports to addons: there is no second crypto library and nothing
+ * vendored. The low-level SHA256_* interface is used on purpose: it has no
+ * per-call set-up (no EVP fetch, no context allocation), which is the very
+ * cost this package exists to remove, and it runs the same SHA-NI/AVX code.
+ *
+ * Plain N-API (Node-API version 8), so one build serves every Node version
+ * the project supports. Every function is context-aware and keeps no global
+ * state, so worker threads load it too.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HASH_HEX 64
+#define PIPE 0x7c
+#define LF 0x0a
+/* prev + '|' + '|' + hash + LF */
+#define RECORD_OVERHEAD (HASH_HEX + 1 + 1 + HASH_HEX + 1)
+
+enum alg { ALG_SHA256 = 1, ALG_HMAC_SHA256 = 2 };
+
+/* A hasher: the algorithm and, for HMAC, the key's two padded states (RFC 2104 section 2). */
+typedef struct {
+  int alg;
+  SHA256_CTX inner;
+  SHA256_CTX outer;
+} hasher;
+
+static const char HEX[] = "0123456789abcdef";
+
+static void to_hex(const unsigned char *digest, unsigned char *out) {
+  for (int i = 0; i < 32; i++) {
+    out[2 * i] = (unsigned char)HEX[digest[i] >> 4];
+    out[2 * i + 1] = (unsigned char)HEX[digest[i] & 15];
+  }
+}
+
+/* Hashes data[0, len) to 64 lowercase hex characters at out. */
+static void hash_hex(const hasher *h, const unsigned char *data, size_t len, unsigned char *out) {
+  unsigned char digest[32];
+  SHA256_CTX ctx;
+  if (h->alg == ALG_SHA256) {
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, data, len);
+    SHA256_Final(digest, &ctx);
+  } else {
+    ctx = h->inner;
+    SHA256_Update(&ctx, data, len);
+    SHA256_Final(digest, &ctx);
+    ctx = h->outer;
+    SHA256_Update(&ctx, digest, 32);
+    SHA256_Final(digest, &ctx);
+  }
+  to_hex(digest, out);
+}
+
+/* ---- argument helpers ---- */
+
+#define CHECK(env, call)                                  \
+  do {                                                    \
+    if ((call) != napi_ok) {                              \
+      napi_throw_error((env), "CHAINLOG_NATIVE", #call);  \
+      return NULL;                                        \
+    }                                                     \
+  } while (0)
+
+static int bytes_of(napi_env env, napi_value v, unsigned char **data, size_t *len) {
+  napi_typedarray_type type;
+  size_t length;
+  void *p;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "expected a Uint8Array");
+    return 0;
+  }
+  *data = (unsigned char *)p;
+  *len = length;
+  return 1;
+}
+
+static int f64_of(napi_env env, napi_value v, double **data, size_t min) {
+  napi_typedarray_type type;
+  size_t length;
+  void *p;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok || type != napi_float64_array || length < min) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "expected a Float64Array state");
+    return 0;
+  }
+  *data = (double *)p;
+  return 1;
+}
+
+static int size_of(napi_env env, napi_value v, size_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0)) {
+    napi_throw_range_error(env, "CHAINLOG_NATIVE", "expected a non-negative offset");
+    return 0;
+  }
+  *out = d > 9007199254740991.0 ? (size_t)-1 : (size_t)d;
+  return 1;
+}
+
+/* A 64-character hex string (latin1) into out; returns 0 if it is not 64 characters long. */
+static int hash_arg(napi_env env, napi_value v, unsigned char *out, int *ok) {
+  char tmp[HASH_HEX + 2];
+  size_t got = 0;
+  napi_valuetype t;
+  *ok = 0;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "expected a string hash");
+    return 0;
+  }
+  if (napi_get_value_string_latin1(env, v, tmp, sizeof tmp, &got) != napi_ok) return 0;
+  if (got == HASH_HEX) {
+    memcpy(out, tmp, HASH_HEX);
+    *ok = 1;
+  }
+  return 1;
+}
+
+static hasher *hasher_of(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "expected a hasher from createHasher()");
+    return NULL;
+  }
+  return (hasher *)p;
+}
+
+static void hasher_free(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  OPENSSL_cleanse(data, sizeof(hasher));
+  free(data);
+}
+
+/* createHasher(alg: 1 | 2, key?: Uint8Array) -> External */
+static napi_value create_hasher(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t alg = 0;
+  napi_value result;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &alg) != napi_ok || (alg != ALG_SHA256 && alg != ALG_HMAC_SHA256)) {
+    napi_throw_range_error(env, "CHAINLOG_NATIVE", "unknown algorithm");
+    return NULL;
+  }
+  hasher *h = (hasher *)calloc(1, sizeof(hasher));
+  if (h == NULL) {
+    napi_throw_error(env, "CHAINLOG_NATIVE", "out of memory");
+    return NULL;
+  }
+  h->alg = alg;
+  if (alg == ALG_HMAC_SHA256) {
+    unsigned char *key;
+    size_t key_len;
+    unsigned char block[64];
+    unsigned char pad[64];
+    if (argc < 2 || !bytes_of(env, argv[1], &key, &key_len)) {
+      free(h);
+      return NULL;
+    }
+    memset(block, 0, sizeof block);
+    /* RFC 2104 section 2: a key longer than the block is hashed first. */
+    if (key_len > 64) SHA256(key, key_len, block);
+    else memcpy(block, key, key_len);
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x36;
+    SHA256_Init(&h->inner);
+    SHA256_Update(&h->inner, pad, 64);
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x5c;
+    SHA256_Init(&h->outer);
+    SHA256_Update(&h->outer, pad, 64);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
+  }
+  if (napi_create_external(env, h, hasher_free, NULL, &result) != napi_ok) {
+    free(h);
+    napi_throw_error(env, "CHAINLOG_NATIVE", "napi_create_external");
+    return NULL;
+  }
+  return result;
+}
+
+/* hashHex(hasher, data: Uint8Array) -> string: one record's hash, for tests. */
+static napi_value hash_hex_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  unsigned char *data;
+  size_t len;
+  unsigned char hex[HASH_HEX];
+  napi_value result;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  hasher *h = argc >= 2 ? hasher_of(env, argv[0]) : NULL;
+  if (h == NULL || !bytes_of(env, argv[1], &data, &len)) return NULL;
+  hash_hex(h, data, len, hex);
+  CHECK(env, napi_create_string_latin1(env, (const char *)hex, HASH_HEX, &result));
+  return result;
+}
+
+/*
+ * encodeLines(hasher, src, pos, srcEnd, out, off, bound, limit, prev, state) -> records
+ *
+ * The writer's block loop: src[pos, srcEnd) are LF-terminated lines stored
+ * verbatim. Each becomes the record prev|line|hash\n at out[off], chained
+ * after `prev` (64 hex characters). Stops before a record that would end past
+ * `bound`, once `off` reaches `limit`, or at srcEnd. state[0] = the next
+ * line's position in src, state[1] = the end of the records in out.
+ */
+static napi_value encode_lines(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  unsigned char *src, *out;
+  size_t src_len, out_len, pos, src_end, off, bound, limit;
+  unsigned char prev[HASH_HEX];
+  double *state;
+  int ok;
+  napi_value result;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 10) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "encodeLines takes 10 arguments");
+    return NULL;
+  }
+  hasher *h = hasher_of(env, argv[0]);
+  if (h == NULL || !bytes_of(env, argv[1], &src, &src_len) || !size_of(env, argv[2], &pos) || !size_of(env, argv[3], &src_end) ||
+      !bytes_of(env, argv[4], &out, &out_len) || !size_of(env, argv[5], &off) || !size_of(env, argv[6], &bound) ||
+      !size_of(env, argv[7], &limit) || !hash_arg(env, argv[8], prev, &ok) || !f64_of(env, argv[9], &state, 2))
+    return NULL;
+  if (!ok) {
+    napi_throw_range_error(env, "CHAINLOG_NATIVE", "prev must be 64 hex characters");
+    return NULL;
+  }
+  if (src_end > src_len) src_end = src_len;
+  if (bound > out_len) bound = out_len;
+  uint32_t records = 0;
+  const unsigned char *last = prev;
+  while (pos < src_end && off < limit) {
+    const unsigned char *nl = memchr(src + pos, LF, src_end - pos);
+    if (nl == NULL) break;
+    size_t n = (size_t)(nl - (src + pos));
+    if (off > bound || n + RECORD_OVERHEAD > bound - off) break;
+    unsigned char *r = out + off;
+    memcpy(r, last, HASH_HEX);
+    r[HASH_HEX] = PIPE;
+    memcpy(r + HASH_HEX + 1, src + pos, n);
+    unsigned char *hash = r + HASH_HEX + 1 + n + 1;
+    hash[-1] = PIPE;
+    hash_hex(h, r, HASH_HEX + 1 + n, hash);
+    hash[HASH_HEX] = LF;
+    last = hash;
+    off += n + RECORD_OVERHEAD;
+    pos += n + 1;
+    records++;
+  }
+  state[0] = (double)pos;
+  state[1] = (double)off;
+  CHECK(env, napi_create_uint32(env, records, &result));
+  return result;
+}
+
+/*
+ * chainRecords(hasher, out, start, ends, count, prev) -> records
+ *
+ * Fills in place the `count` records laid out at out[start, ...): record i
+ * ends (after its LF) at ends[i], and is <64 bytes>|line|<64 bytes>\n with
+ * its first and last 64 bytes still to be written. The first is chained
+ * after `prev`, each next one after the one before. The ends are given
+ * rather than found, since the bytes to be written may hold anything.
+ */
+static napi_value chain_records(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  unsigned char *out;
+  size_t out_len, start;
+  uint32_t count;
+  double *ends;
+  unsigned char prev[HASH_HEX];
+  int ok;
+  napi_value result;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "chainRecords takes 6 arguments");
+    return NULL;
+  }
+  hasher *h = hasher_of(env, argv[0]);
+  if (h == NULL || !bytes_of(env, argv[1], &out, &out_len) || !size_of(env, argv[2], &start)) return NULL;
+  if (napi_get_value_uint32(env, argv[4], &count) != napi_ok) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "chainRecords: expected a count");
+    return NULL;
+  }
+  if (!f64_of(env, argv[3], &ends, count) || !hash_arg(env, argv[5], prev, &ok)) return NULL;
+  if (!ok) {
+    napi_throw_range_error(env, "CHAINLOG_NATIVE", "prev must be 64 hex characters");
+    return NULL;
+  }
+  const unsigned char *last = prev;
+  size_t pos = start;
+  for (uint32_t i = 0; i < count; i++) {
+    double e = ends[i];
+    if (!(e >= (double)pos + RECORD_OVERHEAD) || e > (double)out_len) {
+      napi_throw_range_error(env, "CHAINLOG_NATIVE", "chainRecords: a record end is out of bounds");
+      return NULL;
+    }
+    size_t end = (size_t)e;
+    unsigned char *r = out + pos;
+    unsigned char *hash = out + end - 1 - HASH_HEX;
+    memcpy(r, last, HASH_HEX);
+    hash_hex(h, r, (size_t)(hash - 1 - r), hash);
+    last = hash;
+    pos = end;
+  }
+  CHECK(env, napi_create_uint32(env, count, &result));
+  return result;
+}
+
+/*
+ * scanRecords(hasher, buf, start, limit, expected, watch, state)
+ *
+ * The verifier's run: from `start`, accepts consecutive complete lines of
+ * buf (ending before `limit`) that are record-shaped, hold a verbatim user
+ * line (not starting with a backslash), link to the line before (the first
+ * to `expected`) and match their hash. Stops at the first line that is
+ * anything else, without judging it. state[0] = end (after the last LF
+ * accepted), [1] = count, [2..5] = first line's stored [start, end), last
+ * line's stored [start, end), [6] = index of the first accepted line whose
+ * hash is `watch` (or -1).
+ */
+static napi_value scan_records(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  unsigned char *buf;
+  size_t buf_len, start, limit;
+  unsigned char expected[HASH_HEX], watch[HASH_HEX];
+  int expected_ok, watch_ok = 0;
+  double *state;
+  napi_valuetype wt;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "scanRecords takes 7 arguments");
+    return NULL;
+  }
+  hasher *h = hasher_of(env, argv[0]);
+  if (h == NULL || !bytes_of(env, argv[1], &buf, &buf_len) || !size_of(env, argv[2], &start) || !size_of(env, argv[3], &limit) ||
+      !hash_arg(env, argv[4], expected, &expected_ok) || !f64_of(env, argv[6], &state, 7))
+    return NULL;
+  CHECK(env, napi_typeof(env, argv[5], &wt));
+  if (wt != napi_null && !hash_arg(env, argv[5], watch, &watch_ok)) return NULL;
+  if (limit > buf_len) limit = buf_len;
+  size_t pos = start, count = 0;
+  double first_start = 0, first_end = 0, last_start = 0, last_end = 0, watch_at = -1;
+  const unsigned char *link = expected_ok ? expected : NULL;
+  unsigned char computed[HASH_HEX];
+  while (link != NULL && pos < limit) {
+    const unsigned char *nl = memchr(buf + pos, LF, limit - pos);
+    if (nl == NULL) break;
+    size_t len = (size_t)(nl - (buf + pos));
+    const unsigned char *r = buf + pos;
+    if (len < RECORD_OVERHEAD - 1 || r[HASH_HEX] != PIPE || r[len - HASH_HEX - 1] != PIPE) break;
+    if (r[HASH_HEX + 1] == '\\') break;
+    if (memcmp(r, link, HASH_HEX) != 0) break;
+    const unsigned char *found = r + len - HASH_HEX;
+    hash_hex(h, r, len - HASH_HEX - 1, computed);
+    if (memcmp(found, computed, HASH_HEX) != 0) break;
+    if (watch_ok && watch_at < 0 && memcmp(found, watch, HASH_HEX) == 0) watch_at = (double)count;
+    if (count == 0) {
+      first_start = (double)(pos + HASH_HEX + 1);
+      first_end = (double)(pos + len - HASH_HEX - 1);
+    }
+    last_start = (double)(pos + HASH_HEX + 1);
+    last_end = (double)(pos + len - HASH_HEX - 1);
+    link = found;
+    count++;
+    pos += len + 1;
+  }
+  state[0] = (double)pos;
+  state[1] = (double)count;
+  state[2] = first_start;
+  state[3] = first_end;
+  state[4] = last_start;
+  state[5] = last_end;
+  state[6] = watch_at;
+  return NULL;
+}
+
+static napi_value openssl_version(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK(env, napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+    {"createHasher", NULL, create_hasher, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"hashHex", NULL, hash_hex_js, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"encodeLines", NULL, encode_lines, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"chainRecords", NULL, chain_records, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scanRecords", NULL, scan_records, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
