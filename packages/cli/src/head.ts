@@ -4,6 +4,7 @@
  * `verify-log --checkpoint <file>` reports TRUNCATED if the chain no longer
  * reaches it.
  */
+import { ChainlogError, ErrorCodes } from '@chainlog/core'
 import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
 import { EXIT_OK, ExitError, type RunContext } from './exit'
 import { headOf } from './report'
@@ -34,6 +35,9 @@ export async function head(args: string[], _ctx: RunContext): Promise<number> {
   }
   const { input, jobs, key } = chainInput('chainlog head', values, positionals)
   const report = await verifyInput(input, { jobs, ...(key && { key }) })
+  if (report.chains) {
+    throw new ChainlogError(ErrorCodes.MULTIPLE_CHAINS, `the input holds ${report.chains.length} different chains (${report.chains.map((c) => c.chain ?? c.files[0]).join(', ')}); a head is one chain's: give that log's base path`)
+  }
   if (!report.ok) {
     const b = report.breaks[0]!
     throw new ExitError('CHAIN_BROKEN', `the chain is broken at ${b.file}:${b.line} (${b.reason}: ${b.message}); it has no trustworthy head. Run verify-log for details`)
