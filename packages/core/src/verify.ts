@@ -6,9 +6,9 @@
  */
 import { ChainlogError, ErrorCodes } from './errors'
 import { resolveInputs, type ChainInput } from './inputs'
-import { keyVerified } from './key-proof'
+import { keyVerified, keyVerifiesAny } from './key-proof'
 import { verifyInParallel } from './parallel'
-import { isZlibError, lineOffset, openChainFile, readError } from './read'
+import { HEAD_BYTES, isZlibError, lineOffset, openChainFile, readError } from './read'
 import { combine, type VerifierOptions, type VerifyReport } from './report'
 import { ChainVerifier } from './verifier'
 
@@ -91,12 +91,30 @@ async function placeBreaks(report: VerifyReport, { files }: ChainInput): Promise
 }
 
 async function verifyStream(input: NodeJS.ReadableStream, options: VerifyOptions): Promise<VerifyReport> {
-  // Stdin is a segment: it may begin with a file's header, or anywhere in a file.
-  const verifier = new ChainVerifier({ ...options, scope: 'segment', midFile: true })
-  verifier.beginFile('-')
+  const it = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]()
+  const first: Buffer[] = []
+  let firstBytes = 0
+  let verifier: ChainVerifier | null = null
   let any = false
   try {
-    for await (const chunk of input as AsyncIterable<Buffer | string>) {
+    // With a key, its first bytes show whether the key is the chain's, whatever keyId a header names.
+    while (options.key && firstBytes < HEAD_BYTES) {
+      const next = await it.next()
+      if (next.done) break
+      const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value
+      first.push(chunk)
+      firstBytes += chunk.length
+    }
+    const keyProof = options.key !== undefined && keyVerifiesAny(Buffer.concat(first, firstBytes), options.key)
+    // Stdin is a segment: it may begin with a file's header, or anywhere in a file.
+    verifier = new ChainVerifier({ ...options, scope: 'segment', midFile: true, keyVerified: keyProof })
+    verifier.beginFile('-')
+    const rest: AsyncIterable<Buffer | string> = { [Symbol.asyncIterator]: () => it }
+    for (const chunk of first) {
+      any = true
+      verifier.feed(chunk)
+    }
+    for await (const chunk of verifier.done ? [] : rest) {
       any = true
       verifier.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
       if (options.pause) await options.pause()
@@ -104,10 +122,10 @@ async function verifyStream(input: NodeJS.ReadableStream, options: VerifyOptions
     }
   } catch (err) {
     // A gunzip in the stream: the compressed data is damaged or cut short.
-    if (any && isZlibError(err)) verifier.abortFile((err as Error).message)
+    if (verifier && any && isZlibError(err)) verifier.abortFile((err as Error).message)
     else throw readError('-', err)
   }
-  if (!any) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, '-: empty input', { path: '-' })
+  if (!any || !verifier) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, '-: empty input', { path: '-' })
   verifier.endFile(true)
   if (!verifier.sawRecords) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, '-: not a chainlog file (no chainlog header found)', { path: '-' })
   return verifier.finish()
