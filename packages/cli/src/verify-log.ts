@@ -45,11 +45,9 @@ Options:
   -v, --version              show the version
 
 Exit status:
-  0  the chain (or the segment given) is intact (a partial last line still being
-     written is reported, not counted)
+  0  the chain, or the segment given, is intact (a line still being written is not counted)
   1  a chain is broken, tampered with or TRUNCATED, or its seals fail (--verify-key)
-  2  nothing could be checked: usage error, unreadable path, input with no chainlog
-     record, missing or wrong key
+  2  nothing could be checked: usage error, unreadable path, no chainlog record, wrong key
 `
 
 interface Values extends ChainValues {

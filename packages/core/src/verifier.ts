@@ -1,8 +1,9 @@
-import { createHashFn, type Algorithm, type HashFn } from './algorithm'
+import type { Algorithm, HashFn } from './algorithm'
+import { matchAlgorithm } from './hash-proof'
 import { headOf, shorten, shortenText, SHOWN_BYTES } from './break-text'
 import { ChainlogError, ErrorCodes } from './errors'
 import type { SkippedFile } from './inputs'
-import { BreakLog, hashBreak, holdLine, prevBreak, recovers, sealBreak, wholeLine, type HeldLine } from './breaks'
+import { appendedBreak, BreakLog, foreignEndBreak, hashBreak, holdLine, missingBreak, prevBreak, recovers, sealBreak, unmatchedBreak, wholeLine, type HeldLine } from './breaks'
 import { HeaderRules } from './header-rules'
 import { isHeader, isKnownMeta, parseMeta, type HeaderMeta, type Meta, type RecoveryMeta, type UnknownMeta } from './meta'
 import { hasRecordBounds, HASH_HEX, isHash, unescapeLine } from './record'
@@ -280,8 +281,7 @@ export class ChainVerifier {
     if (this.stopped) return
     this.flushPending()
     if (this.stopped) return
-    const after = this.report.files.at(-1)
-    if (this.breaks.add({ file: newest.file, line: 1, offset: 0, reason: 'BAD_HEADER', message: `named as the log's newest file${after ? ` (after ${after})` : ''}, but line 1 is not a chainlog header: the chain's end is unaccounted for` }, null)) this.stopped = true
+    this.addBreakAt({ file: newest.file, line: 1, offset: 0 }, foreignEndBreak(this.report.files.at(-1) ?? null))
   }
 
   /** Finishes verification and returns the report. */
@@ -405,8 +405,7 @@ export class ChainVerifier {
         const position = this.position
         this.position = h.seq
         if (missing > 0) {
-          const after = this.before ? ` after ${this.before.file}` : ''
-          return this.fail({ reason: 'MISSING_FILE', message: `${missing === 1 ? 'a file is' : `${missing} files are`} missing${after}: this header names ${JSON.stringify(h.prevFile)} as the file before it`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
+          return this.fail(missingBreak(missing, this.before?.file ?? null, h, this.expected, prev, shorten(buf, start, end)), found, buf, start, end, lineOffset)
         }
         const b = this.before
         if (b && b.clean && h.seq < position && h.seq > b.start) {
@@ -444,25 +443,14 @@ export class ChainVerifier {
     if (sealProblem) this.addBreakAt(sealProblem.place, sealBreak(sealProblem, shorten(buf, start, end)))
   }
 
-  /**
-   * Sets the hash function to the first algorithm of format 1 under which
-   * this record matches its hash (hmac-sha256 first when a key is given).
-   * Used only when no header declared one, so that a file whose header is gone
-   * is still checked line by line.
-   */
+  /** No header declared the hash function: take the one this record's hash matches, if any. */
   private guess(buf: Buffer, start: number, end: number): boolean {
-    const body = buf.subarray(start, end - HASH_HEX - 1)
-    const found = buf.toString('latin1', end - HASH_HEX, end)
-    const key = this.options.key
-    for (const alg of key ? (['hmac-sha256', 'sha256', 'blake3'] as const) : (['sha256', 'blake3'] as const)) {
-      const fn = createHashFn(alg, alg === 'hmac-sha256' ? { key: key! } : {})
-      if (fn(body) === found) {
-        this.hashFn = fn
-        this.report.algorithm = alg
-        return true
-      }
+    const match = matchAlgorithm(buf.subarray(start, end - HASH_HEX - 1), buf.toString('latin1', end - HASH_HEX, end), this.options.key)
+    if (match) {
+      this.hashFn = match.fn
+      this.report.algorithm = match.alg
     }
-    return false
+    return match !== null
   }
 
   /**
@@ -480,7 +468,7 @@ export class ChainVerifier {
       return !this.stopped
     }
     const key = this.options.key
-    const problem: Problem = { reason: 'HASH_MISMATCH', message: `the line matches its hash under no algorithm of format 1 (${key ? 'sha256, blake3, or hmac-sha256 with the key given' : 'sha256 or blake3; an hmac-sha256 chain needs its key'})`, text: shorten(buf, start, end) }
+    const problem = unmatchedBreak(key !== undefined, shorten(buf, start, end))
     if (this.report.segment?.anchored === false && !key) {
       // Without a key, lines that match nothing may be hmac-sha256: a verdict waits for a line that matches.
       this.unmatched ??= { file: this.file, line: this.lineNo, offset: lineOffset, ...problem }
@@ -538,12 +526,7 @@ export class ChainVerifier {
    */
   private appendedTail(file: string, line: number, extra: number, h: HeaderMeta): void {
     this.report.records -= extra
-    this.addBreakAt({ file, line, offset: -1 }, {
-      reason: 'PREV_MISMATCH',
-      message: `${extra === 1 ? 'this line was' : `this line and the ${extra - 1} after it were`} added after the file was closed: the next file's header (${this.file}) says ${h.seq} lines precede it, and links to the record before this line`,
-      expected: `the file's end at line ${line - 1}`,
-      found: h.prevHash,
-    })
+    this.addBreakAt({ file, line, offset: -1 }, appendedBreak(extra, line, this.file, h))
   }
 
   /** A break at a given place (seal problems are found after their line was accepted). */

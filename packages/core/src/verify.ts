@@ -6,7 +6,7 @@
  */
 import { ChainlogError, ErrorCodes } from './errors'
 import { resolveInputs, type ChainInput } from './inputs'
-import { keyVerified, keyVerifiesAny } from './key-proof'
+import { keyVerified, keyVerifiesAny } from './hash-proof'
 import { verifyInParallel } from './parallel'
 import { HEAD_BYTES, isZlibError, lineOffset, openChainFile, readError } from './read'
 import { combine, type VerifierOptions, type VerifyReport } from './report'

@@ -1,9 +1,10 @@
 /**
- * Whether the key a reviewer gives is the key of a chain, shown by the
- * records themselves rather than by the keyId a header names: an attacker
- * can change a keyId, not the HMAC of the records under the real key (#12).
+ * What records prove by their hashes alone: whether the key a reviewer gives
+ * is the chain's (rather than what the keyId a header names says: an attacker
+ * can change a keyId, not the HMAC of the records under the real key, #12),
+ * and which algorithm records without a header were hashed with.
  */
-import { createHashFn, keyId } from './algorithm'
+import { createHashFn, keyId, type Algorithm, type HashFn } from './algorithm'
 import type { ChainFile } from './inputs'
 import { readHead } from './read'
 import { hasRecordBounds, HASH_HEX } from './record'
@@ -35,4 +36,19 @@ export async function keyVerified(files: ChainFile[], key: Uint8Array): Promise<
     if (head && keyVerifiesAny(head, key)) return true
   }
   return false
+}
+
+/**
+ * The first algorithm of format 1 under which the record body `body` hashes
+ * to `found` (hmac-sha256 first when a key is given); null when none does.
+ * For records that no header declares an algorithm for (a deleted header,
+ * stdin that begins mid-file), so that they are still checked line by line.
+ * @internal
+ */
+export function matchAlgorithm(body: Uint8Array, found: string, key: Uint8Array | undefined): { alg: Algorithm; fn: HashFn } | null {
+  for (const alg of key ? (['hmac-sha256', 'sha256', 'blake3'] as const) : (['sha256', 'blake3'] as const)) {
+    const fn = createHashFn(alg, alg === 'hmac-sha256' ? { key: key! } : {})
+    if (fn(body) === found) return { alg, fn }
+  }
+  return null
 }
