@@ -6,7 +6,7 @@
  */
 import { ChainlogError, ErrorCodes } from '@chainlog/core'
 import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
-import { EXIT_OK, ExitError, type RunContext } from './exit'
+import { EXIT_OK, ExitError, usage, type RunContext } from './exit'
 import { headOf } from './report'
 import { verifyInput } from './source'
 
@@ -42,6 +42,8 @@ export async function head(args: string[], _ctx: RunContext): Promise<number> {
     const b = report.breaks[0]!
     throw new ExitError('CHAIN_BROKEN', `the chain is broken at ${b.file}:${b.line} (${b.reason}: ${b.message}); it has no trustworthy head. Run verify-log for details`)
   }
+  // A count from stdin that begins mid-file is its own, not a place in the chain: no checkpoint can use it.
+  if (report.segment?.anchored === false) throw usage('the input begins mid-file, with no header: its place in the chain is unknown, so it has no head to keep; give whole files')
   const { hash, count } = headOf(report)
   process.stdout.write(JSON.stringify({ chain: report.chain, hash, count, records: report.records, time: new Date().toISOString() }) + '\n')
   return EXIT_OK

@@ -92,7 +92,10 @@ export class HeaderRules {
     // The key given verifies the chain's records (KEY_MISMATCH above otherwise): another keyId was written here.
     if (h.alg === 'hmac-sha256' && this.key && h.keyId !== undefined && h.keyId !== keyId(this.key)) {
       if (this.chainId === null) this.chainId = h.chain
-      return { problem: { reason: 'BAD_HEADER', message: `the header names key ${h.keyId}, but the chain's records verify under the key given (key id ${keyId(this.key)}): the header was changed`, expected: keyId(this.key), found: h.keyId }, position: h.seq, start: this.lastIndex < 0 ? prev : null }
+      const first = this.lastIndex < 0
+      // Reported once: later files are numbered on from this one.
+      this.lastIndex = h.index
+      return { problem: { reason: 'BAD_HEADER', message: `the header names key ${h.keyId}, but the chain's records verify under the key given (key id ${keyId(this.key)}): the header was changed`, expected: keyId(this.key), found: h.keyId }, position: h.seq, start: first ? prev : null }
     }
     if (this.chainId === null) {
       this.chainId = h.chain
@@ -124,6 +127,16 @@ export class HeaderRules {
       return { problem: { reason: 'BAD_HEADER', message: `header says ${h.seq} lines precede it, the chain has ${position}`, expected: String(position), found: String(h.seq) }, position: h.seq, start: null }
     }
     return ACCEPTED
+  }
+
+  /**
+   * A file of the chain without a header (deleted or damaged), reported at its
+   * line 1: it takes the next index, and the next header names a file this
+   * verifier cannot know, so that one break is not followed by more.
+   */
+  headless(): void {
+    if (this.lastIndex >= 0) this.lastIndex++
+    this.lastFile = null
   }
 
   /** The header `h` verified and links to the chain: the next file follows its index. */

@@ -377,6 +377,9 @@ export class ChainVerifier {
       if (!isHeader(meta)) {
         // A file of records whose header was deleted: broken here, and its lines still checked against each other.
         if (!this.hashFn) this.guess(buf, start, end)
+        this.headers.headless()
+        // Not linked to the file before: the header that held the link was deleted, and was a line of the chain.
+        if (this.expected !== null && prev !== this.expected) this.position++
         return this.fail({ reason: 'BAD_HEADER', message: 'line 1 of a file must be a chainlog header record', text: shorten(buf, start, end) }, isHash(found) ? found : null, buf, start, end, lineOffset)
       }
       const { problem, position, start: first } = this.headers.check(meta, prev, this.expected, this.position, this.file)
