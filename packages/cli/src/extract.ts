@@ -60,11 +60,17 @@ export async function extract(args: string[], ctx: RunContext): Promise<number> 
     out.flush()
     process.stderr.write(`${ctx.name}: BROKEN at ${b.file}:${b.line} (byte ${formatCount(b.offset)}): ${b.reason}: ${b.message}; ${where}\n`)
   }
+  // Where the output is: a break found only after its place was printed (a missing start,
+  // known at the end of the input) must not be said to have stopped the output before it.
+  let printed: { file: string; line: number } | null = null
   const report = await verifyInput(input, {
     jobs,
     ...(key && { key }),
     all: force,
-    onLine: (line) => out.line(line),
+    onLine: (line, where) => {
+      printed = where
+      out.line(line)
+    },
     ...(force && { onBreak: mark }),
     pause: () => out.drain(),
   })
@@ -73,17 +79,29 @@ export async function extract(args: string[], ctx: RunContext): Promise<number> 
     const p = report.partial
     process.stderr.write(`${ctx.name}: note: ${p.file}:${p.line} is a partial last line of ${plural(p.length, 'byte')} (still being written, or cut by a crash); not extracted\n`)
   }
+  if (report.ok && report.segment) {
+    const seg = report.segment
+    process.stderr.write(`${ctx.name}: note: ${seg.anchored ? `a segment of the chain, from its record ${formatCount(seg.first!)}: earlier records not given` : 'the input begins mid-file: its start is anchored to nothing, and its lines are checked against each other only'}\n`)
+  }
   if (report.ok) return EXIT_OK
-  if (!force) throw refusal(report.breaks[0]!, true)
+  if (!force) {
+    const b = report.breaks[0]!
+    const last = printed as { file: string; line: number } | null
+    const late = last !== null && report.files.indexOf(b.file) <= report.files.indexOf(last.file) && (b.file !== last.file || b.line <= last.line)
+    throw refusal(b, late ? out.count : null)
+  }
   process.stderr.write(`${ctx.name}: the chain is broken (${plural(report.breaks.length, 'break')}); lines after a break are not trustworthy\n`)
   return EXIT_BROKEN
 }
 
-function refusal(b: Break, during = false): ExitError {
+/** `printed`: undefined before any output; null when output stopped before the break; else the lines printed before it was found. */
+function refusal(b: Break, printed?: number | null): ExitError {
   const what = `${b.file}:${b.line} (${b.reason}: ${b.message})`
   return new ExitError(
     'CHAIN_BROKEN',
-    during
+    printed !== undefined && printed !== null
+      ? `the chain is broken at ${what}, found only at the end of the input, after ${plural(printed, 'line')} had been printed: do not trust them. Run verify-log for details`
+      : printed === null
       ? `the chain is broken at ${what}; output stopped before it. Run verify-log for details`
       : `refusing to extract from a broken chain: it breaks at ${what}. Run verify-log for details, or add --force to extract anyway (each break is then marked on stderr)`,
   )

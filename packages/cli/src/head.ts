@@ -4,8 +4,9 @@
  * `verify-log --checkpoint <file>` reports TRUNCATED if the chain no longer
  * reaches it.
  */
+import { ChainlogError, ErrorCodes } from '@chainlog/core'
 import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
-import { EXIT_OK, ExitError, type RunContext } from './exit'
+import { EXIT_OK, ExitError, usage, type RunContext } from './exit'
 import { headOf } from './report'
 import { verifyInput } from './source'
 
@@ -34,10 +35,15 @@ export async function head(args: string[], _ctx: RunContext): Promise<number> {
   }
   const { input, jobs, key } = chainInput('chainlog head', values, positionals)
   const report = await verifyInput(input, { jobs, ...(key && { key }) })
+  if (report.chains) {
+    throw new ChainlogError(ErrorCodes.MULTIPLE_CHAINS, `the input holds ${report.chains.length} different chains (${report.chains.map((c) => c.chain ?? c.files[0]).join(', ')}); a head is one chain's: give that log's base path`)
+  }
   if (!report.ok) {
     const b = report.breaks[0]!
     throw new ExitError('CHAIN_BROKEN', `the chain is broken at ${b.file}:${b.line} (${b.reason}: ${b.message}); it has no trustworthy head. Run verify-log for details`)
   }
+  // A count from stdin that begins mid-file is its own, not a place in the chain: no checkpoint can use it.
+  if (report.segment?.anchored === false) throw usage('the input begins mid-file, with no header: its place in the chain is unknown, so it has no head to keep; give whole files')
   const { hash, count } = headOf(report)
   process.stdout.write(JSON.stringify({ chain: report.chain, hash, count, records: report.records, time: new Date().toISOString() }) + '\n')
   return EXIT_OK

@@ -32,7 +32,7 @@ export function checkExpectation(report: VerifyReport, expected: Expectation): C
 
 /** Whether a verdict means the chain can be trusted. */
 export function trusted(verdict: Verdict): boolean {
-  return verdict === 'VALID' || verdict === 'VALID_RECOVERED'
+  return verdict === 'VALID' || verdict === 'VALID_RECOVERED' || verdict === 'VALID_SEGMENT'
 }
 
 const STATUS_LINE: { [s in Verdict]: string } = {
@@ -40,6 +40,7 @@ const STATUS_LINE: { [s in Verdict]: string } = {
   VALID_RECOVERED: 'VALID with torn tail recovered',
   BROKEN: 'BROKEN',
   TRUNCATED: 'TRUNCATED',
+  VALID_SEGMENT: 'VALID segment',
 }
 
 /**
@@ -50,9 +51,15 @@ export function headOf(report: VerifyReport): { hash: string | null; count: numb
   return { hash: report.head?.hash ?? null, count: report.head?.count ?? 0 }
 }
 
+/** The head --json gives: none on a broken chain, as the text says ("head: none to trust"). */
+function trustedHead(report: VerifyReport): { hash: string | null; count: number | null } {
+  return report.ok ? headOf(report) : { hash: null, count: null }
+}
+
 /** The report as the object --json prints. */
 export function reportJson(report: VerifyReport, checkpoint: CheckpointResult | null): object {
   const status = report.verdict
+  const head = trustedHead(report)
   return {
     ok: trusted(status),
     status,
@@ -60,8 +67,8 @@ export function reportJson(report: VerifyReport, checkpoint: CheckpointResult | 
     files: report.files,
     // The head, as in `chainlog head` and checkpoints; `head` repeats the hash under the name
     // --json has always given it, so that objects kept from earlier versions keep working.
-    ...headOf(report),
-    head: report.head?.hash ?? null,
+    ...head,
+    head: head.hash,
     algorithm: report.algorithm,
     chain: report.chain,
     firstTime: lineTime(report.firstLine),
@@ -71,11 +78,21 @@ export function reportJson(report: VerifyReport, checkpoint: CheckpointResult | 
     partial: report.partial,
     retention: report.retention,
     archived: report.archived,
+    scope: report.scope,
+    segment: report.segment,
+    skipped: report.skipped,
+    ...(report.chains && { chains: report.chains.map((c) => chainJson(c)) }),
     ...(report.seals && { seals: report.seals }),
     ...(checkpoint && {
       checkpoint: { hash: checkpoint.expected.hash ?? null, count: checkpoint.expected.count ?? null, reached: checkpoint.reached, foundAt: checkpoint.foundAt, reason: checkpoint.reason },
     }),
   }
+}
+
+/** One chain of several, as --json lists it under `chains`. */
+function chainJson(report: VerifyReport): object {
+  const { skipped: _, scope: __, ...rest } = reportJson(report, null) as Record<string, unknown>
+  return rest
 }
 
 const LABEL = 11
@@ -91,20 +108,36 @@ export function formatBreak(b: Break, gz: boolean): string[] {
   return out
 }
 
+/** Where a segment sits in its chain, in words. */
+function segmentWords(report: VerifyReport): string {
+  const seg = report.segment!
+  if (!seg.anchored) return 'its start is anchored to nothing (the input begins mid-file, with no header): its lines are checked against each other only, not against the chain before them'
+  const range = seg.last === null ? `from record ${formatCount(seg.first!)}` : `records ${formatCount(seg.first!)}–${formatCount(seg.last)}`
+  return `${range} of chain ${report.chain ?? '?'}; earlier records not given`
+}
+
+/** The first line: the verdict, and where the first break is. */
+function headline(report: VerifyReport, many: boolean): string {
+  const status = report.verdict
+  const first = report.breaks[0]
+  const chains = report.chains?.length ?? 1
+  if (status === 'BROKEN') {
+    const broken = report.chains?.filter((c) => !c.ok).length ?? 1
+    return sealHeadline(first!) ?? `BROKEN: ${many ? `${broken} of ${chains} chains ${broken === 1 ? 'is' : 'are'} broken; the first ` : 'the chain '}is broken at ${first!.file}:${first!.line} (${first!.reason})`
+  }
+  if (status === 'TRUNCATED') return 'TRUNCATED: the chain no longer reaches the expected head'
+  if (many) return `VALID: ${chains} chains, each intact${report.chains!.some((c) => c.segment) ? ' (segments among them: see each)' : ''}`
+  if (status === 'VALID_SEGMENT') return `VALID segment: intact inside and at its joins; ${segmentWords(report)}`
+  if (status === 'VALID_RECOVERED') return `${STATUS_LINE[status]}: the chain is intact; ${plural(report.recovered.length, 'line')} torn by a crash ${report.recovered.length === 1 ? 'was' : 'were'} accounted for by the writer`
+  return 'VALID: the chain is intact'
+}
+
 /** The full human report. */
 export function formatReport(report: VerifyReport, checkpoint: CheckpointResult | null, options: { all: boolean }): string {
   const status = report.verdict
   const lines: string[] = []
-  const first = report.breaks[0]
-  if (status === 'BROKEN') {
-    lines.push(sealHeadline(first!) ?? `BROKEN: the chain is broken at ${first!.file}:${first!.line} (${first!.reason})`)
-  } else if (status === 'TRUNCATED') {
-    lines.push('TRUNCATED: the chain no longer reaches the expected head')
-  } else if (status === 'VALID_RECOVERED') {
-    lines.push(`${STATUS_LINE[status]}: the chain is intact; ${plural(report.recovered.length, 'line')} torn by a crash ${report.recovered.length === 1 ? 'was' : 'were'} accounted for by the writer`)
-  } else {
-    lines.push('VALID: the chain is intact')
-  }
+  const many = report.chains !== undefined
+  lines.push(headline(report, many))
   if (report.breaks.length) {
     lines.push('')
     report.breaks.forEach((b, i) => {
@@ -120,14 +153,23 @@ export function formatReport(report: VerifyReport, checkpoint: CheckpointResult 
     lines.push(row('found', checkpoint.reason!))
     lines.push('')
   } else if (report.breaks.length === 0) lines.push('')
-  lines.push(...summary(report, checkpoint, options.all))
+  if (many) {
+    report.chains!.forEach((c, i) => {
+      lines.push(`chain ${i + 1} of ${report.chains!.length}: ${c.verdict === 'BROKEN' ? 'BROKEN' : STATUS_LINE[c.verdict]}`, ...summary(c, null, options.all), '')
+    })
+    lines.pop()
+  } else lines.push(...summary(report, checkpoint, options.all))
+  for (const s of report.skipped) lines.push(row('skipped', `${s.file}: ${s.message}`))
   return lines.join('\n') + '\n'
 }
 
 function summary(report: VerifyReport, checkpoint: CheckpointResult | null, all: boolean): string[] {
   const out: string[] = []
   const files = report.files
-  out.push(row('records', `${formatCount(report.records)} verified in ${plural(files.length, 'file')}`))
+  const torn = report.recovered.length
+  // head.count counts the chain's physical lines, torn lines a writer terminated included: say so, or the two disagree.
+  out.push(row('records', `${formatCount(report.records)} verified in ${plural(files.length, 'file')}${torn ? `, and ${plural(torn, 'torn line')} the writer terminated` : ''}`))
+  if (report.segment) out.push(row('segment', segmentWords(report)))
   if (files.length) out.push(row('files', files.length <= 3 ? files.join(', ') : `${files[0]} … ${files.at(-1)}`))
   if (report.algorithm) out.push(row('algorithm', report.algorithm))
   if (report.chain) out.push(row('chain', report.chain))
@@ -135,7 +177,7 @@ function summary(report: VerifyReport, checkpoint: CheckpointResult | null, all:
   const t1 = lineTime(report.lastLine)
   if (t0 || t1) out.push(row('time', `${t0 ?? '?'} → ${t1 ?? '?'}`))
   if (!report.ok) out.push(row('head', report.breaks.every(isSealBreak) ? 'none to trust: the seals fail' : 'none to trust: the chain is broken'))
-  else if (report.head) out.push(row('head', `${report.head.hash} (record ${formatCount(report.head.count)} of the chain)`))
+  else if (report.head) out.push(row('head', `${report.head.hash} (record ${formatCount(report.head.count)} of ${report.segment?.anchored === false ? 'the input, counted from its first line' : 'the chain'}${torn ? `, ${torn === 1 ? 'the torn line' : 'the torn lines'} included` : ''})`))
   else out.push(row('head', 'none (no record verified)'))
   out.push(...sealRows(report, all, row))
   if (checkpoint?.reached) out.push(row('checkpoint', `reached: ${checkpoint.expected.hash ? `head ${checkpoint.expected.hash.slice(0, 16)}… is record ${formatCount(checkpoint.foundAt!)}` : `the chain holds at least ${formatCount(checkpoint.expected.count!)} records`} (from ${checkpoint.expected.source})`))

@@ -20,8 +20,13 @@ file, line, byte offset and reason of each break) or TRUNCATED, and the head
 hash with its record count: the value to compare with a copy kept elsewhere.
 
 Each path is a log file (.gz too), a directory, the base path given to the
-transport (logs/app.log finds logs/app.1.log, logs/app.2.log.gz, ...), or - to
-read one file from stdin. Files are put in chain order by their headers.
+transport (logs/app.log finds logs/app.1.log, logs/app.2.log.gz, ..., and so
+does the transport's symlink), or - to read one file from stdin. Files are put
+in chain order by their headers, and every chain found is verified.
+
+A base path or a directory is the whole log: a missing start is a break. Files
+given by name, or stdin, are a segment: verified inside and at its joins, and
+reported as "VALID segment" with where it sits when it starts later in the chain.
 
 Options:
       --all                  list every break, not just the first
@@ -49,9 +54,9 @@ Options:
   -v, --version              show the version
 
 Exit status:
-  0  the chain is intact (a partial last line still being written is reported, not counted)
-  1  the chain is broken, tampered with or TRUNCATED, or its seals fail (--verify-key)
-  2  usage error, unreadable path, input that is not a chainlog file, missing or wrong key
+  0  the chain, or the segment given, is intact (a line still being written is not counted)
+  1  a chain is broken, tampered with or TRUNCATED, or its seals fail (--verify-key)
+  2  nothing could be checked: usage error, unreadable path, no chainlog record, wrong key
 With --shipped: 0 every chain is complete, 1 gaps, forks, cut records or tampering,
 2 the input cannot be read.
 `

@@ -71,14 +71,19 @@ describe('bad input: one line naming the path, exit 2', () => {
     expect(oneLineError(text)).toBe('verify-log: -: not a chainlog file (no chainlog header found)')
   })
 
-  test('two different chains in one directory', async () => {
+  test('two different chains in one directory, asked for one head', async () => {
     const dir = tmpDir()
     await writeChain(path.join(dir, 'a'), [pinoLine(0)], { mkdir: true })
     await writeChain(path.join(dir, 'b'), [pinoLine(0)], { mkdir: true })
     fs.renameSync(path.join(dir, 'b', 'app.1.log'), path.join(dir, 'a', 'other.1.log'))
-    const r = await verifyLog([path.join(dir, 'a')])
+    // Two logs in one folder are normal: both verify (#12 B). A head, or a checkpoint, is one chain's: asking for one is a usage error.
+    expect((await verifyLog([path.join(dir, 'a')])).status).toBe(0)
+    const r = await verifyLog(['--expect-count', '1', path.join(dir, 'a')])
     expect(r.status).toBe(2)
-    expect(oneLineError(r)).toMatch(/^verify-log: the input holds 2 different chains; verify one log at a time/)
+    expect(oneLineError(r)).toMatch(/^verify-log: the input holds 2 different chains \([0-9a-f]{32}, [0-9a-f]{32}\); a checkpoint names the head of one: give that log's base path$/)
+    const h = await chainlog(['head', path.join(dir, 'a')])
+    expect(h.status).toBe(2)
+    expect(oneLineError(h)).toMatch(/^chainlog head: the input holds 2 different chains \([0-9a-f]{32}, [0-9a-f]{32}\); a head is one chain's: give that log's base path$/)
   })
 
   test('the chainlog commands answer bad input the same way', async () => {

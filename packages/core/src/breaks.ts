@@ -7,7 +7,7 @@
  */
 import * as crypto from 'node:crypto'
 import { shorten } from './break-text'
-import type { RecoveryMeta } from './meta'
+import type { HeaderMeta, RecoveryMeta } from './meta'
 import { GENESIS, HASH_HEX, isHash } from './record'
 import type { Break, Problem, VerifierOptions } from './report'
 import type { SealProblem } from './seal-audit'
@@ -92,4 +92,27 @@ export function prevBreak(prev: string, expected: string | null, buf: Buffer, st
   // FORMAT.md §2: anything but 64 lowercase hex characters makes the line MALFORMED, even under a matching hash.
   if (!isHash(prev)) return { reason: 'MALFORMED', message: 'the prev field is not 64 lowercase hex characters', found: prev, text: shorten(buf, start, end) }
   return { reason: 'PREV_MISMATCH', message: 'prev is not the hash of the record before: a record was deleted, inserted or moved here', expected: expected ?? GENESIS, found: prev, text: shorten(buf, start, end) }
+}
+
+/** A header that does not link because `missing` files before it are absent (`before`: the last file read). */
+export function missingBreak(missing: number, before: string | null, h: HeaderMeta, expected: string | null, prev: string, text: string): Problem {
+  // Files, not indexes: a reviewer looks for a file name (#12).
+  const which = missing === 1 ? 'a file is' : `${missing} files are`
+  return { reason: 'MISSING_FILE', message: `${which} missing${before ? ` after ${before}` : ''}: this header names ${JSON.stringify(h.prevFile)} as the file before it`, expected: expected ?? GENESIS, found: prev, text }
+}
+
+/** Line `line` of a file and the `extra - 1` lines after it, added after the file was closed: `h` is the header of `next`, which says where the file ended. */
+export function appendedBreak(extra: number, line: number, next: string, h: HeaderMeta): Problem {
+  const what = extra === 1 ? 'this line was' : `this line and the ${extra - 1} after it were`
+  return { reason: 'PREV_MISMATCH', message: `${what} added after the file was closed: the next file's header (${next}) says ${h.seq} lines precede it, and links to the record before this line`, expected: `the file's end at line ${line - 1}`, found: h.prevHash }
+}
+
+/** A file named as the log's newest, after `after`, that is no chain file. */
+export function foreignEndBreak(after: string | null): Problem {
+  return { reason: 'BAD_HEADER', message: `named as the log's newest file${after ? ` (after ${after})` : ''}, but line 1 is not a chainlog header: the chain's end is unaccounted for` }
+}
+
+/** A record no header declares an algorithm for, whose hash matches none; `keyed`: a key was given. */
+export function unmatchedBreak(keyed: boolean, text: string): Problem {
+  return { reason: 'HASH_MISMATCH', message: `the line matches its hash under no algorithm of format 1 (${keyed ? 'sha256, blake3, or hmac-sha256 with the key given' : 'sha256 or blake3; an hmac-sha256 chain needs its key'})`, text }
 }

@@ -24,6 +24,8 @@ const ACCEPTED: HeaderOutcome = Object.freeze({ problem: null, position: null, s
 /** The chain as its headers declared it: id, algorithm and hash function, the last file's index and name. */
 export class HeaderRules {
   private readonly key: Uint8Array | undefined
+  /** The key verifies records of this chain: a keyId that differs from its id was changed. */
+  private readonly keyVerified: boolean
   private fn: HashFn | null = null
   private algorithm: Algorithm | null = null
   private chainId: string | null = null
@@ -33,8 +35,9 @@ export class HeaderRules {
   /** The chain starts after index 0: a MISSING_FILE break unless a retention record accounts for it. */
   private startGap: { header: HeaderMeta; brk: Break } | null = null
 
-  constructor(key: Uint8Array | undefined) {
+  constructor(key: Uint8Array | undefined, keyVerified = false) {
     this.key = key
+    this.keyVerified = keyVerified
   }
 
   /** The hash function of the chain; null before the first header that declares one. */
@@ -81,10 +84,18 @@ export class HeaderRules {
     if (this.algorithm !== h.alg || !this.fn) {
       if (h.alg === 'hmac-sha256') {
         if (!this.key) throw new ChainlogError(ErrorCodes.KEY_REQUIRED, `${file} is an hmac-sha256 chain; give its key (--key <file>)`, { path: file })
-        if (h.keyId && keyId(this.key) !== h.keyId) throw new ChainlogError(ErrorCodes.KEY_MISMATCH, `the key given is not the key of ${file} (key id ${keyId(this.key)}, file wants ${h.keyId})`, { path: file })
+        if (h.keyId && keyId(this.key) !== h.keyId && !this.keyVerified) throw new ChainlogError(ErrorCodes.KEY_MISMATCH, `the key given is not the key of ${file} (key id ${keyId(this.key)}, file wants ${h.keyId})`, { path: file })
         this.fn = createHashFn('hmac-sha256', { key: this.key })
       } else this.fn = createHashFn(h.alg)
       this.algorithm = h.alg
+    }
+    // The key given verifies the chain's records (KEY_MISMATCH above otherwise): another keyId was written here.
+    if (h.alg === 'hmac-sha256' && this.key && h.keyId !== undefined && h.keyId !== keyId(this.key)) {
+      if (this.chainId === null) this.chainId = h.chain
+      const first = this.lastIndex < 0
+      // Reported once: later files are numbered on from this one.
+      this.lastIndex = h.index
+      return { problem: { reason: 'BAD_HEADER', message: `the header names key ${h.keyId}, but the chain's records verify under the key given (key id ${keyId(this.key)}): the header was changed`, expected: keyId(this.key), found: h.keyId }, position: h.seq, start: first ? prev : null }
     }
     if (this.chainId === null) {
       this.chainId = h.chain
@@ -117,6 +128,16 @@ export class HeaderRules {
       return { problem: { reason: 'BAD_HEADER', message: `header says ${h.seq} lines precede it, the chain has ${position}`, expected: String(position), found: String(h.seq) }, position: h.seq, start: null }
     }
     return ACCEPTED
+  }
+
+  /**
+   * A file of the chain without a header (deleted or damaged), reported at its
+   * line 1: it takes the next index, and the next header names a file this
+   * verifier cannot know, so that one break is not followed by more.
+   */
+  headless(): void {
+    if (this.lastIndex >= 0) this.lastIndex++
+    this.lastFile = null
   }
 
   /** The header `h` verified and links to the chain: the next file follows its index. */
@@ -152,11 +173,11 @@ export class HeaderRules {
     return cut
   }
 
-  /** At the end of the chain: the MISSING_FILE break of a start that no retention record accounts for. */
-  takeStartGap(): Break | null {
+  /** At the end of the chain: a start that no retention record accounts for, with its MISSING_FILE break and the header it starts at. */
+  takeStartGap(): { header: HeaderMeta; brk: Break } | null {
     const gap = this.startGap
     this.startGap = null
-    return gap ? gap.brk : null
+    return gap
   }
 }
 

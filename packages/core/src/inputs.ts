@@ -1,8 +1,13 @@
+/**
+ * From paths to the chains they hold: which files, of which chains, in which
+ * order, what the paths mean (the whole log, or a segment of it), and the
+ * files named as part of a log that are not read, with why.
+ */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ChainlogError, ErrorCodes, pathError, type SystemErrorContext } from './errors'
 import { isHeader, parseMeta, type HeaderMeta } from './meta'
-import { isZlibError, openChainFile } from './read'
+import { readHead } from './read'
 import { parseRecord } from './record'
 
 /**
@@ -19,38 +24,51 @@ export interface ChainFile {
   headerHash: string | null
 }
 
-const FIRST_LINE_MAX = 64 * 1024
-
-/** Reads up to the first 64 KiB of a file (decompressed for .gz); null when it cannot be read or decompressed. */
-async function readHead(file: string, gz: boolean): Promise<Buffer | null> {
-  const opened = openChainFile(file, gz, { end: FIRST_LINE_MAX - 1 })
-  const parts: Buffer[] = []
-  let total = 0
-  try {
-    for await (const chunk of opened) {
-      parts.push(chunk)
-      total += chunk.length
-      if (total >= FIRST_LINE_MAX) break
-    }
-  } catch (err) {
-    // Only data that is not gzip makes a .gz file "not a chain file"; a read error
-    // (permission denied, say) is the file's, and must not pass for a missing file.
-    if (!gz || !isZlibError(err)) throw err
-    if (total === 0) return null // not gzip at all
-  } finally {
-    opened.close()
-  }
-  const head = Buffer.concat(parts, total)
-  return head.length > FIRST_LINE_MAX ? head.subarray(0, FIRST_LINE_MAX) : head
+/** A file named as part of a log that verification does not read as part of a chain, and why. */
+export interface SkippedFile {
+  file: string
+  /**
+   * `special`: a FIFO, socket or device, never opened (reading one can block forever);
+   * `not-chainlog`: its line 1 is not a chainlog header and it holds no record;
+   * `empty`: it has no bytes (a file created and not yet written).
+   */
+  kind: 'special' | 'not-chainlog' | 'empty'
+  message: string
 }
 
-/** One input file, with what resolveChainFiles needs to decide about it. */
+/**
+ * The files of one chain, in chain order.
+ * @internal
+ */
+export interface ChainInput {
+  files: ChainFile[]
+  /** A file named as the newest of this log that is no chain file: the chain's end is unaccounted for. */
+  newest: SkippedFile | null
+}
+
+/**
+ * What the input paths hold.
+ * @internal
+ */
+export interface ResolvedInputs {
+  /**
+   * `log`: a base path or a directory was given, and stands for the whole log;
+   * `segment`: only files were given, a piece of a chain that need not start at its beginning.
+   */
+  scope: 'log' | 'segment'
+  chains: ChainInput[]
+  skipped: SkippedFile[]
+}
+
+/** One input file, with what resolveInputs needs to decide about it. */
 interface Described extends ChainFile {
   /** Line 1 is a header, or one of the first lines has the shape of a record: a chain file, perhaps damaged. */
   chainLike: boolean
+  /** Found by a log's base path: its name says it is a file of that log. */
+  named: boolean
 }
 
-async function describe(file: string): Promise<Described> {
+async function describe(file: string, named: boolean): Promise<Described> {
   const gz = file.endsWith('.gz')
   const size = (await fs.promises.stat(file)).size
   const head = await readHead(file, gz)
@@ -75,7 +93,7 @@ async function describe(file: string): Promise<Described> {
       start = nl + 1
     }
   }
-  return { path: file, gz, size, header, headerHash, chainLike }
+  return { path: file, gz, size, header, headerHash, chainLike, named }
 }
 
 /** The rotation number in a file name (`app.3.log`, `app.2026-11-22.3.log.gz` → 3), or null. */
@@ -84,10 +102,28 @@ function nameNumber(file: string): number | null {
   return m ? Number(m[1]) : null
 }
 
+/** A file name without its rotation number and .gz: the files of one log share it (`app.3.log.gz` → `app.log`). */
+function nameKey(file: string): string {
+  return path.join(path.dirname(file), path.basename(file).replace(/\.\d+((?:\.[^./\\\d][^./\\]*)?)(?:\.gz)?$/, '$1'))
+}
+
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-/** Files of a rotation base path: `logs/app.log` → `logs/app.1.log`, `logs/app.2026-11-22.3.log.gz`, … */
-function baseFiles(base: string): string[] {
+/** What a file that is not a regular file is, in words; null for a regular file or a directory. */
+function specialKind(st: fs.Stats): string | null {
+  if (st.isFIFO()) return 'a FIFO'
+  if (st.isSocket()) return 'a socket'
+  if (st.isCharacterDevice()) return 'a character device'
+  if (st.isBlockDevice()) return 'a block device'
+  return null
+}
+
+function special(file: string, what: string): SkippedFile {
+  return { file, kind: 'special', message: `${what}, not a regular file: skipped without reading it` }
+}
+
+/** Files of a rotation base path: `logs/app.log` → `logs/app.1.log`, `logs/app.2026-11-22.3.log.gz`, …; special files go to `skipped`. */
+function baseFiles(base: string, skipped: SkippedFile[]): string[] {
   const dir = path.dirname(base)
   const ext = path.extname(base)
   const stem = path.basename(base, ext)
@@ -98,7 +134,39 @@ function baseFiles(base: string): string[] {
   } catch {
     return []
   }
-  return names.filter((n) => re.test(n)).map((n) => path.join(dir, n))
+  const out: string[] = []
+  for (const name of names.filter((n) => re.test(n))) {
+    const file = path.join(dir, name)
+    let st: fs.Stats
+    try {
+      st = fs.statSync(file)
+    } catch {
+      continue // gone since the listing, or a dangling link: nothing to read
+    }
+    const what = specialKind(st)
+    if (what) skipped.push(special(file, what))
+    else if (st.isFile()) out.push(file)
+  }
+  return out
+}
+
+/**
+ * The base path a symlink stands for, when a transport made it (`symlink`
+ * option): a link in the log's folder to a bare file name of the log
+ * (`app.log` → `app.7.log`). Null for any other path.
+ */
+async function transportLink(input: string): Promise<string | null> {
+  let target: string
+  try {
+    if (!(await fs.promises.lstat(input)).isSymbolicLink()) return null
+    target = await fs.promises.readlink(input)
+  } catch {
+    return null
+  }
+  if (target.includes('/') || target.includes(path.sep)) return null
+  const m = /^(.+?)\.(?:[^.]*\d[^.]*\.)?(\d+)(\.[^.\d][^.]*)?$/.exec(target)
+  if (!m) return null
+  return path.join(path.dirname(input), m[1]! + (m[3] ?? ''))
 }
 
 /** ENOENT for an input path: nothing by that name, not even a log base path. */
@@ -109,45 +177,70 @@ function unreadable(p: string, err: unknown): ChainlogError {
 }
 
 /**
- * Expands inputs (files, directories, rotation base paths) into the files of
- * one chain, ordered by their links: by the chain index in each header, with
- * the links themselves checked by the verifier. A file whose first line is not
- * a header but that holds records (a chain file whose header was damaged) is
- * kept, placed by the number in its name, so that the verifier reports it. A
- * file given by name that is not a chainlog file at all is an error; a
- * directory's unrelated files are skipped.
- * @throws ChainlogError NO_INPUT, NOT_CHAINLOG, ACCESS_DENIED, MULTIPLE_CHAINS
+ * Expands inputs (files, directories, rotation base paths, a symlink a
+ * transport made) into the chains they hold, each ordered by its links: by
+ * the chain index in each header, with the links themselves checked by the
+ * verifier. Every chain found is returned: a folder may hold several logs. A
+ * file whose first line is not a header but that holds records (a chain file
+ * whose header was deleted or damaged) is kept, placed by the number in its
+ * name, so that the verifier reports it at its line 1. A file given by name
+ * that is not a chainlog file is an error; in a directory or under a base
+ * path, a file named as a file of a log that is not a chain file, and any
+ * FIFO, socket or device, is returned in `skipped`.
+ * @throws ChainlogError NO_INPUT, NOT_CHAINLOG, ACCESS_DENIED
  * @internal
  */
-export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> {
+export async function resolveInputs(inputs: string[]): Promise<ResolvedInputs> {
   const explicit: string[] = []
-  const fromDirs: string[] = []
+  const listed: { file: string; named: boolean }[] = []
+  const skipped: SkippedFile[] = []
+  let scope: ResolvedInputs['scope'] = 'segment'
   for (const input of inputs) {
+    const base = await transportLink(input)
+    if (base !== null) {
+      scope = 'log'
+      listed.push(...baseFiles(base, skipped).map((file) => ({ file, named: true })))
+      continue
+    }
     let st: fs.Stats
     try {
       st = await fs.promises.stat(input)
     } catch (err) {
-      const files = (err as NodeJS.ErrnoException).code === 'ENOENT' ? baseFiles(input) : []
-      if (files.length === 0) throw unreadable(input, err)
-      fromDirs.push(...files)
+      const before = skipped.length
+      const files = (err as NodeJS.ErrnoException).code === 'ENOENT' ? baseFiles(input, skipped) : []
+      if (files.length === 0 && skipped.length === before) throw unreadable(input, err)
+      scope = 'log'
+      listed.push(...files.map((file) => ({ file, named: true })))
       continue
     }
     if (st.isDirectory()) {
+      scope = 'log'
       let names: fs.Dirent[]
       try {
         names = await fs.promises.readdir(input, { withFileTypes: true })
       } catch (err) {
         throw unreadable(input, err)
       }
-      fromDirs.push(...names.filter((d) => d.isFile()).map((d) => path.join(input, d.name)))
-    } else explicit.push(input)
+      for (const d of names) {
+        const file = path.join(input, d.name)
+        if (d.isFile()) listed.push({ file, named: false })
+        else if (d.isFIFO()) skipped.push(special(file, 'a FIFO'))
+        else if (d.isSocket()) skipped.push(special(file, 'a socket'))
+        else if (d.isCharacterDevice() || d.isBlockDevice()) skipped.push(special(file, 'a device'))
+      }
+    } else if (st.isFile()) explicit.push(input)
+    else {
+      const what = specialKind(st) ?? 'not a regular file'
+      throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${input}: ${what}, not a regular file; to verify what it carries, give it on stdin: verify-log - < ${input}`, { path: input })
+    }
   }
   const described: Described[] = []
+  const foreign: Described[] = []
   for (const f of explicit) {
     let d: Described
     try {
       await fs.promises.access(f, fs.constants.R_OK)
-      d = await describe(f)
+      d = await describe(f, false)
     } catch (err) {
       throw unreadable(f, err)
     }
@@ -157,34 +250,58 @@ export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> 
     }
     described.push(d)
   }
-  for (const f of fromDirs) {
+  for (const { file, named } of listed) {
     let d: Described
     try {
-      d = await describe(f)
+      d = await describe(file, named)
     } catch (err) {
       // Skipping a file that cannot be read could hide part of the chain (its last file, say): name it.
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') continue // gone since the listing (rotation, compression)
-      throw unreadable(f, err)
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue // gone since the listing (rotation, compression)
+      throw unreadable(file, err)
     }
-    if (d.chainLike) described.push(d)
+    ;(d.chainLike ? described : foreign).push(d)
   }
   if (described.length === 0) {
-    throw new ChainlogError(ErrorCodes.NO_INPUT, `${inputs.join(', ')}: no chainlog files found`, { path: inputs[0] ?? '' })
+    const why = skipped.length ? `no chainlog files found (skipped: ${skipped.map((s) => s.file).join(', ')})` : 'no chainlog files found'
+    throw new ChainlogError(ErrorCodes.NO_INPUT, `${inputs.join(', ')}: ${why}`, { path: inputs[0] ?? '' })
   }
-  if (described.every((d) => d.header === null)) {
-    const which = described.map((d) => d.path).join(', ')
-    throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${which}: not a chainlog file (line 1 is not a chainlog header record)`, { path: described[0]!.path })
+  const groups = group(unique(described))
+  const chains: ChainInput[] = groups.map((g) => ({ files: order(g).map(({ chainLike: _, named: __, ...file }) => file), newest: null }))
+  for (const f of foreign) {
+    const key = nameKey(f.path)
+    const mine = chains.filter((c) => c.files.some((cf) => nameKey(cf.path) === key))
+    // A directory's unrelated files are no concern of any log; a file named as part of a log is.
+    if (!f.named && mine.length === 0) continue
+    const empty = f.size === 0
+    const s: SkippedFile = {
+      file: f.path,
+      kind: empty ? 'empty' : 'not-chainlog',
+      message: empty ? 'named as a file of the log, but empty (a file created and never written): not part of the chain' : 'named as a file of the log, but not a chainlog file (line 1 is not a chainlog header record): not part of the chain',
+    }
+    skipped.push(s)
+    const n = nameNumber(f.path)
+    if (empty || n === null) continue
+    // Names are numbered up and never reused: a higher number than every chain file's is the log's newest file.
+    const last = mine.reduce<ChainInput | undefined>((best, c) => (!best || maxNumber(c) > maxNumber(best) ? c : best), undefined)
+    if (last && n > maxNumber(last) && (!last.newest || (nameNumber(last.newest.file) ?? -1) < n)) last.newest = s
   }
-  const chains = new Set(described.filter((d) => d.header).map((d) => d.header!.chain))
-  if (chains.size > 1 && twoChains(described)) {
-    throw new ChainlogError(ErrorCodes.MULTIPLE_CHAINS, `the input holds ${chains.size} different chains; verify one log at a time (give its base path, e.g. logs/app.log)`, { path: inputs[0] ?? '' })
-  }
-  // The same file may be present plain and gzipped (compression in progress, or copied twice),
-  // or given twice (a directory and a file in it).
+  skipped.sort((a, b) => a.file.localeCompare(b.file))
+  return { scope, chains, skipped }
+}
+
+/** The highest number in the names of a chain's files (-1: none numbered). */
+function maxNumber(c: ChainInput): number {
+  return c.files.reduce((max, f) => Math.max(max, nameNumber(f.path) ?? -1), -1)
+}
+
+/**
+ * The same file may be present plain and gzipped (compression in progress, or
+ * copied twice), or given twice (a directory and a file in it): each is kept once.
+ */
+function unique(described: Described[]): Described[] {
   const seen = new Map<string, Described>()
   const seenPaths = new Set<string>()
-  const unique: Described[] = []
+  const out: Described[] = []
   for (const d of described) {
     const real = path.resolve(d.path)
     if (seenPaths.has(real)) continue
@@ -192,15 +309,58 @@ export async function resolveChainFiles(inputs: string[]): Promise<ChainFile[]> 
     if (d.headerHash) {
       const other = seen.get(d.headerHash)
       if (other) {
-        if (other.gz && !d.gz) unique[unique.indexOf(other)] = d
+        if (other.gz && !d.gz) out[out.indexOf(other)] = d
         seen.set(d.headerHash, d.gz ? other : d)
         continue
       }
       seen.set(d.headerHash, d)
     }
-    unique.push(d)
+    out.push(d)
   }
-  return order(unique).map(({ chainLike: _, ...file }) => file)
+  return out
+}
+
+/**
+ * Splits files into chains by the chain id of their headers. A file whose id
+ * differs but that takes a free place in another chain, naming that chain's
+ * previous file, is a file of that chain with a damaged header, and stays in
+ * it so that the verifier reports it at its line. A file without a header goes
+ * with the chain whose files carry its name, or alone.
+ */
+function group(files: Described[]): Described[][] {
+  const byChain = new Map<string, Described[]>()
+  for (const d of files) {
+    if (!d.header) continue
+    const g = byChain.get(d.header.chain)
+    if (g) g.push(d)
+    else byChain.set(d.header.chain, [d])
+  }
+  const groups = [...byChain.values()].sort((a, b) => b.length - a.length)
+  for (const g of groups.slice(1)) {
+    for (const f of [...g]) {
+      const home = groups.find((o) => o !== g && o.length >= g.length && continues(f, o))
+      if (home) {
+        g.splice(g.indexOf(f), 1)
+        home.push(f)
+      }
+    }
+  }
+  const out = groups.filter((g) => g.length)
+  for (const d of files) {
+    if (d.header) continue
+    const key = nameKey(d.path)
+    const home = out.find((g) => g.some((o) => nameKey(o.path) === key)) ?? (out.length === 1 ? out[0] : undefined)
+    if (home) home.push(d)
+    else out.push([d])
+  }
+  return out.sort((a, b) => a[0]!.path.localeCompare(b[0]!.path))
+}
+
+/** Whether `f`'s header takes a place that `chain` lacks, right after a file of it that its header names. */
+function continues(f: Described, chain: Described[]): boolean {
+  const h = f.header!
+  if (h.index === 0 || chain.some((o) => o.header?.index === h.index)) return false
+  return chain.some((o) => o.header?.index === h.index - 1 && o.header.file === h.prevFile)
 }
 
 /**
@@ -223,20 +383,4 @@ function order(files: Described[]): Described[] {
     out.splice(at, 0, d)
   }
   return out
-}
-
-/**
- * Whether files of different chain ids are two logs (they claim the same
- * position) rather than one chain with a damaged header, which stays in the
- * input so that the verifier reports it at its line.
- */
-function twoChains(files: { header: HeaderMeta | null }[]): boolean {
-  const at = new Map<number, string>()
-  for (const { header } of files) {
-    if (!header) continue
-    const other = at.get(header.index)
-    if (other !== undefined && other !== header.chain) return true
-    at.set(header.index, header.chain)
-  }
-  return false
 }

@@ -13,7 +13,7 @@ import * as path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { isAlgorithm, keyId } from './algorithm'
 import { ChainlogError, ErrorCodes } from './errors'
-import type { ChainFile } from './inputs'
+import type { ChainFile, ChainInput } from './inputs'
 import type { SegmentResult, SegmentTask, WorkerSetup } from './parallel-worker'
 import { isZlibError, openChainFile, readError } from './read'
 import type { VerifierOptions, VerifyReport } from './report'
@@ -141,12 +141,12 @@ class Pool {
 }
 
 /**
- * Verifies files resolved and ordered by resolveChainFiles() with `jobs`
+ * Verifies one chain resolved and ordered by resolveInputs() with `jobs`
  * worker threads, in constant memory. The report is the one the sequential
  * reading gives for the same files. {@link verify} decides when to use it.
  * @internal
  */
-export async function verifyInParallel(files: ChainFile[], options: ParallelOptions): Promise<VerifyReport> {
+export async function verifyInParallel({ files, newest }: ChainInput, options: ParallelOptions): Promise<VerifyReport> {
   const { jobs } = options
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT
   const total = files.reduce((n, f) => n + f.size, 0)
@@ -187,6 +187,7 @@ export async function verifyInParallel(files: ChainFile[], options: ParallelOpti
       }
       verifier.endFile(i === files.length - 1)
     }
+    if (newest && !verifier.done) verifier.endsWithForeign(newest)
   } finally {
     await pool.close()
   }

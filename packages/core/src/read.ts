@@ -77,3 +77,63 @@ const READING: SystemErrorContext = { ENOENT: { code: ErrorCodes.IO_ERROR, words
 export function readError(file: string, err: unknown): ChainlogError {
   return pathError(err, file, file, READING)
 }
+
+/** Bytes of a file's start read to describe it (its header, the shape of its first records, a key's fit). */
+export const HEAD_BYTES = 64 * 1024
+
+/**
+ * Reads up to the first {@link HEAD_BYTES} of a chain file (decompressed for
+ * .gz); null when a .gz is not gzip at all. A read error (permission denied,
+ * say) is thrown: it is the file's, and must not pass for a missing file.
+ * @internal
+ */
+export async function readHead(file: string, gz: boolean): Promise<Buffer | null> {
+  const opened = openChainFile(file, gz, { end: HEAD_BYTES - 1 })
+  const parts: Buffer[] = []
+  let total = 0
+  try {
+    for await (const chunk of opened) {
+      parts.push(chunk)
+      total += chunk.length
+      if (total >= HEAD_BYTES) break
+    }
+  } catch (err) {
+    // Only data that is not gzip makes a .gz file "not a chain file".
+    if (!gz || !isZlibError(err)) throw err
+    if (total === 0) return null
+  } finally {
+    opened.close()
+  }
+  const head = Buffer.concat(parts, total)
+  return head.length > HEAD_BYTES ? head.subarray(0, HEAD_BYTES) : head
+}
+
+/**
+ * The byte offset of the start of 1-based line `line` of a chain file (in
+ * the decompressed data for .gz), read by counting line ends; -1 when the file
+ * has fewer lines. For a break found only after its line was read past.
+ * @internal
+ */
+export async function lineOffset(file: string, gz: boolean, line: number): Promise<number> {
+  const opened = openChainFile(file, gz)
+  let seen = 1
+  let pos = 0
+  try {
+    for await (const chunk of opened) {
+      let at = 0
+      while (seen < line) {
+        const nl = chunk.indexOf(0x0a, at)
+        if (nl === -1) break
+        seen++
+        at = nl + 1
+      }
+      if (seen === line) return pos + at
+      pos += chunk.length
+    }
+  } catch (err) {
+    throw readError(file, err)
+  } finally {
+    opened.close()
+  }
+  return -1
+}

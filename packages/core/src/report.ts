@@ -6,6 +6,7 @@
  * `inspect` only format the report.
  */
 import type { Algorithm } from './algorithm'
+import type { SkippedFile } from './inputs'
 import type { DeletedFile, Meta, UnknownMeta } from './meta'
 import type { VerifyKey } from './seal'
 import type { SealReason, SealSummary } from './seal-audit'
@@ -79,6 +80,12 @@ export const Verdicts = {
   BROKEN: 'BROKEN',
   /** No break, but the chain no longer reaches the expected head (see {@link VerifyReport.expected}). */
   TRUNCATED: 'TRUNCATED',
+  /**
+   * No break inside a segment (files given by name, or stdin) and at its
+   * joins, but the segment does not start at the chain's start: where it
+   * sits is in {@link VerifyReport.segment}. Trusted as far as it goes, like VALID.
+   */
+  VALID_SEGMENT: 'VALID_SEGMENT',
 } as const
 export type Verdict = (typeof Verdicts)[keyof typeof Verdicts]
 
@@ -103,6 +110,26 @@ export interface HeadCheck {
   foundAt: number | null
   /** Why it is not reached; null when it is. */
   shortfall: Shortfall | null
+}
+
+/**
+ * Where a segment sits in its chain, when it does not start at the chain's
+ * start (see {@link VerifierOptions.scope}).
+ */
+export interface SegmentPlace {
+  /**
+   * The chain position (1-based, as in `head.count`) of the segment's first
+   * line; null when the segment starts mid-file (stdin), anchored to nothing.
+   */
+  first: number | null
+  /** The chain position of its last verified record (null: none verified). */
+  last: number | null
+  /**
+   * Whether the start is anchored: a header gives the segment's place and the
+   * hash it continues from. False for stdin that begins mid-file: the lines
+   * are checked against each other only, and their count is from the first line given.
+   */
+  anchored: boolean
 }
 
 /** What a verification concludes, with what it saw: files, records, head, breaks, recovered torn tails, retention and seals. */
@@ -143,6 +170,19 @@ export interface VerifyReport {
   expected?: HeadCheck
   /** Present when {@link VerifierOptions.verifyKey} was given: what the seals cover (docs/FORMAT.md §13.4). */
   seals?: SealSummary
+  /** What the input stood for: the whole log (`log`), or a segment of a chain (`segment`). See {@link VerifierOptions.scope}. */
+  scope: 'log' | 'segment'
+  /** Where the segment sits in its chain, when it does not start at the chain's start; null otherwise. */
+  segment: SegmentPlace | null
+  /** Files named as part of a log that were not read as chain files (FIFOs, files that are not chainlog), with why. */
+  skipped: SkippedFile[]
+  /**
+   * Present when the input holds more than one chain (two logs in one folder):
+   * each chain's own report, in the order of their first files. The report
+   * around them then sums up: `ok` only if every chain is, the worst verdict,
+   * every file, break and record; `chain`, `head` and the lines are null.
+   */
+  chains?: VerifyReport[]
 }
 
 /** Where a line is, for the callbacks of {@link VerifierOptions}. */
@@ -197,6 +237,27 @@ export interface VerifierOptions {
   verifyKey?: VerifyKey
   /** With verifyKey: the time (ms) the log is judged at; seals that stop long before it are SEAL_STALE. */
   asOf?: number
+  /**
+   * What the input stands for. `log` (the default): the whole log, so a chain
+   * that starts after its first file is broken there (MISSING_FILE) unless a
+   * retention record accounts for the files before. `segment`: a piece of a
+   * chain (files given by name, stdin), verified inside and at its joins; a
+   * later start is reported in {@link VerifyReport.segment}, verdict
+   * VALID_SEGMENT. Every file still starts with its header.
+   */
+  scope?: 'log' | 'segment'
+  /**
+   * With scope `segment`: the input may begin mid-file (a piece of a file on
+   * stdin), so its line 1 need not be a header. Its lines are checked against
+   * each other (hashes and links) under the algorithm their hashes match.
+   */
+  midFile?: boolean
+  /**
+   * The key was shown to verify records of this chain (by their hashes), so
+   * a header whose keyId differs from the key's id was changed: a break, not KEY_MISMATCH.
+   * @internal
+   */
+  keyVerified?: boolean
 }
 
 /** What a finished verification saw, for {@link conclude}. */
@@ -217,6 +278,7 @@ export interface ChainEnd {
 /** Completes the report of a finished verification, its breaks final: ok, the head, the head check and the verdict. */
 export function conclude(report: VerifyReport, end: ChainEnd): VerifyReport {
   report.ok = report.breaks.length === 0
+  if (report.segment) report.segment.last = end.headHash === null ? null : end.headCount
   report.algorithm = end.algorithm
   report.chain = end.chain
   report.head = end.headHash === null ? null : { hash: end.headHash, count: end.headCount }
@@ -240,6 +302,39 @@ function checkHead(expected: { hash?: string; count?: number }, length: number, 
 }
 
 /** The verdict of a finished report: its breaks first, then the expected head, then recovered torn tails. */
-function verdictOf(report: Pick<VerifyReport, 'ok' | 'expected' | 'recovered'>): Verdict {
-  return !report.ok ? 'BROKEN' : report.expected && !report.expected.reached ? 'TRUNCATED' : report.recovered.length ? 'VALID_RECOVERED' : 'VALID'
+function verdictOf(report: Pick<VerifyReport, 'ok' | 'expected' | 'recovered' | 'segment'>): Verdict {
+  return !report.ok ? 'BROKEN' : report.expected && !report.expected.reached ? 'TRUNCATED' : report.segment ? 'VALID_SEGMENT' : report.recovered.length ? 'VALID_RECOVERED' : 'VALID'
+}
+
+const RANK: { [v in Verdict]: number } = { VALID: 0, VALID_RECOVERED: 1, VALID_SEGMENT: 2, TRUNCATED: 3, BROKEN: 4 }
+
+/**
+ * The report of an input that holds several chains: each chain's report in
+ * `chains`, and around them the sum (see {@link VerifyReport.chains}). One
+ * report is returned as it is.
+ */
+export function combine(reports: VerifyReport[]): VerifyReport {
+  if (reports.length === 1) return reports[0]!
+  const worst = reports.reduce((w, r) => (RANK[r.verdict] > RANK[w.verdict] ? r : w))
+  const algorithms = new Set(reports.map((r) => r.algorithm))
+  return {
+    ok: reports.every((r) => r.ok),
+    verdict: worst.verdict,
+    records: reports.reduce((n, r) => n + r.records, 0),
+    files: reports.flatMap((r) => r.files),
+    algorithm: algorithms.size === 1 ? reports[0]!.algorithm : null,
+    chain: null,
+    head: null,
+    breaks: reports.flatMap((r) => r.breaks),
+    recovered: reports.flatMap((r) => r.recovered),
+    partial: reports.find((r) => r.partial)?.partial ?? null,
+    retention: reports.flatMap((r) => r.retention),
+    archived: reports.flatMap((r) => r.archived),
+    firstLine: null,
+    lastLine: null,
+    scope: reports[0]!.scope,
+    segment: null,
+    skipped: reports[0]!.skipped,
+    chains: reports,
+  }
 }

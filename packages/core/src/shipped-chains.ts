@@ -307,7 +307,7 @@ function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, 
     for (const p of run.problems) findings.push({ ...p, order: 2 * r + 1 })
   })
   // The start: a chain whose first file is not index 0 needs a retention record for the files before it.
-  const startGap = rules.takeStartGap()
+  const startGap = rules.takeStartGap()?.brk ?? null
   const first = main[0]
   if (startGap && first) {
     findings.push({ reason: 'START_MISSING', message: startGap.message, subject: { record: first.first }, after: null, before: first.first, missing: first.offset, order: -1 })

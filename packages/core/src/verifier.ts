@@ -1,10 +1,13 @@
 import type { Algorithm, HashFn } from './algorithm'
+import { matchAlgorithm } from './hash-proof'
 import { headOf, shorten, shortenText, SHOWN_BYTES } from './break-text'
-import { BreakLog, hashBreak, holdLine, prevBreak, recovers, sealBreak, wholeLine, type HeldLine } from './breaks'
+import { ChainlogError, ErrorCodes } from './errors'
+import type { SkippedFile } from './inputs'
+import { appendedBreak, BreakLog, foreignEndBreak, hashBreak, holdLine, missingBreak, prevBreak, recovers, sealBreak, unmatchedBreak, wholeLine, type HeldLine } from './breaks'
 import { HeaderRules } from './header-rules'
 import { isHeader, isKnownMeta, parseMeta, type HeaderMeta, type Meta, type RecoveryMeta, type TruncationMeta, type UnknownMeta } from './meta'
 import { hasRecordBounds, HASH_HEX, isHash, unescapeLine } from './record'
-import { conclude, type Problem, type TornTail, type VerifierOptions, type VerifyReport } from './report'
+import { conclude, type Break, type Problem, type TornTail, type VerifierOptions, type VerifyReport } from './report'
 import { newRunScan, scanRun } from './run-scan'
 import { SealWatch } from './seal-watch'
 import { explainsHeld, truncationBreak } from './truncation-break'
@@ -43,8 +46,17 @@ export class ChainVerifier {
   private pending: HeldLine | null = null
   private stopped = false
   private readonly report: VerifyReport = {
-    ok: true, verdict: 'VALID', records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], archived: [], firstLine: null, lastLine: null,
+    ok: true, verdict: 'VALID', records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], archived: [], firstLine: null, lastLine: null, scope: 'log', segment: null, skipped: [],
   }
+  /** The chain position where the current file starts, and the breaks found before it. */
+  private fileStart = 0
+  private fileBreaks = 0
+  /** The file before the current one: its name, where it started, and whether it verified without a break. */
+  private before: { file: string; start: number; clean: boolean } | null = null
+  /** Some line had the shape of a record: the input is chainlog, and a verdict is due. */
+  private sawRecord = false
+  /** Stdin from mid-file, no key: the first line that matched no algorithm, held until a later one matches one. */
+  private unmatched: Break | null = null
   private readonly breaks: BreakLog
   /** The head, kept as two fields rather than an object per record. */
   private headHash: string | null = null
@@ -62,11 +74,17 @@ export class ChainVerifier {
 
   constructor(options: VerifierOptions = {}) {
     this.options = options
-    this.headers = new HeaderRules(options.key)
+    this.headers = new HeaderRules(options.key, options.keyVerified)
+    this.report.scope = options.scope ?? 'log'
     this.breaks = new BreakLog(this.report.breaks, options)
     this.watch = options.checkpoint?.hash ?? null
     this.seals = options.verifyKey ? new SealWatch(options.verifyKey, options.asOf) : null
     this.fast = !options.onLine
+  }
+
+  /** Whether any line fed had the shape of a record (`prev|line|hash`): without one, the input is no chainlog input. */
+  get sawRecords(): boolean {
+    return this.sawRecord
   }
 
   /** True once the first break was found and `all` is off: further input is ignored. */
@@ -80,6 +98,9 @@ export class ChainVerifier {
   }
 
   beginFile(name: string): void {
+    if (this.file !== '') this.before = { file: this.file, start: this.fileStart, clean: this.report.breaks.length === this.fileBreaks && this.pending === null }
+    this.fileStart = this.position
+    this.fileBreaks = this.report.breaks.length
     this.file = name
     this.lineNo = 0
     this.offset = 0
@@ -253,11 +274,28 @@ export class ChainVerifier {
     })
   }
 
+  /**
+   * After the last file: `newest`, named as the log's newest file, is no
+   * chain file, so the chain's end is unaccounted for (a break at its line 1).
+   */
+  endsWithForeign(newest: SkippedFile): void {
+    if (this.stopped) return
+    this.flushPending()
+    if (this.stopped) return
+    this.addBreakAt({ file: newest.file, line: 1, offset: 0 }, foreignEndBreak(this.report.files.at(-1) ?? null))
+  }
+
   /** Finishes verification and returns the report. */
   finish(): VerifyReport {
     if (!this.stopped) this.flushPending()
     const gap = this.headers.takeStartGap()
-    if (gap) this.breaks.addFirst(gap)
+    // A segment may start anywhere: where it starts is reported. The whole log must start at its beginning.
+    if (gap && this.report.scope === 'segment') this.report.segment = { first: gap.header.seq + 1, last: null, anchored: true }
+    else if (gap) this.breaks.addFirst(gap.brk)
+    if (this.unmatched) {
+      if (!this.hashFn) throw new ChainlogError(ErrorCodes.KEY_REQUIRED, `${this.unmatched.file}: no line matches its hash under sha256 or blake3; if it is an hmac-sha256 chain, give its key (--key <file>)`, { path: this.unmatched.file })
+      this.unmatched = null
+    }
     const r = this.report
     const lastLine = this.lastUser ? decodeUser(this.lastUser.buf, this.lastUser.start, this.lastUser.end) : null
     if (this.seals) {
@@ -265,7 +303,7 @@ export class ChainVerifier {
       r.seals = end.summary
       if (this.options.all || r.breaks.length === 0) for (const p of end.problems) this.addBreakAt(p.place, sealBreak(p))
     }
-    return conclude(r, { algorithm: this.headers.alg, chain: this.headers.chain, headHash: this.headHash, headCount: this.headCount, lastLine, watch: this.watch, watchCount: this.watchCount, checkpoint: this.options.checkpoint })
+    return conclude(r, { algorithm: this.headers.alg ?? r.algorithm, chain: this.headers.chain, headHash: this.headHash, headCount: this.headCount, lastLine, watch: this.watch, watchCount: this.watchCount, checkpoint: this.options.checkpoint })
   }
 
   private line(buf: Buffer, start: number, end: number): void {
@@ -280,16 +318,20 @@ export class ChainVerifier {
     if (!hasRecordBounds(buf, start, end)) {
       return this.fail({ reason: 'MALFORMED', message: 'not a record: expected prev|line|hash with 64 hex characters at each end', text: shorten(buf, start, end) }, null, buf, start, end, lineOffset)
     }
+    this.sawRecord = true
     const bodyEnd = end - HASH_HEX - 1
     const kindByte = buf[start + HASH_HEX + 1]
-    const expectHeader = this.lineNo === 1
+    let expectHeader = this.lineNo === 1
+    if (expectHeader && this.options.midFile && this.report.files.length === 1 && !isHeader(parseMeta(buf.toString('utf8', start + HASH_HEX + 1, bodyEnd)))) {
+      // Stdin that begins mid-file: nothing anchors its start; its lines are checked against each other.
+      expectHeader = false
+      this.report.segment = { first: null, last: null, anchored: false }
+    }
     if (expectHeader || kindByte === BACKSLASH) {
       return this.special(buf, start, end, lineOffset, expectHeader)
     }
-    if (!this.hashFn) {
-      return this.fail({ reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end, lineOffset)
-    }
-    const computed = this.hashFn(buf.subarray(start, bodyEnd))
+    if (!this.hashFn && !this.unheaded(buf, start, end, lineOffset)) return
+    const computed = this.hashFn!(buf.subarray(start, bodyEnd))
     const found = buf.toString('latin1', end - HASH_HEX, end)
     if (computed !== found) {
       return this.fail(hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end, lineOffset)
@@ -334,6 +376,11 @@ export class ChainVerifier {
     const known = isKnownMeta(meta) ? meta : null
     if (expectHeader) {
       if (!isHeader(meta)) {
+        // A file of records whose header was deleted: broken here, and its lines still checked against each other.
+        if (!this.hashFn) this.guess(buf, start, end)
+        this.headers.headless()
+        // Not linked to the file before: the header that held the link was deleted, and was a line of the chain.
+        if (this.expected !== null && prev !== this.expected) this.position++
         return this.fail({ reason: 'BAD_HEADER', message: 'line 1 of a file must be a chainlog header record', text: shorten(buf, start, end) }, isHash(found) ? found : null, buf, start, end, lineOffset)
       }
       const { problem, position, start: first } = this.headers.check(meta, prev, this.expected, this.position, this.file)
@@ -342,8 +389,9 @@ export class ChainVerifier {
       if (first !== null) this.expected = first
       if (problem) return this.fail(problem, isHash(found) ? found : null, buf, start, end, lineOffset)
     }
-    if (!this.hashFn) return this.fail({ reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end, lineOffset)
-    const computed = this.hashFn(buf.subarray(start, bodyEnd))
+    if (!this.hashFn && !this.unheaded(buf, start, end, lineOffset)) return
+    const hashFn = this.hashFn!
+    const computed = hashFn(buf.subarray(start, bodyEnd))
     if (computed !== found) return this.fail(hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end, lineOffset)
     // A truncation record is a break at the cut file (FORMAT.md §7.1); it stands for the header break it explains.
     let cut = known?.t === 'truncation' ? truncationBreak(known, this.file, this.lineNo, this.report.files) : null
@@ -360,11 +408,19 @@ export class ChainVerifier {
       if (expectHeader) {
         const h = meta as HeaderMeta
         const missing = this.headers.missingBefore(h)
-        if (missing > 0) return this.fail({ reason: 'MISSING_FILE', message: `${missing === 1 ? 'a file' : `${missing} files`} of the chain ${missing === 1 ? 'is' : 'are'} missing before this one: it follows ${JSON.stringify(h.prevFile)}, and the file before it here is ${JSON.stringify(this.report.files.at(-2)?.split(/[\\/]/).pop() ?? null)}`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
-        // The link broke, not the numbering: later files follow this file's index and position.
+        // Later files follow this file's index and position, whatever broke here.
+        const position = this.position
         this.position = h.seq
-      }
-      return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
+        if (missing > 0) {
+          return this.fail(missingBreak(missing, this.before?.file ?? null, h, this.expected, prev, shorten(buf, start, end)), found, buf, start, end, lineOffset)
+        }
+        const b = this.before
+        if (b && b.clean && h.seq < position && h.seq > b.start) {
+          this.appendedTail(b.file, h.seq - b.start + 1, position - h.seq, h)
+          if (this.stopped) return
+          this.expected = prev
+        } else return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
+      } else return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
     }
     // FORMAT.md §4: a header is line 1 of every file and only there (a concatenation of files would hide one).
     if (!expectHeader && isHeader(meta)) return this.fail({ reason: 'BAD_HEADER', message: 'a header record may only be line 1 of a file', text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
@@ -396,6 +452,42 @@ export class ChainVerifier {
     if (meta) this.metaSeen(meta, lineOffset)
     if (cut) this.addBreakAt(cut, this.headers.truncated(known as TruncationMeta, cut))
     if (sealProblem) this.addBreakAt(sealProblem.place, sealBreak(sealProblem, shorten(buf, start, end)))
+  }
+
+  /** No header declared the hash function: take the one this record's hash matches, if any. */
+  private guess(buf: Buffer, start: number, end: number): boolean {
+    const match = matchAlgorithm(buf.subarray(start, end - HASH_HEX - 1), buf.toString('latin1', end - HASH_HEX, end), this.options.key)
+    if (match) {
+      this.hashFn = match.fn
+      this.report.algorithm = match.alg
+    }
+    return match !== null
+  }
+
+  /**
+   * A record with no header before it to declare the algorithm. Returns true
+   * when the algorithm is now known and the line is to be checked; false when
+   * the line was dealt with here (its hash matches no algorithm).
+   */
+  private unheaded(buf: Buffer, start: number, end: number, lineOffset: number): boolean {
+    if (this.guess(buf, start, end)) {
+      // Mid-file stdin: the first line that matches is where the checked chain starts.
+      if (this.expected === null) this.expected = buf.toString('latin1', start, start + HASH_HEX)
+      const held = this.unmatched
+      this.unmatched = null
+      if (held && this.breaks.add(held, null)) this.stopped = true
+      return !this.stopped
+    }
+    const key = this.options.key
+    const problem = unmatchedBreak(key !== undefined, shorten(buf, start, end))
+    if (this.report.segment?.anchored === false && !key) {
+      // Without a key, lines that match nothing may be hmac-sha256: a verdict waits for a line that matches.
+      this.unmatched ??= { file: this.file, line: this.lineNo, offset: lineOffset, ...problem }
+      this.position++
+      return false
+    }
+    this.fail(problem, null, buf, start, end, lineOffset)
+    return false
   }
 
   private metaSeen(meta: Meta | UnknownMeta, offset: number): void {
@@ -434,6 +526,18 @@ export class ChainVerifier {
     }
     this.position++
     if (this.breaks.add(p.brk, p.bytes)) this.stopped = true
+  }
+
+  /**
+   * The header `h` of the current file says the file before it ended at
+   * line `line - 1`: its last `extra` lines, each linked to the one before,
+   * were added after it was closed (appended by hand, or as a second gzip
+   * member). The first of them is the break. Its byte offset is not known
+   * here (-1); {@link verify} reads it from the file.
+   */
+  private appendedTail(file: string, line: number, extra: number, h: HeaderMeta): void {
+    this.report.records -= extra
+    this.addBreakAt({ file, line, offset: -1 }, appendedBreak(extra, line, this.file, h))
   }
 
   /** A break at a given place (seal problems are found after their line was accepted). */

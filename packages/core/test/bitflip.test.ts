@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { ChainlogError, createChainWriter, verify, type VerifyReport } from '../src/index'
-import { resolveChainFiles, type ChainFile } from '../src/inputs'
+import { resolveInputs, type ChainFile } from '../src/inputs'
 import { ChainVerifier } from '../src/verifier'
 import { tmpDir } from './helpers'
 
@@ -18,14 +18,15 @@ interface Outcome {
 
 /**
  * What verify() reports for these files, in the form the tests compare: the
- * files are resolved and ordered by resolveChainFiles() as verify() does, then
+ * files are resolved and ordered by resolveInputs() as verify() does, then
  * read from disk and fed to the ChainVerifier in one piece each (verify() streams
  * them; the verdict is the same, and thousands of runs stay fast).
  */
 async function verdict(files: string[] | ChainFile[]): Promise<string> {
   try {
-    const resolved = typeof files[0] === 'string' ? await resolveChainFiles(files as string[]) : (files as ChainFile[])
-    const v = new ChainVerifier()
+    const resolved = typeof files[0] === 'string' ? await resolveFiles(files as string[]) : (files as ChainFile[])
+    // Files given by name are a segment of the chain, as verify() takes them.
+    const v = new ChainVerifier({ scope: 'segment' })
     resolved.forEach((f, i) => {
       v.beginFile(f.path)
       v.feed(fs.readFileSync(f.path))
@@ -35,6 +36,11 @@ async function verdict(files: string[] | ChainFile[]): Promise<string> {
   } catch (e) {
     return e instanceof ChainlogError ? `THROW ${e.code}` : `THROW ${String(e)}`
   }
+}
+
+/** The files of the chain, as resolveInputs() orders them (a flipped bit may make a file a chain of its own: it is verified after the others). */
+async function resolveFiles(files: string[]): Promise<ChainFile[]> {
+  return (await resolveInputs(files)).chains.flatMap((c) => c.files)
 }
 
 function summary(r: VerifyReport): string {
@@ -49,7 +55,7 @@ function summary(r: VerifyReport): string {
  */
 async function flipEach(file: string, from: number, to: number, files: string[], each: (offset: number, bit: number, outcome: Outcome) => void): Promise<number> {
   const orig = fs.readFileSync(file)
-  const input = from > orig.indexOf(0x0a) ? await resolveChainFiles(files) : files
+  const input = from > orig.indexOf(0x0a) ? await resolveFiles(files) : files
   const fd = fs.openSync(file, 'r+')
   let n = 0
   try {

@@ -139,13 +139,17 @@ describe('inputs', () => {
     expect(r.files).toHaveLength(files.length)
   })
 
-  test('files of two chains together are MULTIPLE_CHAINS', async () => {
+  test('files of two chains together: each chain verified and reported (#12); a checkpoint, one chain\'s head, is MULTIPLE_CHAINS', async () => {
     const dir = tmpDir()
     await writeLog(dir, ['a'])
     const other = tmpDir()
     const [b] = await writeLog(other, ['b'])
     fs.copyFileSync(b!, path.join(dir, 'app.9.log'))
-    expect(await codeOf(verify(dir))).toBe('MULTIPLE_CHAINS')
+    const r = await verify(dir)
+    expect(r.verdict).toBe('VALID')
+    expect(r.chains!.map((c) => c.files.map((f) => path.basename(f)))).toEqual([['app.1.log'], ['app.9.log']])
+    expect(r.chain).toBeNull()
+    expect(await codeOf(verify(dir, { checkpoint: { count: 1 } }))).toBe('MULTIPLE_CHAINS')
   })
 })
 
@@ -248,7 +252,6 @@ describe('garbage in: a ChainlogError with the right code, never another excepti
     ['a plain text log', Buffer.from('2026-11-22T10:00:00Z INFO started\n2026-11-22T10:00:01Z WARN slow\n'), 'NOT_CHAINLOG'],
     ['a JSON log', Buffer.from('{"level":30,"msg":"hi"}\n'), 'NOT_CHAINLOG'],
     ['one huge line without LF', Buffer.alloc(200_000, 0x61), 'NOT_CHAINLOG'],
-    ['a record that is not a header', Buffer.from(forge(GENESIS, 'x').text), 'NOT_CHAINLOG'],
     ['gzip of plain text', gzipSync('hello\n'), 'NOT_CHAINLOG'],
   ])('%s', async (_name, content, code) => {
     const dir = tmpDir()
@@ -256,6 +259,19 @@ describe('garbage in: a ChainlogError with the right code, never another excepti
     fs.writeFileSync(file, content)
     expect(await codeOf(verify(file))).toBe(code)
     expect(await codeOf(verify(Readable.from(content.length ? [content] : [])))).toBe(code)
+  })
+
+  test('a record that is not a header: a file is broken at line 1; stdin beginning mid-file is checked, its start anchored to nothing (#12)', async () => {
+    const dir = tmpDir()
+    const file = path.join(dir, 'x.log')
+    const content = Buffer.from(forge(GENESIS, 'x').text)
+    fs.writeFileSync(file, content)
+    const r = await verify(file)
+    expect(r.verdict).toBe('BROKEN')
+    expect(r.breaks).toEqual([expect.objectContaining({ file, line: 1, reason: 'BAD_HEADER' })])
+    const s = await verify(Readable.from([content]))
+    expect(s.verdict).toBe('VALID_SEGMENT')
+    expect(s.segment).toEqual({ first: null, last: 1, anchored: false })
   })
 
   test('a corrupt .gz is NOT_CHAINLOG', async () => {
