@@ -11,6 +11,7 @@ import { nextBoundary, periodStart } from './settings'
 import { countLines, readTail } from './scan'
 import type { Sealing } from './sealing'
 import { openSink } from './sink'
+import { StreamSink } from './stream-sink'
 import type { Emit, RotateEvent } from './events'
 import type { Settings } from './settings'
 
@@ -45,10 +46,10 @@ export class Rotation {
   /** Creates file `number` with its header (lock held) and makes it the current one. */
   startFile(number: number, index: number, prevFile: string | null, prevHash: string, seq: number, reason: string | undefined): void {
     const { settings: s, hashing, at } = this.ctx
-    const filePath = s.naming.pathFor(number, s.now())
-    const sink = openSink(filePath, s)
-    const size = sink.size()
-    if (size !== 0) {
+    // A stream is started once, with the chain: it has no number and no name on disk.
+    const sink = s.stream ? new StreamSink(s.stream) : openSink(s.naming.pathFor(number, s.now()), s)
+    const filePath = sink.path
+    if (!s.stream && sink.size() !== 0) {
       void sink.close()
       throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${filePath} already exists; cannot start a new chain file there`, { path: filePath })
     }
@@ -69,7 +70,7 @@ export class Rotation {
       at.cur = old
       at.prev = oldPrev
       void sink.close()
-      fs.rmSync(filePath, { force: true })
+      if (!s.stream) fs.rmSync(filePath, { force: true })
       throw err
     }
     cur.headerEnd = cur.end
@@ -139,6 +140,7 @@ export class Rotation {
    */
   tidy(): void {
     const { settings: s, at } = this.ctx
+    if (s.stream) return
     const plain = s.naming.list().filter((f) => !f.gz && f.path !== at.cur?.path)
     if (plain.length === 0) return
     const busy = new Set<string>()
