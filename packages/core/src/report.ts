@@ -26,6 +26,8 @@ export const BreakReasons = {
   BAD_HEADER: 'BAD_HEADER',
   /** A compressed file is damaged or cut short: the rest of it cannot be read. */
   CORRUPT_FILE: 'CORRUPT_FILE',
+  /** A file verified by an earlier run (`verify-log --state`) no longer has the SHA-256 it had then: changed or truncated. */
+  FILE_CHANGED: 'FILE_CHANGED',
 } as const
 export type BreakReason = (typeof BreakReasons)[keyof typeof BreakReasons] | SealReason
 

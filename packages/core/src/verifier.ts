@@ -92,6 +92,22 @@ export class ChainVerifier {
     this.report.files.push(name)
   }
 
+  /**
+   * Goes on in the current file after what an earlier run verified
+   * (verify-state.ts): its first `line` lines (`offset` bytes), the last
+   * being record `prev` at chain position `position`. Called right after the
+   * file's header line; the files before it were checked by their digests.
+   * @internal
+   */
+  resumeAfter(at: { line: number; offset: number; prev: string; position: number }): void {
+    this.flushPending()
+    this.headers.takeStartGap()
+    this.lineNo = at.line
+    this.offset = at.offset
+    this.expected = this.headHash = at.prev
+    this.position = this.headCount = at.position
+  }
+
   /** Feeds the next bytes of the current file. */
   feed(chunk: Buffer): void {
     if (this.stopped || this.aborted) return
