@@ -159,7 +159,10 @@ class StateRun {
       open.head = report.head.hash
       open.count = report.head.count
       const kept = (prior?.closed ?? []).filter((c) => !this.deletedByRetention(c))
-      this.next = { chainlog: 'verify-state', v: 1, chain: report.chain!, closed: [...kept, ...closedNow], open, deleted: this.deleted, time: new Date().toISOString() }
+      const closed = [...kept, ...closedNow]
+      // Deletions of files older than all those still known say nothing more: the state stays small.
+      const oldest = Math.min(open.index, ...closed.map((c) => c.index))
+      this.next = { chainlog: 'verify-state', v: 1, chain: report.chain!, closed, open, deleted: this.deleted.filter((d) => d.index >= oldest), time: new Date().toISOString() }
     }
     return report
   }
@@ -288,8 +291,16 @@ class StateRun {
     this.breaks.push({ file: file.path, line: 1, offset: 0, reason: 'FILE_CHANGED', message: 'changed since it was verified: its SHA-256 differs, though its records verify on their own (rewritten and re-hashed as a whole)' })
   }
 
+  /**
+   * Whether retention deleted `c`: a retention record names it (with the last
+   * hash it was verified with), or a newer file, since retention deletes only
+   * a run of the oldest files (FORMAT.md §6) and the record naming `c` may
+   * have gone with a file deleted later.
+   */
   private deletedByRetention(c: ClosedFile): boolean {
-    return this.deleted.some((d) => d.index === c.index && d.lastHash === c.lastHash)
+    const named = this.deleted.find((d) => d.index === c.index)
+    if (named) return named.lastHash === c.lastHash
+    return this.deleted.some((d) => d.index > c.index)
   }
 }
 
