@@ -17,12 +17,10 @@ export interface ChainWriterOptions {
   /** Base path of the log, e.g. `logs/app.log`: files are `logs/app.1.log`, `logs/app.2.log`, … Required unless `destination` is given. */
   file?: string
   /**
-   * Write the chain to a stream instead of files: `1` for standard output
-   * (pino's convention), `2` for standard error, another open file
-   * descriptor, or a writable stream. Each start of the writer is a new
-   * chain (docs/OPERATIONS.md); options about files are refused. Batches
-   * are at most PIPE_BUF (4096) bytes, so the records of several processes
-   * sharing one pipe interleave whole.
+   * Write the chain to a stream instead of files: `1` stdout (pino's
+   * convention), `2` stderr, another file descriptor, or a writable stream.
+   * Each start is a new chain; options about files are refused. Batches stay
+   * within PIPE_BUF, so writers sharing a pipe interleave whole records.
    */
   destination?: StreamTarget
   /** Extension after the file number; by default the extension of `file`. */
@@ -205,13 +203,15 @@ function settle(options: ChainWriterOptions, readKey: boolean): Settings {
   return settings
 }
 
+const NO_NAMES = 'a stream has no file names'
+const NO_ROTATION = 'a stream does not rotate; whatever collects it (the container runtime, the log shipper) cuts and keeps its files'
 /** The options about files, and why a chain on a stream has no use for each. */
 const FILE_ONLY: { [name: string]: string } = {
   file: 'give either file (a chain in files) or destination (a chain on a stream), not both',
-  extension: 'a stream has no file names',
-  dateFormat: 'a stream has no file names',
-  size: 'a stream does not rotate; whatever collects it (the container runtime, the log shipper) cuts and keeps its files',
-  frequency: 'a stream does not rotate; whatever collects it (the container runtime, the log shipper) cuts and keeps its files',
+  extension: NO_NAMES,
+  dateFormat: NO_NAMES,
+  size: NO_ROTATION,
+  frequency: NO_ROTATION,
   limit: 'a stream keeps no files to delete; retention is for the store the lines are shipped to',
   symlink: 'a stream has no current file to link to',
   compress: 'a stream has no rotated files to gzip',

@@ -93,11 +93,8 @@ export class ChainVerifier {
   }
 
   /**
-   * Goes on in the current file after what an earlier run verified
-   * (verify-state.ts): its first `line` lines (`offset` bytes), the last
-   * being record `prev` at chain position `position`. Called right after the
-   * file's header line; the files before it were checked by their digests.
-   * @internal
+   * Goes on after the `line` lines (`offset` bytes) an earlier run verified, ending with `prev` at
+   * `position`; called after the file's header line (verify-state.ts). @internal
    */
   resumeAfter(at: { line: number; offset: number; prev: string; position: number }): void {
     this.flushPending()
