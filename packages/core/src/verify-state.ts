@@ -190,7 +190,8 @@ class StateRun {
       content.update(carry).update(whole)
       done += carry.length + whole.length
       for (let p = whole.indexOf(0x0a); p !== -1; p = whole.indexOf(0x0a, p + 1)) lines++
-      const prevNl = whole.lastIndexOf(0x0a, nl - 1)
+      // (lastIndexOf from -1 would search from the end: a chunk starting with LF ends the carried line.)
+      const prevNl = nl === 0 ? -1 : whole.lastIndexOf(0x0a, nl - 1)
       lastLine = prevNl === -1 ? Buffer.concat([carry, whole.subarray(0, nl)]) : Buffer.from(whole.subarray(prevNl + 1, nl))
       carry = Buffer.from(chunk.subarray(nl + 1))
     }
