@@ -3,6 +3,7 @@
  * extract, inspect and head; and keygen for sealed logs (issue #7).
  * `verify-log` is its own command.
  */
+import { archive } from './archive'
 import { EXIT_OK, EXIT_UNUSABLE, runMain, usage, type RunContext } from './exit'
 import { extract } from './extract'
 import { head } from './head'
@@ -22,6 +23,9 @@ Commands:
   keygen --out <dir>  create the keys of sealed logs: verify.key (public, for
                       verify-log --verify-key) and seal.key (private, the
                       transports' sealKey)
+  archive <log> <file...> --to <dir>
+                      move the oldest rotated files elsewhere (cold storage),
+                      recorded in the chain first, so that what stays verifies
 
 To verify a chain, use verify-log (verify-log --help).
 Paths are log files (.gz too), directories, log base paths (logs/app.log) or - for stdin.
@@ -30,7 +34,7 @@ Run chainlog <command> --help for a command's options.
 Exit status: 0 intact, 1 broken or tampered, 2 usage error or unusable input.
 `
 
-const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<number> } = { extract, inspect, head, keygen }
+const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<number> } = { extract, inspect, head, keygen, archive }
 
 export async function chainlog(args: string[], ctx: RunContext): Promise<number> {
   const [command, ...rest] = args
@@ -49,7 +53,7 @@ export async function chainlog(args: string[], ctx: RunContext): Promise<number>
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
   if (!run) {
     if (command === 'verify') throw usage('to verify a chain, run verify-log <path...>')
-    throw usage(`unknown command ${JSON.stringify(command)}; the commands are extract, inspect, head and keygen (see chainlog --help)`)
+    throw usage(`unknown command ${JSON.stringify(command)}; the commands are extract, inspect, head, keygen and archive (see chainlog --help)`)
   }
   ctx.name = `chainlog ${command}`
   return run(rest, ctx)

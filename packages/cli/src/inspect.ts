@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs'
 import type { FileSummary, VerifyReport } from '@chainlog/core'
-import { isKnownMeta, type HeaderMeta, type RecoveryMeta, type RetentionMeta } from '@chainlog/core/format'
+import { isKnownMeta, type HeaderMeta, type Meta, type SealMeta } from '@chainlog/core/format'
 import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, type RunContext } from './exit'
 import { formatBytes, formatCount, lineTime, plural, printable } from './format'
@@ -49,10 +49,13 @@ interface FileInfo {
   reason: string | null
 }
 
+/** The metadata records inspect lists one by one (headers go into the file table, seals are counted). */
+type RecordedMeta = Exclude<Meta, HeaderMeta | SealMeta>
+
 interface MetaInfo {
   file: string
   line: number
-  meta: RetentionMeta | RecoveryMeta
+  meta: RecordedMeta
 }
 
 export async function inspect(args: string[], ctx: RunContext): Promise<number> {
@@ -124,7 +127,7 @@ function formatInspect(report: VerifyReport, files: FileInfo[], metas: MetaInfo[
   const right = new Set([1, 2, 3])
   for (const r of table) out.push(r.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd())
   out.push('')
-  if (metas.length === 0) out.push('metadata   no retention or recovery records')
+  if (metas.length === 0) out.push('metadata   no retention, archive, recovery or truncation records')
   else {
     out.push('metadata')
     for (const m of metas) out.push(`  ${m.file}:${m.line}  ${m.meta.t.padEnd(9)}  ${describeMeta(m.meta)}`)
@@ -133,7 +136,15 @@ function formatInspect(report: VerifyReport, files: FileInfo[], metas: MetaInfo[
   return out.join('\n') + '\n'
 }
 
-function describeMeta(m: RetentionMeta | RecoveryMeta): string {
+function describeMeta(m: RecordedMeta): string {
+  if (m.t === 'truncation') {
+    const had = m.expected ? `a writer left ${plural(Number(m.expected.lines), 'line')} (${formatBytes(Number(m.expected.size))}), found ${plural(Number(m.found?.lines), 'line')} (${formatBytes(Number(m.found?.size))})` : 'found empty with no writer on it'
+    return `${printable(String(m.time))}: ${printable(String(m.file))} cut: ${had}; untrusted from line ${Number(m.at?.line)}`
+  }
+  if (m.t === 'archive') {
+    const files = Array.isArray(m.files) ? m.files.map((d) => `${printable(String(d.file))} (${plural(d.records, 'line')}, last hash ${String(d.lastHash).slice(0, 16)}…)`).join(', ') : '?'
+    return `${printable(String(m.time))}: archived to ${printable(String(m.to))}: ${files}`
+  }
   if (m.t === 'retention') {
     const deleted = Array.isArray(m.deleted) ? m.deleted.map((d) => `${printable(String(d.file))} (index ${d.index}, ${plural(d.records, 'line')}, last hash ${String(d.lastHash).slice(0, 16)}…)`).join(', ') : '?'
     return `${printable(String(m.time))}: deleted ${deleted}`

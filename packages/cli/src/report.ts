@@ -70,6 +70,7 @@ export function reportJson(report: VerifyReport, checkpoint: CheckpointResult | 
     recovered: report.recovered,
     partial: report.partial,
     retention: report.retention,
+    archived: report.archived,
     ...(report.seals && { seals: report.seals }),
     ...(checkpoint && {
       checkpoint: { hash: checkpoint.expected.hash ?? null, count: checkpoint.expected.count ?? null, reached: checkpoint.reached, foundAt: checkpoint.foundAt, reason: checkpoint.reason },
@@ -142,6 +143,10 @@ function summary(report: VerifyReport, checkpoint: CheckpointResult | null, all:
   if (report.retention.length) {
     const names = report.retention.map((d) => `${d.file} (index ${d.index}, ${plural(d.records, 'line')})`)
     out.push(row('retention', `${plural(report.retention.length, 'file')} deleted by the writer's retention policy, as recorded in the chain: ${names.join(', ')}`))
+  }
+  if (report.archived.length) {
+    const names = report.archived.map((d) => `${d.file} (${plural(d.records, 'line')}, to ${d.to})`)
+    out.push(row('archived', `${plural(report.archived.length, 'file')} moved away by chainlog archive, as recorded in the chain: ${names.join(', ')}`))
   }
   const p = report.partial
   if (p) out.push(row('in progress', `${p.file}:${p.line} (byte ${formatCount(p.offset)}): a partial last line of ${plural(p.length, 'byte')}, still being written (or cut by a crash); not verified yet`))

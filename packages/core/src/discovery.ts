@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import { createHashFn, type Algorithm, type HashFn } from './algorithm'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
-import { FORMAT_VERSION, metaLine, type HeaderMeta } from './meta'
+import { FORMAT_VERSION, metaLine, type HeaderMeta, type TruncationMeta } from './meta'
 import { GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD } from './record'
 import { countLines, readTail, type FileTail } from './scan'
 import { checkDirectory, openSink, type Sink } from './sink'
@@ -10,7 +10,9 @@ import type { Turns } from './lease'
 import type { Lock } from './lock'
 import type { Sealing } from './sealing'
 import type { Rotation } from './rotation'
-import type { Emit, RecoveryEvent } from './events'
+import type { Emit, RecoveryEvent, TruncationEvent } from './events'
+import type { LogFileEntry } from './naming'
+import { cutRecord, emptiedRecord, isCut } from './truncation'
 import type { Settings } from './settings'
 
 /** The file being appended to, as last seen under the lock. */
@@ -27,6 +29,8 @@ export interface Current {
   /** Lines known up to `countedTo` bytes (from the header's seq); the rest is counted when asked. */
   counted: number
   countedTo: number
+  /** The file's last bytes as this writer left them (up to a hash and its LF): what it checks is still there (#12). */
+  last: Buffer
 }
 
 /**
@@ -81,13 +85,23 @@ export function countTo(cur: Current): number {
   return cur.counted
 }
 
-/** Advances the file end past the writer's own append, keeping the line count exact without reading it back. */
-export function advance(cur: Current, lines: number, bytes: number): void {
+/** Advances the file end past the writer's own append of `bytes`, keeping the line count exact without reading it back. */
+export function advance(cur: Current, lines: number, bytes: Buffer): void {
   if (cur.countedTo === cur.end) {
     cur.counted += lines
-    cur.countedTo += bytes
+    cur.countedTo += bytes.length
   }
-  cur.end += bytes
+  cur.end += bytes.length
+  cur.last = endOf(cur.last, bytes)
+}
+
+/** Bytes kept of a file's end: enough for a record's hash and its LF. */
+const KEPT = HASH_HEX + 1
+
+/** The last KEPT bytes of `before` followed by `added`. */
+function endOf(before: Buffer, added: Buffer): Buffer {
+  if (added.length >= KEPT) return Buffer.from(added.subarray(added.length - KEPT))
+  return Buffer.concat([before, added]).subarray(-KEPT)
 }
 
 const NEWLINE = Buffer.from('\n')
@@ -99,7 +113,7 @@ export interface DiscoveryContext {
   at: Position
   rotation: Rotation
   appendNow: AppendNow
-  emit: Emit<'recovery' | 'error'>
+  emit: Emit<'recovery' | 'truncation' | 'error'>
 }
 
 /**
@@ -131,8 +145,11 @@ export class Discovery {
       st = null
     }
     const newest = this.ctx.settings.naming.list().filter((f) => !f.gz).at(-1)
-    if (st && st.ino === cur.sink.ino && st.size === cur.end && newest?.path === cur.path) return
-    if (!st || st.ino !== cur.sink.ino) {
+    if (st && st.ino === cur.sink.ino) {
+      // Other writers only add to the file, or start a newer one: what this writer left stays as it was.
+      if (isCut(cur, st.size)) return this.cut(cur, newest ?? null)
+      if (st.size === cur.end && newest?.path === cur.path) return
+    } else {
       if (!newest || newest.number <= cur.number) {
         // Our file is gone and nobody started a newer one: lines written to it are lost with it.
         this.ctx.emit('error', new ChainlogError(ErrorCodes.FILE_REMOVED, `${cur.path} was removed or replaced while being written; continuing in a new file`, { path: cur.path }))
@@ -140,6 +157,41 @@ export class Discovery {
       }
     }
     this.discover()
+  }
+
+  /**
+   * The file of `cur` was cut, emptied, or ends in a record this writer did
+   * not write: its last head is not in the log any more. Nothing more goes
+   * into that file (it is the evidence); the writer starts a new file, whose
+   * first record after the header says what it had left and what it found,
+   * and the verifier reports that as a break (#12).
+   */
+  private cut(cur: Current, newest: LogFileEntry | null): void {
+    const { settings: s, at, rotation } = this.ctx
+    const count = countTo(cur)
+    const record = cutRecord(cur, at.prev, count, new Date(s.now()).toISOString())
+    if (newest && newest.number > cur.number) {
+      // Another writer went on in a newer file meanwhile: continue from its head, as from any other.
+      this.discover()
+      const head = at.cur!
+      rotation.startFile(head.number + 1, head.header.index + 1, head.name, at.prev, countTo(head), 'truncated')
+    } else {
+      // The new file continues from this writer's own head: what the chain was before the cut.
+      rotation.startFile(cur.number + 1, cur.header.index + 1, cur.name, at.prev, count, 'truncated')
+    }
+    this.recordCut(cur.path, record)
+  }
+
+  /** Appends the truncation record to the file just started, and tells the application. */
+  private recordCut(file: string, record: TruncationMeta): void {
+    const next = this.ctx.at.cur!.path
+    this.ctx.appendNow([metaLine(record)])
+    const what = record.expected
+      ? `was cut while being written: this writer left ${record.expected.lines} lines (${record.expected.size} bytes) in it and found ${record.found.lines} (${record.found.size} bytes)${record.found.size >= record.expected.size ? ', its last record replaced' : ''}`
+      : 'is empty, though no writer leaves a file of the log empty: it was emptied (copytruncate, or by hand)'
+    this.ctx.emit('error', new ChainlogError(ErrorCodes.FILE_TRUNCATED, `${file} ${what}; continuing in ${next}, whose first record says so (verify-log reports it as a break)`, { path: file }))
+    const expected = record.expected ? { size: record.expected.size, lines: record.expected.lines } : null
+    this.ctx.emit('truncation', { file, expected, found: { size: record.found.size, lines: record.found.lines }, next } satisfies TruncationEvent)
   }
 
   /** Finds the newest file of the log and continues from its last valid record. */
@@ -153,16 +205,18 @@ export class Discovery {
     const files = s.naming.list()
     let entry = files.at(-1) ?? null
     let tail = entry ? readTail(entry.path) : null
-    if (entry && tail && tail.size === 0 && !entry.gz) {
-      // Created but never written (a writer died right after creating it). It
-      // holds no evidence; remove it and continue from the file before it.
-      fs.rmSync(entry.path, { force: true })
+    // No writer leaves a file of the log empty (FileSink.publish): an empty one was emptied
+    // (copytruncate, by hand). It stays as the evidence; the chain goes on after it, recorded.
+    const emptied = entry && tail && tail.size === 0 && !entry.gz ? entry : null
+    if (emptied) {
       entry = files.at(-2) ?? null
       tail = entry ? readTail(entry.path) : null
     }
     if (!entry || !tail) {
       at.chain = at.chain || (s.chainId ?? crypto.randomBytes(16).toString('hex'))
-      return rotation.startFile(1, 0, null, GENESIS, 0, undefined)
+      rotation.startFile((emptied?.number ?? 0) + 1, 0, null, GENESIS, 0, emptied ? 'truncated' : undefined)
+      if (emptied) this.recordCut(emptied.path, emptiedRecord(emptied.name, new Date(s.now()).toISOString()))
+      return
     }
     const header = tail.header
     if (!header) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${entry.path} exists but is not a chainlog file (its first line is not a chainlog header); move it away or log to another path`, { path: entry.path })
@@ -178,6 +232,11 @@ export class Discovery {
     const ownHash = !foreign ? hashing.hashFn : header.alg === 'sha256' || header.alg === 'blake3' ? createHashFn(header.alg) : null
     const broken = ownHash ? brokenTail(tail, ownHash) : null
     const fresh = !at.cur && !s.append
+    if (emptied) {
+      rotation.startFile(emptied.number + 1, header.index + 1, header.file, tail.last && isHash(tail.last.hash) ? tail.last.hash : GENESIS, header.seq + countLines(entry.path), 'truncated')
+      this.recordCut(emptied.path, emptiedRecord(emptied.name, new Date(s.now()).toISOString()))
+      return
+    }
     if (entry.gz || broken || foreign || fresh) {
       // Never append to a finished, broken or differently-keyed file: start the next one.
       const lastHash = tail.last && isHash(tail.last.hash) ? tail.last.hash : GENESIS
@@ -192,11 +251,12 @@ export class Discovery {
     }
     if (at.cur?.path !== entry.path) {
       if (at.cur) void at.cur.sink.close()
-      at.cur = { sink: openSink(entry.path, s), path: entry.path, name: entry.name, number: entry.number, header, end: tail.end, headerEnd: tail.headerEnd, counted: header.seq, countedTo: 0 }
+      at.cur = { sink: openSink(entry.path, s), path: entry.path, name: entry.name, number: entry.number, header, end: tail.end, headerEnd: tail.headerEnd, counted: header.seq, countedTo: 0, last: Buffer.alloc(0) }
       rotation.link(at.cur)
     }
     const cur = at.cur
     cur.end = tail.end
+    cur.last = endOf(Buffer.alloc(0), Buffer.concat([tail.lastBytes!, NEWLINE]))
     if (cur.countedTo > cur.end) {
       cur.counted = header.seq
       cur.countedTo = 0
@@ -215,17 +275,20 @@ export class Discovery {
     const at = this.ctx.at
     const text = fragment.toString('latin1')
     cur.end += fragment.length
+    cur.last = endOf(cur.last, fragment)
     if (text.length >= RECORD_OVERHEAD - 1 && text.startsWith(at.prev) && text.charCodeAt(HASH_HEX) === 0x7c && text.charCodeAt(text.length - HASH_HEX - 1) === 0x7c) {
       const hash = text.slice(-HASH_HEX)
       if (isHash(hash) && this.ctx.hashing.hashFn(fragment.subarray(0, fragment.length - HASH_HEX - 1)) === hash) {
         cur.sink.write(NEWLINE, cur.end)
         cur.end += 1
+        cur.last = endOf(cur.last, NEWLINE)
         at.prev = hash
         return
       }
     }
     cur.sink.write(NEWLINE, cur.end)
     cur.end += 1
+    cur.last = endOf(cur.last, NEWLINE)
     const sha256 = crypto.createHash('sha256').update(fragment).digest('hex')
     this.ctx.appendNow([metaLine({ t: 'recovery', time: new Date(this.ctx.settings.now()).toISOString(), reason: 'torn-tail', length: fragment.length, sha256 })])
     this.ctx.emit('recovery', { file: cur.path, reason: 'torn-tail', length: fragment.length } satisfies RecoveryEvent)

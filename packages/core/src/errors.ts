@@ -18,6 +18,8 @@ export const ErrorCodes = {
   IO_ERROR: 'IO_ERROR',
   /** The file being written was deleted or replaced under the writer. */
   FILE_REMOVED: 'FILE_REMOVED',
+  /** The file being written was cut short, emptied, or given a last record this writer did not write (the writer went on in a new file and recorded it). */
+  FILE_TRUNCATED: 'FILE_TRUNCATED',
   /** A line given as bytes is not valid UTF-8. */
   INVALID_LINE: 'INVALID_LINE',
   /** The log lock was taken over while this writer held it (it was thought dead). */
@@ -30,6 +32,8 @@ export const ErrorCodes = {
   BUFFER_FULL: 'BUFFER_FULL',
   /** An existing file at the log path is not a chainlog file. */
   NOT_CHAINLOG: 'NOT_CHAINLOG',
+  /** `chainlog archive` refused: not the oldest rotated files, the file being written, a name taken at the destination, a tail a writer must recover first. */
+  CANNOT_ARCHIVE: 'CANNOT_ARCHIVE',
   /** The input given to the verifier holds no chainlog file at all. */
   NO_INPUT: 'NO_INPUT',
   /** The input holds files of more than one chain. */

@@ -25,6 +25,21 @@ export interface RecoveryEvent {
   length?: number
 }
 
+/**
+ * Payload of `'truncation'`: the file this writer appended to was cut short,
+ * emptied, or ends in a record it did not write. The writer went on in a new
+ * file whose first record says so; the verifier reports the cut as a break.
+ */
+export interface TruncationEvent {
+  /** The file found cut. */
+  file: string
+  /** Its size and complete lines when this writer last appended to it; null when no writer had it open. */
+  expected: { size: number; lines: number } | null
+  found: { size: number; lines: number }
+  /** The new file the writer goes on in. */
+  next: string
+}
+
 /** Payload of `'seal'`: the seal just appended. */
 export interface SealEvent {
   /** Chain position after the seal record. */
@@ -50,6 +65,8 @@ export interface ChainWriterEvents {
   remove: [file: string]
   /** A torn or broken tail was found and recorded. */
   recovery: [event: RecoveryEvent]
+  /** The file being written was cut or emptied by someone else; recorded, and the writer goes on in a new file (after an `'error'` FILE_TRUNCATED). */
+  truncation: [event: TruncationEvent]
   /** A seal was appended (with `sealKey`). */
   seal: [event: SealEvent]
   /** The lock was lost before a write (another writer took it over as stale): nothing was written; the batch is redone under a fresh lock. */
@@ -58,7 +75,8 @@ export interface ChainWriterEvents {
   drain: []
   /**
    * A failure: the first failed append of a failing spell (DISK_FULL, IO_ERROR,
-   * …), the first refusal of one (BUFFER_FULL), LOCK_LOST, FILE_REMOVED, a
+   * …), the first refusal of one (BUFFER_FULL), LOCK_LOST, FILE_REMOVED,
+   * FILE_TRUNCATED, a
    * sealing failure, a symlink, compression or deletion that failed; and
    * for openChainWriter, the log that could not be opened.
    */

@@ -6,7 +6,7 @@
  */
 import { createHashFn, isAlgorithm, keyId, type Algorithm, type HashFn } from './algorithm'
 import { ChainlogError, ErrorCodes } from './errors'
-import { FORMAT_VERSION, type DeletedFile, type HeaderMeta } from './meta'
+import { FORMAT_VERSION, type DeletedFile, type HeaderMeta, type TruncationMeta } from './meta'
 import { GENESIS } from './record'
 import type { Break, Problem } from './report'
 
@@ -92,7 +92,9 @@ export class HeaderRules {
         if (prev !== GENESIS) return { problem: { reason: 'PREV_MISMATCH', message: 'the first file of a chain must start from the genesis value', expected: GENESIS, found: prev }, position: h.seq, start: null }
       } else {
         // Earlier files are absent: fine only if a retention record later in the chain deleted them.
-        this.startGap = { header: h, brk: { file, line: 1, offset: 0, reason: 'MISSING_FILE', message: `files before this one (index ${h.index}) are missing and no retention record in the chain accounts for them`, expected: 'a retention record naming index ' + (h.index - 1), found: prev } }
+        // Files are named, never indexes: the header names the file before it.
+        const before = typeof h.prevFile === 'string' ? h.prevFile : 'the file before it'
+        this.startGap = { header: h, brk: { file, line: 1, offset: 0, reason: 'MISSING_FILE', message: `the chain starts after ${before}, which is missing with any file before it, and no retention or archive record in the chain accounts for them`, expected: `a retention or archive record naming ${before}`, found: prev } }
       }
       return { problem: null, position: h.seq, start: prev }
     }
@@ -133,10 +135,21 @@ export class HeaderRules {
     return missing
   }
 
-  /** Files a retention record deleted: they may be the files missing before the chain's start. */
+  /** Files a retention record deleted or an archive record moved away: they may be the files missing before the chain's start. */
   retention(deleted: DeletedFile[]): void {
     const gap = this.startGap
     if (gap && deleted.some((d) => d.index === gap.header.index - 1 && d.lastHash === gap.header.prevHash)) this.startGap = null
+  }
+
+  /**
+   * A truncation record: when the chain starts right after the first file of
+   * the chain, found cut or emptied, that file is accounted for (the cut is the
+   * break, reported once). Returns the cut's break.
+   */
+  truncated(meta: TruncationMeta, cut: Break): Break {
+    const gap = this.startGap
+    if (gap && meta.index === 0 && gap.header.index === 1 && gap.header.prevFile === meta.file) this.startGap = null
+    return cut
   }
 
   /** At the end of the chain: the MISSING_FILE break of a start that no retention record accounts for. */

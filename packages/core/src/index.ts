@@ -4,11 +4,12 @@
  * escaping, hash functions) is `@chainlog/core/format`.
  */
 export { ChainlogError, ErrorCodes, invalidOption, systemErrorMeaning, type ErrorCode, type SystemErrorContext, type SystemErrorMeaning } from './errors'
+export { archiveFiles, type ArchiveOptions, type ArchiveResult } from './archive'
 export { loadKey } from './key'
 export { checkOptionNames, checkWriterOptions, nextBoundary, parseBoolean, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type Frequency, type OptionNames, type Refusal } from './settings'
 export { ChainWriter, createChainWriter, openChainWriter, type OpenOptions } from './writer'
 export type { ChainHead } from './discovery'
-export type { ChainWriterEvents, RecoveryEvent, ResumeEvent, RotateEvent, SealEvent } from './events'
+export type { ChainWriterEvents, RecoveryEvent, ResumeEvent, RotateEvent, SealEvent, TruncationEvent } from './events'
 export { BreakReasons, Verdicts, type Break, type BreakReason, type FileSummary, type Head, type HeadCheck, type LineLocation, type Shortfall, type TornTail, type Verdict, type VerifierOptions, type VerifyReport } from './report'
 export { verify, type VerifyOptions } from './verify'
 export { readState, verifyWithState, type ClosedFile, type OpenFile, type StateOutcome, type VerifyState } from './verify-state'

@@ -37,7 +37,7 @@ export interface HeaderMeta {
   reason?: string
 }
 
-/** One file deleted by retention. */
+/** One file deleted by retention, or moved away by `chainlog archive`. */
 export interface DeletedFile {
   file: string
   index: number
@@ -50,6 +50,19 @@ export interface RetentionMeta {
   t: 'retention'
   time: string
   deleted: DeletedFile[]
+}
+
+/**
+ * Written by `chainlog archive` before it moves rotated files out of the
+ * log's directory (FORMAT.md §6.1): like a retention record, it accounts for
+ * the files before the chain's start on the host.
+ */
+export interface ArchiveMeta {
+  t: 'archive'
+  time: string
+  /** The directory the files were moved to (absolute). */
+  to: string
+  files: DeletedFile[]
 }
 
 /** Written after a torn last record was found on restart (FORMAT.md §7). */
@@ -67,8 +80,40 @@ export interface RecoveryMeta {
   detail?: string
 }
 
-/** The metadata records format 1 defines (FORMAT.md §4–§7, §13): a closed union on `t`. */
-export type Meta = HeaderMeta | RetentionMeta | RecoveryMeta | SealMeta
+/** Where a writer left a file: its size, its complete lines, and the hash of its last record. */
+export interface FileEnd {
+  size: number
+  lines: number
+  /** Hash of the last complete record; null when none is left. */
+  hash: string | null
+}
+
+/**
+ * Written first in the file a writer starts after it found the file it was
+ * appending to cut short, emptied, or ending in a record it did not write
+ * (FORMAT.md §7.1). The verifier reports it as a break at `file`:`at.line`.
+ */
+export interface TruncationMeta {
+  t: 'truncation'
+  time: string
+  /** The file found cut (its name when it was created). */
+  file: string
+  /** Its header's index; null when it has no header left. */
+  index: number | null
+  /**
+   * What the writer had left in it, with the chain's head and position
+   * (`count`) after its last record; null when no writer had the file open
+   * (an empty file of the log found when a writer starts).
+   */
+  expected: (FileEnd & { hash: string; count: number }) | null
+  /** What the writer found. */
+  found: FileEnd
+  /** The first line of `file` the writer cannot vouch for, and its byte offset. */
+  at: { line: number; offset: number }
+}
+
+/** The metadata records format 1 defines (FORMAT.md §4–§7.1, §13): a closed union on `t`. */
+export type Meta = HeaderMeta | RetentionMeta | ArchiveMeta | RecoveryMeta | TruncationMeta | SealMeta
 
 /**
  * A metadata record of a type this version does not define (written by a
@@ -81,7 +126,7 @@ export interface UnknownMeta {
 }
 
 /** The `t` of every {@link Meta}. */
-const KNOWN: ReadonlySet<string> = new Set<Meta['t']>(['header', 'retention', 'recovery', 'seal'])
+const KNOWN: ReadonlySet<string> = new Set<Meta['t']>(['header', 'retention', 'archive', 'recovery', 'truncation', 'seal'])
 
 /** Serializes metadata into a stored line (an unknown type too: a tool may copy records it does not read). */
 export function metaLine(meta: Meta | UnknownMeta): string {

@@ -26,6 +26,8 @@ export const BreakReasons = {
   BAD_HEADER: 'BAD_HEADER',
   /** A compressed file is damaged or cut short: the rest of it cannot be read. */
   CORRUPT_FILE: 'CORRUPT_FILE',
+  /** A writer found the file it appended to cut short, emptied, or ending in a record it did not write, and recorded it (FORMAT.md §7.1). */
+  TRUNCATED: 'TRUNCATED',
   /** A file verified by an earlier run (`verify-log --state`) no longer has the SHA-256 it had then: changed or truncated. */
   FILE_CHANGED: 'FILE_CHANGED',
 } as const
@@ -127,6 +129,8 @@ export interface VerifyReport {
   partial: TornTail | null
   /** Files deleted by retention, as recorded in the chain. */
   retention: DeletedFile[]
+  /** Files moved away by `chainlog archive`, as recorded in the chain, with where to. */
+  archived: (DeletedFile & { to: string })[]
   /** First and last user lines verified (for time ranges); stored form unescaped. */
   firstLine: string | null
   lastLine: string | null

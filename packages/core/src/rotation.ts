@@ -10,8 +10,8 @@ import type { LogFileEntry } from './naming'
 import { nextBoundary, periodStart } from './settings'
 import { countLines, readTail } from './scan'
 import type { Sealing } from './sealing'
-import { openSink } from './sink'
-import { StreamSink } from './stream-sink'
+import { openSink, type Sink } from './sink'
+import { StreamSink, streamName } from './stream-sink'
 import type { Emit, RotateEvent } from './events'
 import type { Settings } from './settings'
 
@@ -47,30 +47,37 @@ export class Rotation {
   startFile(number: number, index: number, prevFile: string | null, prevHash: string, seq: number, reason: string | undefined): void {
     const { settings: s, hashing, at } = this.ctx
     // A stream is started once, with the chain: it has no number and no name on disk.
-    const sink = s.stream ? new StreamSink(s.stream) : openSink(s.naming.pathFor(number, s.now()), s)
-    const filePath = sink.path
-    if (!s.stream && sink.size() !== 0) {
-      void sink.close()
-      throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${filePath} already exists; cannot start a new chain file there`, { path: filePath })
+    const filePath = s.stream ? streamName(s.stream) : s.naming.pathFor(number, s.now())
+    const exists = () => new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${filePath} already exists; cannot start a new chain file there`, { path: filePath })
+    if (!s.stream) {
+      const there = fs.statSync(filePath, { throwIfNoEntry: false })
+      if (there?.isDirectory()) throw fromSystemError(Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${filePath}'`), { code: 'EISDIR' }), 'open log file', filePath)
+      if (there) throw exists()
     }
+    // Written under a temporary name until the header is in it (see FileSink.publish).
+    const file = s.stream ? null : openSink(newFileName(filePath), s, filePath)
+    const sink: Sink = file ?? new StreamSink(s.stream!)
     const header: HeaderMeta = { t: 'header', v: FORMAT_VERSION, alg: hashing.algorithm, chain: at.chain, index, file: path.basename(filePath), prevFile, prevHash, seq, time: new Date(s.now()).toISOString() }
     if (hashing.keyId) header.keyId = hashing.keyId
     if (reason) header.reason = reason
     const old = at.cur
     const oldPrev = at.prev
-    const cur: Current = { sink, path: filePath, name: header.file, number, header, end: 0, headerEnd: 0, counted: seq, countedTo: 0 }
+    const cur: Current = { sink, path: filePath, name: header.file, number, header, end: 0, headerEnd: 0, counted: seq, countedTo: 0, last: Buffer.alloc(0) }
     at.cur = cur
     at.prev = prevHash
     try {
       this.ctx.appendNow([metaLine(header)])
+      file?.publish(filePath)
     } catch (err) {
       // The header did not reach the disk (ENOSPC, say: the sink cut the file back
-      // to empty). Stay on the old file and take the new one away, so that no
-      // record ever goes into a file without its header; the retry rotates again (#12).
+      // to empty), or the name was taken. Stay on the old file and take the new one
+      // away, so that no record ever goes into a file without its header; the retry
+      // rotates again (#12).
       at.cur = old
       at.prev = oldPrev
       void sink.close()
-      if (!s.stream) fs.rmSync(filePath, { force: true })
+      if (file) fs.rmSync(file.path, { force: true })
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists()
       throw err
     }
     cur.headerEnd = cur.end
@@ -141,6 +148,7 @@ export class Rotation {
   tidy(): void {
     const { settings: s, at } = this.ctx
     if (s.stream) return
+    this.removeDeadNewFiles()
     const plain = s.naming.list().filter((f) => !f.gz && f.path !== at.cur?.path)
     if (plain.length === 0) return
     const busy = new Set<string>()
@@ -166,6 +174,26 @@ export class Rotation {
     }
     if (!s.compress) return
     for (const f of plain) if (!busy.has(f.name)) this.compress(f.path)
+  }
+
+  /** New files a dead writer left under their temporary name (it died before their header was written). */
+  private removeDeadNewFiles(): void {
+    const s = this.ctx.settings
+    let names: string[]
+    try {
+      names = fs.readdirSync(s.naming.dir)
+    } catch {
+      return
+    }
+    for (const name of names) {
+      const m = NEW_FILE.exec(name)
+      if (!m || !s.naming.parse(m[1]!) || alive(Number(m[2]))) continue
+      try {
+        fs.rmSync(path.join(s.naming.dir, name), { force: true })
+      } catch (err) {
+        this.ctx.emit('error', fromSystemError(err, 'remove a new file a dead writer left', path.join(s.naming.dir, name)))
+      }
+    }
   }
 
   /** Gzips a rotated file off the write path, after what is already queued. */
@@ -228,6 +256,13 @@ export class Rotation {
       }
     }
   }
+}
+
+/** A new file's temporary name: `<name>.<pid>.<8 hex>.new`. */
+const NEW_FILE = /^(.+)\.(\d+)\.[0-9a-f]{8}\.new$/
+
+function newFileName(filePath: string): string {
+  return `${filePath}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.new`
 }
 
 /** Whether process `pid` runs on this host (this process counts: its other writers may be compressing). */

@@ -17,6 +17,8 @@ export interface Sink {
   readonly batchBytes: number
   /** Bytes in the file, or written to the stream so far. */
   size(): number
+  /** Up to `length` bytes from `position`: how a file's end is checked against what the writer left (#12). */
+  readAt(length: number, position: number): Buffer
   /** Appends `bytes`, which start at byte `start`; throws the system error. */
   write(bytes: Buffer, start: number): void
   fsync(): void
@@ -35,7 +37,7 @@ const FILE_BATCH_BYTES = 256 * 1024
  * keeps a torn record from a failure the writer survived.
  */
 export class FileSink implements Sink {
-  readonly path: string
+  private where: string
   readonly ino: number
   readonly batchBytes = FILE_BATCH_BYTES
   private fd: number
@@ -44,11 +46,15 @@ export class FileSink implements Sink {
   private readonly fsyncEach: boolean
   private closed = false
 
-  /** Opens `path` for appending, creating it with `mode`. Throws the system error. */
+  /**
+   * Opens `path` for appending, creating it with `mode`. Throws the system
+   * error. The file is opened for reading too: the writer reads back the end
+   * of what it wrote to tell whether someone else cut it (#12).
+   */
   constructor(path: string, options: { mode?: number; fsync?: boolean } = {}) {
-    this.path = path
+    this.where = path
     this.fsyncEach = options.fsync ?? false
-    this.fd = fs.openSync(path, 'a', options.mode)
+    this.fd = fs.openSync(path, 'a+', options.mode)
     try {
       this.ino = fs.fstatSync(this.fd).ino
     } catch (err) {
@@ -64,6 +70,40 @@ export class FileSink implements Sink {
       this.failure = err
     })
     return sonic
+  }
+
+  /** The file's path (it changes once, when a new file is published under its name). */
+  get path(): string {
+    return this.where
+  }
+
+  /**
+   * Gives the file its name in the log: a new file is written under a
+   * temporary name until its header is in it, then linked to `to`, so that a
+   * file of the log is never empty by this writer's doing (an empty one was
+   * emptied by someone else, #12). Throws EEXIST when `to` exists.
+   */
+  publish(to: string): void {
+    try {
+      fs.linkSync(this.where, to)
+    } catch (err) {
+      // A file system without hard links: rename, after making sure nothing is replaced (the lock is held).
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw err
+      if (fs.existsSync(to)) throw Object.assign(new Error(`EEXIST: file already exists, rename '${this.where}' -> '${to}'`), { code: 'EEXIST' })
+      fs.renameSync(this.where, to)
+      this.where = to
+      return
+    }
+    fs.unlinkSync(this.where)
+    this.where = to
+  }
+
+  /** Up to `length` bytes of the file from `position` (fewer at its end). */
+  readAt(length: number, position: number): Buffer {
+    const buf = Buffer.alloc(length)
+    const got = fs.readSync(this.fd, buf, 0, length, position)
+    return buf.subarray(0, got)
   }
 
   /** Current size of the file on disk. */
@@ -89,7 +129,7 @@ export class FileSink implements Sink {
       this.sonic.removeAllListeners('error')
       this.sonic.on('error', () => {})
       // sonic-boom closes the fd it was given when destroyed: open a fresh one first.
-      this.fd = fs.openSync(this.path, 'a')
+      this.fd = fs.openSync(this.where, 'a+')
       this.sonic.destroy()
       this.sonic = this.boom()
     }
@@ -120,15 +160,16 @@ export class FileSink implements Sink {
 
 /**
  * Opens a log file for appending (creating its directory first with
- * `mkdir`), as a FileSink.
+ * `mkdir`), as a FileSink. Errors name the file `named` (a new file's name
+ * in the log, while it is written under a temporary one).
  * @throws ChainlogError the system error under its stable code (ACCESS_DENIED, NO_DIRECTORY, …)
  */
-export function openSink(filePath: string, options: { mkdir: boolean; mode?: number; fsync: boolean }): FileSink {
+export function openSink(filePath: string, options: { mkdir: boolean; mode?: number; fsync: boolean }, named = filePath): FileSink {
   try {
     if (options.mkdir) fs.mkdirSync(path.dirname(filePath), { recursive: true })
     return new FileSink(filePath, { ...(options.mode !== undefined && { mode: options.mode }), fsync: options.fsync })
   } catch (err) {
-    throw fromSystemError(err, 'open log file', filePath)
+    throw fromSystemError(err, 'open log file', named)
   }
 }
 

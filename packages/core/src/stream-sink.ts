@@ -79,6 +79,11 @@ export class StreamSink implements Sink {
     if (--this.pending === 0) for (const resolve of this.idle.splice(0)) resolve()
   }
 
+  /** Never called: what went to a stream cannot be read back, and the writer checks no cut on a stream. */
+  readAt(): Buffer {
+    throw new Error('internal: a stream cannot be read back')
+  }
+
   /** A stream has nothing to fsync: refused by the settings, so never called. */
   fsync(): void {}
 

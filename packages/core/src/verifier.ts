@@ -2,11 +2,12 @@ import type { Algorithm, HashFn } from './algorithm'
 import { headOf, shorten, shortenText, SHOWN_BYTES } from './break-text'
 import { BreakLog, hashBreak, holdLine, prevBreak, recovers, sealBreak, wholeLine, type HeldLine } from './breaks'
 import { HeaderRules } from './header-rules'
-import { isHeader, isKnownMeta, parseMeta, type HeaderMeta, type Meta, type RecoveryMeta, type UnknownMeta } from './meta'
+import { isHeader, isKnownMeta, parseMeta, type HeaderMeta, type Meta, type RecoveryMeta, type TruncationMeta, type UnknownMeta } from './meta'
 import { hasRecordBounds, HASH_HEX, isHash, unescapeLine } from './record'
 import { conclude, type Problem, type TornTail, type VerifierOptions, type VerifyReport } from './report'
 import { newRunScan, scanRun } from './run-scan'
 import { SealWatch } from './seal-watch'
+import { explainsHeld, truncationBreak } from './truncation-break'
 
 const LF = 0x0a
 const BACKSLASH = 0x5c
@@ -42,7 +43,7 @@ export class ChainVerifier {
   private pending: HeldLine | null = null
   private stopped = false
   private readonly report: VerifyReport = {
-    ok: true, verdict: 'VALID', records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], firstLine: null, lastLine: null,
+    ok: true, verdict: 'VALID', records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], archived: [], firstLine: null, lastLine: null,
   }
   private readonly breaks: BreakLog
   /** The head, kept as two fields rather than an object per record. */
@@ -357,11 +358,14 @@ export class ChainVerifier {
     if (!this.hashFn) return this.fail({ reason: 'BAD_HEADER', message: 'record before any chainlog header' }, null, buf, start, end, lineOffset)
     const computed = this.hashFn(buf.subarray(start, bodyEnd))
     if (computed !== found) return this.fail(hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end, lineOffset)
+    // A truncation record is a break at the cut file (FORMAT.md §7.1); it stands for the header break it explains.
+    let cut = known?.t === 'truncation' ? truncationBreak(known, this.file, this.lineNo, this.report.files) : null
     if (this.pending) {
       if (known?.t === 'recovery' && this.recoveredBy(known, prev)) {
         this.accept(found)
         return this.metaSeen(known, lineOffset)
       }
+      if (cut && explainsHeld(known as TruncationMeta, prev, this.pending)) [this.pending.brk, cut] = [cut, null]
       this.flushPending()
       if (this.stopped) return
     }
@@ -369,7 +373,7 @@ export class ChainVerifier {
       if (expectHeader) {
         const h = meta as HeaderMeta
         const missing = this.headers.missingBefore(h)
-        if (missing > 0) return this.fail({ reason: 'MISSING_FILE', message: `${missing} file(s) of the chain are missing before this one (its index is ${h.index}, the previous file's ${h.index - missing - 1})`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
+        if (missing > 0) return this.fail({ reason: 'MISSING_FILE', message: `${missing === 1 ? 'a file' : `${missing} files`} of the chain ${missing === 1 ? 'is' : 'are'} missing before this one: it follows ${JSON.stringify(h.prevFile)}, and the file before it here is ${JSON.stringify(this.report.files.at(-2)?.split(/[\\/]/).pop() ?? null)}`, expected: this.expected, found: prev, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
         // The link broke, not the numbering: later files follow this file's index and position.
         this.position = h.seq
       }
@@ -382,6 +386,9 @@ export class ChainVerifier {
       if (known?.t === 'retention' && Array.isArray(known.deleted)) {
         for (const d of known.deleted) this.report.retention.push(d)
         this.headers.retention(known.deleted)
+      } else if (known?.t === 'archive' && Array.isArray(known.files)) {
+        for (const d of known.files) this.report.archived.push({ ...d, to: known.to })
+        this.headers.retention(known.files)
       }
     } else if (stored.startsWith('\\e')) {
       let line: string
@@ -400,6 +407,7 @@ export class ChainVerifier {
     const sealProblem = this.seals && meta ? this.seals.record(meta, known, { file: this.file, line: this.lineNo, offset: lineOffset, position: this.position, prev, chain: this.headers.chain ?? '' }) : null
     this.accept(found)
     if (meta) this.metaSeen(meta, lineOffset)
+    if (cut) this.addBreakAt(cut, this.headers.truncated(known as TruncationMeta, cut))
     if (sealProblem) this.addBreakAt(sealProblem.place, sealBreak(sealProblem, shorten(buf, start, end)))
   }
 

@@ -16,6 +16,7 @@ import { decodeLine, escapeLine, GENESIS, isPlainText, RECORD_OVERHEAD } from '.
 import { Rotation } from './rotation'
 import type { ChainWriterEvents, Emit } from './events'
 import { Sealing } from './sealing'
+import { isCut } from './truncation'
 
 /** Queued bytes that start a batch at once rather than on the next turn of the event loop. */
 const BATCH_BYTES = 256 * 1024
@@ -257,7 +258,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   private put(cur: Current, batch: Batch): void {
     this.fence(cur)
     cur.sink.write(batch.bytes, cur.end)
-    advance(cur, batch.records, batch.bytes.length)
+    advance(cur, batch.records, batch.bytes)
     this.at.prev = batch.prev
   }
 
@@ -273,8 +274,9 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     // One stat of the path: removed or replaced under us (writes to an
     // unlinked file would vanish), or grown or cut by someone else. Either way,
     // re-take the lock and look again.
-    const st = fs.statSync(cur.path, { throwIfNoEntry: false })
-    if (!st || st.ino !== cur.sink.ino || st.size !== cur.end) throw new HeadMoved()
+    const st = fs.statSync(cur.sink.path, { throwIfNoEntry: false })
+    // And the file still ends in our last record: rewritten to the same size is a cut too (#12).
+    if (!st || st.ino !== cur.sink.ino || st.size !== cur.end || isCut(cur, st.size)) throw new HeadMoved()
   }
 
   private settle(): void {
@@ -355,7 +357,9 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
       try {
         if (await this.start().then(() => true, () => false)) {
           await flushed
+          // A last look under the lock (the seal's turn takes one too): a cut while the writer sat idle is recorded before it goes (#12).
           if (this.sealing) await this.lease.locked(() => this.sealing!.seal('close'))
+          else if (!this.outage.failure) await this.lease.locked(() => this.discovery.refresh()).catch(() => undefined)
         }
       } finally {
         this.sealing?.close()

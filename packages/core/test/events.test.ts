@@ -11,7 +11,7 @@ import { createChainWriter, type ChainlogError, type ChainWriter, type ChainWrit
 import { ROOT, tmpDir } from './helpers'
 
 /** Every key of the map, once: tsc fails here if one is missing or unknown. */
-const DECLARED = { ready: true, new: true, rotate: true, remove: true, recovery: true, seal: true, lockLost: true, drain: true, error: true, resume: true, close: true } satisfies Record<keyof ChainWriterEvents, true>
+const DECLARED = { ready: true, new: true, rotate: true, remove: true, recovery: true, truncation: true, seal: true, lockLost: true, drain: true, error: true, resume: true, close: true } satisfies Record<keyof ChainWriterEvents, true>
 
 /** Type-level checks, never run: each @ts-expect-error must be an error for tsc. */
 export function typeChecks(w: ChainWriter): void {
@@ -39,7 +39,7 @@ describe('ChainWriterEvents', () => {
       for (const m of text.matchAll(/\bemit\('([A-Za-z]+)'/g)) emitted.add(m[1]!)
     }
     // The sweep sees the events of every room: it would miss a renamed emit otherwise.
-    for (const e of ['ready', 'new', 'rotate', 'remove', 'recovery', 'seal', 'lockLost', 'drain', 'error', 'resume', 'close']) expect(emitted).toContain(e)
+    for (const e of ['ready', 'new', 'rotate', 'remove', 'recovery', 'truncation', 'seal', 'lockLost', 'drain', 'error', 'resume', 'close']) expect(emitted).toContain(e)
     expect([...emitted].filter((e) => !(e in DECLARED))).toEqual([])
   })
 

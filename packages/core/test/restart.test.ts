@@ -4,6 +4,7 @@
  * completes a record missing only its LF, and never appends to a broken tail.
  */
 import { createHash } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -82,15 +83,18 @@ describe('a clean restart', () => {
     expect(lines).toEqual(['sha', 'blake'])
   })
 
-  test('an empty newest file (created, never written: a crash right after rotation) is dropped and the chain continues', async () => {
+  test('a new file created, never written (a crash right after rotation) is dropped and the chain continues', async () => {
     const dir = tmpDir()
     const files = await writeLog(dir, Array.from({ length: 10 }, (_, i) => `x${i}`), { size: 1024 })
-    const empty = path.join(dir, `app.${files.length + 1}.log`)
+    // A new file exists under a temporary name until its header is in it; the dead writer's pid is in that name.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid
+    const empty = path.join(dir, `app.${files.length + 1}.log.${dead}.0badcafe.new`)
     fs.writeFileSync(empty, '')
     await reopenAndWrite(dir, ['after'], { size: 1024 })
     const { lines, report } = await readBack(dir)
     expect(report.ok).toBe(true)
     expect(lines.at(-1)).toBe('after')
+    expect(fs.existsSync(empty)).toBe(false)
   })
 })
 

@@ -1,4 +1,4 @@
-import type { ChainWriter, ResumeEvent, RotateEvent } from '@chainlog/core'
+import type { ChainWriter, ResumeEvent, RotateEvent, TruncationEvent } from '@chainlog/core'
 import type { Emit } from './bridge'
 
 /**
@@ -15,6 +15,8 @@ export const Events = {
   REMOVE: 'chainlog:remove',
   /** ({ file, reason, length }) a torn or broken tail was found and recorded. */
   RECOVERY: 'chainlog:recovery',
+  /** ({ file, expected, found, next }) the file being written was cut or emptied by someone else (after an 'error' FILE_TRUNCATED): recorded, and logging goes on in `next`. */
+  TRUNCATION: 'chainlog:truncation',
   /** (ChainHead) the head after a flush: keep `hash` and `count` elsewhere to detect truncation. */
   HEAD: 'chainlog:head',
   /** ({ refused }) a failing disk accepts writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
@@ -27,6 +29,7 @@ export function forwardEvents(writer: ChainWriter, report: Emit): void {
   writer.on('rotate', (e: RotateEvent) => report(Events.ROTATE, { from: e.from, to: e.to }))
   writer.on('remove', (file: string) => report(Events.REMOVE, file))
   writer.on('recovery', (e: object) => report(Events.RECOVERY, { ...e }))
+  writer.on('truncation', (e: TruncationEvent) => report(Events.TRUNCATION, { ...e }))
   writer.on('resume', (e: ResumeEvent) => report(Events.RESUME, { refused: e.refused }))
   writer.on('error', (err: Error) => report('error', err))
 }

@@ -21,7 +21,7 @@ const noop = () => {}
  *
  * Events, as in winston-daily-rotate-file: `'logged'` (info), `'new'`
  * (path), `'rotate'` (oldPath, newPath), `'logRemoved'` (path), `'error'`
- * (err, message starting with a chainlog code), plus `'recovery'` and
+ * (err, message starting with a chainlog code), plus `'recovery'`, `'truncation'` and
  * `'resume'` ({ refused }) from the core writer.
  *
  * `'finish'` (after `logger.end()`) means every entry logged has been handed
@@ -72,6 +72,7 @@ export class ChainlogTransport extends TransportStream {
     w.on('rotate', (e: RotateEvent) => this.emit('rotate', e.from, e.to))
     w.on('remove', (file: string) => this.emit('logRemoved', file))
     w.on('recovery', (e: object) => this.emit('recovery', e))
+    w.on('truncation', (e: object) => this.emit('truncation', e))
     w.on('resume', (e: ResumeEvent) => this.emit('resume', { refused: e.refused }))
     w.on('error', (err: Error) => this.emit('error', err))
   }
