@@ -24,7 +24,7 @@ export interface VerifyState {
   closed: ClosedFile[]
   /** The last file, verified up to `offset`: the end of its last whole line. */
   open: OpenFile
-  /** Files that retention records verified so far deleted: their absence is no break. */
+  /** Files that retention (or archive) records verified so far deleted or moved: their absence is no break. */
   deleted: DeletedFile[]
   /** When the state was written (ISO 8601). */
   time: string
@@ -112,7 +112,9 @@ class StateRun {
     this.verifier = new ChainVerifier({
       ...options,
       onMeta: (meta, where) => {
+        // Retention deleted them, or `chainlog archive` moved them away: either way, recorded in the chain.
         if (meta.t === 'retention' && Array.isArray((meta as { deleted?: unknown }).deleted)) this.deleted.push(...(meta as { deleted: DeletedFile[] }).deleted)
+        if (meta.t === 'archive' && Array.isArray((meta as { files?: unknown }).files)) this.deleted.push(...(meta as { files: DeletedFile[] }).files)
         options.onMeta?.(meta, where)
       },
     })
