@@ -9,6 +9,7 @@ import { progress, type ProgressMode } from './progress'
 import { checkExpectation, formatReport, reportJson, trusted } from './report'
 import { NOT_SHIPPED, verifyShippedLog } from './shipped'
 import { verifyInput } from './source'
+import { verifyWithState } from '@chainlog/core'
 import { version } from './version'
 
 const HELP = `Usage: verify-log [options] <path...>
@@ -41,6 +42,10 @@ Options:
                              from chainlog keygen); a log that no valid seal covers fails
       --as-of <time|now>     with --verify-key: unless the log ends with a closing seal,
                              its seals must reach this time (ISO 8601, or now)
+      --state <file>         remember what was verified in <file>: the next run verifies
+                             only the records written since, and re-checks each closed
+                             file by its SHA-256 (a changed, truncated or vanished file
+                             is a break); the file is written only when nothing broke
       --shipped              the lines were pulled back from a central store: in any
                              order, with duplicates, from any number of chains, bare or
                              in an envelope (Loki, Elasticsearch, Vector, Fluent Bit,
@@ -70,6 +75,7 @@ interface Values extends ChainValues {
   checkpoint?: string
   'verify-key'?: string
   'as-of'?: string
+  state?: string
   progress?: boolean
   'no-progress'?: boolean
   shipped?: boolean
@@ -86,6 +92,7 @@ const OPTIONS = {
   checkpoint: { type: 'string' },
   'verify-key': { type: 'string' },
   'as-of': { type: 'string' },
+  state: { type: 'string' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   shipped: { type: 'boolean' },
@@ -119,6 +126,7 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
   if (values['as-of'] !== undefined && values['verify-key'] === undefined) throw usage('--as-of judges the seals of a log; give the verification key with --verify-key')
   const asOf = values['as-of'] === undefined ? undefined : parseAsOf(values['as-of'])
   const verifyKey = readVerifyKey(values['verify-key'])
+  if (values.state !== undefined) return verifyFromState(input, values.state, { all: values.all === true, json: values.json === true, quiet: values.quiet === true, expected, verifyKey: values['verify-key'], ...(key && { key }) })
   const mode: ProgressMode = values['no-progress'] ? 'never' : values.progress ? 'always' : 'auto'
   const bar = progress(mode, values.json === true || values.quiet === true)
   let report
@@ -138,6 +146,23 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
   const checkpoint = expected ? checkExpectation(report, expected) : null
   if (values.json) process.stdout.write(JSON.stringify(reportJson(report, checkpoint)) + '\n')
   else if (!values.quiet) process.stdout.write(formatReport(report, checkpoint, { all: values.all === true }))
+  return trusted(report.verdict) ? EXIT_OK : EXIT_BROKEN
+}
+
+/**
+ * `--state`: verifies what was written since the state's run, re-checks the
+ * files it closed by their digests, and writes the state anew when nothing broke.
+ */
+async function verifyFromState(input: string[] | '-', statePath: string, o: { all: boolean; json: boolean; quiet: boolean; expected: unknown; verifyKey: string | undefined; key?: Uint8Array }): Promise<number> {
+  if (input === '-') throw usage('--state needs the log files: what came from stdin cannot be re-checked next time')
+  if (o.expected || o.verifyKey !== undefined) throw usage('--state verifies only what is new, so it cannot also check seals (--verify-key) or a kept head (--expect-head, --expect-count, --checkpoint); run those without --state')
+  const { report, outcome } = await verifyWithState(input, statePath, { all: o.all, ...(o.key && { key: o.key }) })
+  const state = { path: statePath, first: outcome.first, unchanged: outcome.unchanged, saved: outcome.saved }
+  if (o.json) process.stdout.write(JSON.stringify({ ...reportJson(report, null), state }) + '\n')
+  else if (!o.quiet) {
+    const done = outcome.first ? 'no state yet: the whole chain was verified' : `${outcome.unchanged} closed file(s) unchanged by their SHA-256; ${report.records} record(s) verified since the last run`
+    process.stdout.write(formatReport(report, null, { all: o.all }) + `  state      ${statePath}: ${done}${outcome.saved ? '' : ' (not updated: the breaks are reported again next time)'}\n`)
+  }
   return trusted(report.verdict) ? EXIT_OK : EXIT_BROKEN
 }
 

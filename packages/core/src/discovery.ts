@@ -5,9 +5,9 @@ import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 import { FORMAT_VERSION, metaLine, type HeaderMeta, type TruncationMeta } from './meta'
 import { GENESIS, HASH_HEX, isHash, RECORD_OVERHEAD } from './record'
 import { countLines, readTail, type FileTail } from './scan'
-import { checkDirectory, openSink, type FileSink } from './sink'
+import { checkDirectory, openSink, type Sink } from './sink'
 import type { Turns } from './lease'
-import type { LogLock } from './lock'
+import type { Lock } from './lock'
 import type { Sealing } from './sealing'
 import type { Rotation } from './rotation'
 import type { Emit, RecoveryEvent, TruncationEvent } from './events'
@@ -17,7 +17,7 @@ import type { Settings } from './settings'
 
 /** The file being appended to, as last seen under the lock. */
 export interface Current {
-  sink: FileSink
+  sink: Sink
   path: string
   name: string
   number: number
@@ -136,6 +136,8 @@ export class Discovery {
   refresh(): void {
     const cur = this.ctx.at.cur
     if (!cur) return this.discover()
+    // Nobody else writes this chain on a stream, and nothing can be read back from it.
+    if (this.ctx.settings.stream) return
     let st: fs.Stats | null = null
     try {
       st = fs.statSync(cur.path)
@@ -195,6 +197,11 @@ export class Discovery {
   /** Finds the newest file of the log and continues from its last valid record. */
   discover(): void {
     const { settings: s, hashing, at, rotation } = this.ctx
+    if (s.stream) {
+      // A stream cannot be read back: each start is a new chain (docs/OPERATIONS.md).
+      at.chain = s.chainId ?? crypto.randomBytes(16).toString('hex')
+      return rotation.startFile(1, 0, null, GENESIS, 0, undefined)
+    }
     const files = s.naming.list()
     let entry = files.at(-1) ?? null
     let tail = entry ? readTail(entry.path) : null
@@ -299,7 +306,7 @@ function brokenTail(tail: FileTail, hashFn: HashFn): string | null {
 /** What opening needs from the writer. */
 export interface OpeningContext {
   settings: Settings
-  lock: LogLock
+  lock: Lock
   discovery: Discovery
   rotation: Rotation
   sealing: Sealing | null
@@ -348,7 +355,7 @@ export class Opening {
     try {
       if (this.done) return
       if (this.error) throw this.error
-      checkDirectory(s.naming.dir, s.mkdir)
+      if (!s.stream) checkDirectory(s.naming.dir, s.mkdir)
       if (!lock.tryAcquire()) await lock.acquire()
       if (this.done || this.error) {
         // openSync() opened the log (or failed to) while this waited for the lock.
@@ -372,7 +379,7 @@ export class Opening {
     if (this.error) throw this.error
     const s = this.ctx.settings
     try {
-      checkDirectory(s.naming.dir, s.mkdir)
+      if (!s.stream) checkDirectory(s.naming.dir, s.mkdir)
       this.ctx.lock.acquireSync(deadline, 'open the log')
       this.locked()
     } catch (err) {

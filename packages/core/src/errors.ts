@@ -50,6 +50,8 @@ export const ErrorCodes = {
   UNKNOWN_ALGORITHM: 'UNKNOWN_ALGORITHM',
   /** The existing log was written by another format version. */
   UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
+  /** A verification state file (`verify-log --state`) cannot be read, is not one, or belongs to another chain. */
+  BAD_STATE: 'BAD_STATE',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

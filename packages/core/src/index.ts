@@ -13,6 +13,7 @@ export type { ChainWriterEvents, RecoveryEvent, ResumeEvent, RotateEvent, SealEv
 export { BreakReasons, Verdicts, type Break, type BreakReason, type FileSummary, type Head, type HeadCheck, type LineLocation, type SegmentPlace, type Shortfall, type TornTail, type Verdict, type VerifierOptions, type VerifyReport } from './report'
 export type { SkippedFile } from './inputs'
 export { verify, type VerifyOptions } from './verify'
+export { readState, verifyWithState, type ClosedFile, type OpenFile, type StateOutcome, type VerifyState } from './verify-state'
 export { generateSealKeys, loadVerifyKey, writeSealKeys, type SealState, type VerifyKey } from './seal'
 export { SealReasons, type SealReason, type SealSummary } from './seal-audit'
 export { flushOnExit, type Flushable } from './exit'

@@ -1,5 +1,5 @@
 import { ChainlogError, fromSystemError } from './errors'
-import type { LogLock } from './lock'
+import type { Lock } from './lock'
 
 /** The longest a busy writer keeps the lock before letting others in, ms. */
 const LEASE_MS = 50
@@ -49,7 +49,7 @@ export interface LeaseClient {
  * re-reads the head from disk only when it takes the lease afresh.
  */
 export class Lease {
-  readonly lock: LogLock
+  readonly lock: Lock
   private holding = false
   private start = 0
   private graceTimer: NodeJS.Timeout | undefined
@@ -61,7 +61,7 @@ export class Lease {
   private waiting = false
   private retryTimer: NodeJS.Timeout | undefined
 
-  constructor(lock: LogLock, client: LeaseClient) {
+  constructor(lock: Lock, client: LeaseClient) {
     this.lock = lock
     this.client = client
   }

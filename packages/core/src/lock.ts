@@ -104,3 +104,47 @@ export class LogLock {
     }
   }
 }
+
+/** What the lease and the opening ask of a lock: the log's, or a stream's ({@link StreamLock}). */
+export type Lock = Pick<LogLock, 'path' | 'held' | 'tryAcquire' | 'confirm' | 'acquire' | 'acquireSync' | 'releaseLock'>
+
+/**
+ * The lock of a chain on a stream: nothing to share, since no other writer
+ * appends to this chain (each process on a stream writes a chain of its
+ * own), so it is always free. Holding it still marks the writer's turns,
+ * which the lease, the seals and the exit flush go by.
+ */
+export class StreamLock implements Lock {
+  readonly path: string
+  private holding = false
+
+  constructor(name: string) {
+    this.path = name
+  }
+
+  get held(): boolean {
+    return this.holding
+  }
+
+  tryAcquire(): boolean {
+    this.holding = true
+    return true
+  }
+
+  confirm(): boolean {
+    return this.holding
+  }
+
+  acquire(): Promise<void> {
+    this.holding = true
+    return Promise.resolve()
+  }
+
+  acquireSync(): void {
+    this.holding = true
+  }
+
+  releaseLock(): void {
+    this.holding = false
+  }
+}

@@ -137,7 +137,9 @@ export class RecordQueue {
   /**
    * Encodes records from the front of the queue, chained after `prev`,
    * straight into one buffer, hashing each record over its bytes in place.
-   * Stops once `limit` bytes are encoded or the queue is empty, or before a
+   * Stops before a record that would take the batch past `limit` bytes (a
+   * record larger than `limit` goes alone: on a pipe, a batch within PIPE_BUF
+   * is one atomic write), or once the queue is empty, or before a
    * record that would take the batch past `room` bytes, unless `mustTakeOne`
    * and the batch is still empty (a file always takes one record after its
    * header, however large). Nothing is taken off the queue until commit().
@@ -171,6 +173,7 @@ export class RecordQueue {
         full = true
         return false
       }
+      if (off > 0 && off + size > limit) return false
       if (off + size > out.length) {
         if (off > 0) return false
         out = Buffer.allocUnsafe(size)

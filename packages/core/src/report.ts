@@ -29,6 +29,8 @@ export const BreakReasons = {
   CORRUPT_FILE: 'CORRUPT_FILE',
   /** A writer found the file it appended to cut short, emptied, or ending in a record it did not write, and recorded it (FORMAT.md §7.1). */
   FILE_TRUNCATED: 'FILE_TRUNCATED',
+  /** A file verified by an earlier run (`verify-log --state`) no longer has the SHA-256 it had then: changed or truncated. */
+  FILE_CHANGED: 'FILE_CHANGED',
 } as const
 export type BreakReason = (typeof BreakReasons)[keyof typeof BreakReasons] | SealReason
 

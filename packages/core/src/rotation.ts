@@ -10,7 +10,8 @@ import type { LogFileEntry } from './naming'
 import { nextBoundary, periodStart } from './settings'
 import { countLines, readTail } from './scan'
 import type { Sealing } from './sealing'
-import { openSink } from './sink'
+import { openSink, type Sink } from './sink'
+import { StreamSink, streamName } from './stream-sink'
 import type { Emit, RotateEvent } from './events'
 import type { Settings } from './settings'
 
@@ -45,13 +46,17 @@ export class Rotation {
   /** Creates file `number` with its header (lock held) and makes it the current one. */
   startFile(number: number, index: number, prevFile: string | null, prevHash: string, seq: number, reason: string | undefined): void {
     const { settings: s, hashing, at } = this.ctx
-    const filePath = s.naming.pathFor(number, s.now())
+    // A stream is started once, with the chain: it has no number and no name on disk.
+    const filePath = s.stream ? streamName(s.stream) : s.naming.pathFor(number, s.now())
     const exists = () => new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${filePath} already exists; cannot start a new chain file there`, { path: filePath })
-    const there = fs.statSync(filePath, { throwIfNoEntry: false })
-    if (there?.isDirectory()) throw fromSystemError(Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${filePath}'`), { code: 'EISDIR' }), 'open log file', filePath)
-    if (there) throw exists()
+    if (!s.stream) {
+      const there = fs.statSync(filePath, { throwIfNoEntry: false })
+      if (there?.isDirectory()) throw fromSystemError(Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${filePath}'`), { code: 'EISDIR' }), 'open log file', filePath)
+      if (there) throw exists()
+    }
     // Written under a temporary name until the header is in it (see FileSink.publish).
-    const sink = openSink(newFileName(filePath), s, filePath)
+    const file = s.stream ? null : openSink(newFileName(filePath), s, filePath)
+    const sink: Sink = file ?? new StreamSink(s.stream!)
     const header: HeaderMeta = { t: 'header', v: FORMAT_VERSION, alg: hashing.algorithm, chain: at.chain, index, file: path.basename(filePath), prevFile, prevHash, seq, time: new Date(s.now()).toISOString() }
     if (hashing.keyId) header.keyId = hashing.keyId
     if (reason) header.reason = reason
@@ -62,7 +67,7 @@ export class Rotation {
     at.prev = prevHash
     try {
       this.ctx.appendNow([metaLine(header)])
-      sink.publish(filePath)
+      file?.publish(filePath)
     } catch (err) {
       // The header did not reach the disk (ENOSPC, say: the sink cut the file back
       // to empty), or the name was taken. Stay on the old file and take the new one
@@ -71,7 +76,7 @@ export class Rotation {
       at.cur = old
       at.prev = oldPrev
       void sink.close()
-      fs.rmSync(sink.path, { force: true })
+      if (file) fs.rmSync(file.path, { force: true })
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists()
       throw err
     }
@@ -142,6 +147,7 @@ export class Rotation {
    */
   tidy(): void {
     const { settings: s, at } = this.ctx
+    if (s.stream) return
     this.removeDeadNewFiles()
     const plain = s.naming.list().filter((f) => !f.gz && f.path !== at.cur?.path)
     if (plain.length === 0) return

@@ -3,6 +3,7 @@ import { ChainlogError, ErrorCodes, invalidOption } from './errors'
 import { loadKey } from './key'
 import { FileNaming } from './naming'
 import { RECORD_OVERHEAD } from './record'
+import { isWritable, streamName, type StreamTarget } from './stream-sink'
 
 // Every option of the writer, once: its parser, default, check and doc
 // comment. The transports take their option types from ChainWriterOptions
@@ -13,8 +14,15 @@ import { RECORD_OVERHEAD } from './record'
  * transports take most of them unchanged.
  */
 export interface ChainWriterOptions {
-  /** Base path of the log, e.g. `logs/app.log`: files are `logs/app.1.log`, `logs/app.2.log`, … */
-  file: string
+  /** Base path of the log, e.g. `logs/app.log`: files are `logs/app.1.log`, `logs/app.2.log`, … Required unless `destination` is given. */
+  file?: string
+  /**
+   * Write the chain to a stream instead of files: `1` stdout (pino's
+   * convention), `2` stderr, another file descriptor, or a writable stream.
+   * Each start is a new chain; options about files are refused. Batches stay
+   * within PIPE_BUF, so writers sharing a pipe interleave whole records.
+   */
+  destination?: StreamTarget
   /** Extension after the file number; by default the extension of `file`. */
   extension?: string
   /** Rotate when the next record would make the file larger than this: bytes, or `'10m'`, `'512k'`, `'1g'` (binary units). */
@@ -74,7 +82,10 @@ export interface ChainWriterOptions {
 
 /** The writer's options, checked, with every default filled in. */
 export interface Settings {
+  /** The log's files; for a chain on a stream, a name only (nothing is listed or created). */
   naming: FileNaming
+  /** Where a chain on a stream goes, instead of files. */
+  stream?: StreamTarget
   /** Bytes; Infinity when the log does not rotate by size. */
   size: number
   frequency?: Frequency
@@ -134,8 +145,10 @@ export function checkWriterOptions(options: ChainWriterOptions): void {
 }
 
 function settle(options: ChainWriterOptions, readKey: boolean): Settings {
-  if (!isOptionsObject(options)) throw invalidOption(`options must be an object with at least { file }; got ${JSON.stringify(options)}`)
-  const naming = new FileNaming(options.file, { ...(options.extension !== undefined && { extension: options.extension }), ...(options.dateFormat !== undefined && { dateFormat: options.dateFormat }) })
+  const given: unknown = options
+  if (!isOptionsObject(given)) throw invalidOption(`options must be an object with at least { file } or { destination }; got ${JSON.stringify(options)}`)
+  const stream = parseDestination(given)
+  const naming = new FileNaming(stream !== undefined ? streamName(stream) : (options.file as string), { ...(options.extension !== undefined && { extension: options.extension }), ...(options.dateFormat !== undefined && { dateFormat: options.dateFormat }) })
   const algorithm = parseAlgorithm(options.algorithm)
   let key: Uint8Array | undefined
   if (options.key !== undefined) {
@@ -186,7 +199,48 @@ function settle(options: ChainWriterOptions, readKey: boolean): Settings {
   if (mode !== undefined) settings.mode = mode
   if (key) settings.key = key
   if (options.chainId !== undefined) settings.chainId = options.chainId
+  if (stream !== undefined) settings.stream = stream
   return settings
+}
+
+const NO_NAMES = 'a stream has no file names'
+const NO_ROTATION = 'a stream does not rotate; whatever collects it (the container runtime, the log shipper) cuts and keeps its files'
+/** The options about files, and why a chain on a stream has no use for each. */
+const FILE_ONLY: { [name: string]: string } = {
+  file: 'give either file (a chain in files) or destination (a chain on a stream), not both',
+  extension: NO_NAMES,
+  dateFormat: NO_NAMES,
+  size: NO_ROTATION,
+  frequency: NO_ROTATION,
+  limit: 'a stream keeps no files to delete; retention is for the store the lines are shipped to',
+  symlink: 'a stream has no current file to link to',
+  compress: 'a stream has no rotated files to gzip',
+  mkdir: 'a stream needs no directory',
+  fsync: 'a stream has no disk to sync: once written, the bytes are the reader’s',
+  mode: 'a stream has no file to create',
+  append: 'a stream cannot be read back, so every start is a new chain',
+  staleLockMs: 'a chain on a stream has one writer and no lock',
+}
+
+/**
+ * `destination`: an open file descriptor (1 stdout, 2 stderr) or a writable
+ * stream; the options about files are refused beside it.
+ * @throws ChainlogError INVALID_OPTION
+ */
+function parseDestination(options: { [name: string]: unknown }): StreamTarget | undefined {
+  const target = options.destination
+  if (target === undefined) {
+    if (options.file === undefined) throw invalidOption("file must be a non-empty path such as 'logs/app.log' (the base path of the log), or give destination for a stream (1 for stdout); got neither")
+    return undefined
+  }
+  if (!(typeof target === 'number' && Number.isInteger(target) && target >= 1) && !isWritable(target)) {
+    throw invalidOption(`destination must be 1 (stdout), 2 (stderr), another open file descriptor, or a writable stream; got ${typeof target === 'object' ? 'an object that is not a writable stream' : JSON.stringify(target)}`)
+  }
+  const name = streamName(target as StreamTarget)
+  for (const option of Object.keys(FILE_ONLY)) {
+    if (options[option] !== undefined) throw invalidOption(`${option} cannot be used with destination (${name}): ${FILE_ONLY[option]}`)
+  }
+  return target as StreamTarget
 }
 
 /**

@@ -4,6 +4,31 @@ import SonicBoom from 'sonic-boom'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 
 /**
+ * Where the writer's batches go: a log file ({@link FileSink}) or a stream
+ * (StreamSink, stream-sink.ts). The writer's queue, seals and exit flush are
+ * the same for both; only a file is locked, rotated and read back.
+ */
+export interface Sink {
+  /** The file's path, or the stream's name (`stdout`, `stderr`, `fd 3`, `stream`). */
+  readonly path: string
+  /** The file's inode (0 for a stream): the fence checks the path still names it. */
+  readonly ino: number
+  /** The most bytes one write holds (a record larger than this goes alone). */
+  readonly batchBytes: number
+  /** Bytes in the file, or written to the stream so far. */
+  size(): number
+  /** Up to `length` bytes from `position`: how a file's end is checked against what the writer left (#12). */
+  readAt(length: number, position: number): Buffer
+  /** Appends `bytes`, which start at byte `start`; throws the system error. */
+  write(bytes: Buffer, start: number): void
+  fsync(): void
+  close(): Promise<void>
+}
+
+/** Bytes handed to the OS per write to a file, at most (bounds how long one writer holds the lock). */
+const FILE_BATCH_BYTES = 256 * 1024
+
+/**
  * One open log file. Writes go through sonic-boom in synchronous mode, the
  * same path as `pino.destination({ sync: true })`: one `write(2)` per batch,
  * with sonic-boom's handling of partial writes and EAGAIN. Each batch is
@@ -11,9 +36,10 @@ import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
  * half-way (ENOSPC, EIO) is cut back to where it started: the file never
  * keeps a torn record from a failure the writer survived.
  */
-export class FileSink {
+export class FileSink implements Sink {
   private where: string
   readonly ino: number
+  readonly batchBytes = FILE_BATCH_BYTES
   private fd: number
   private sonic: SonicBoom
   private failure: Error | null = null

@@ -114,6 +114,19 @@ export class ChainVerifier {
     this.report.files.push(name)
   }
 
+  /**
+   * Goes on after the `line` lines (`offset` bytes) an earlier run verified, ending with `prev` at
+   * `position`; called after the file's header line (verify-state.ts). @internal
+   */
+  resumeAfter(at: { line: number; offset: number; prev: string; position: number }): void {
+    this.flushPending()
+    this.headers.takeStartGap()
+    this.lineNo = at.line
+    this.offset = at.offset
+    this.expected = this.headHash = at.prev
+    this.position = this.headCount = at.position
+  }
+
   /** Feeds the next bytes of the current file. */
   feed(chunk: Buffer): void {
     if (this.stopped || this.aborted) return

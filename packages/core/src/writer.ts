@@ -6,7 +6,7 @@ import { advance, countTo, Discovery, Opening, type ChainHead, type Current, typ
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
 import { loadKey } from './key'
 import { HeadMoved, Lease } from './lease'
-import { LogLock } from './lock'
+import { LogLock, StreamLock } from './lock'
 import { Outage } from './outage'
 import { metaLine, type Meta } from './meta'
 import { FileNaming } from './naming'
@@ -18,7 +18,7 @@ import type { ChainWriterEvents, Emit } from './events'
 import { Sealing } from './sealing'
 import { isCut } from './truncation'
 
-/** Lines handed to the OS per lock hold, at most (bounds how long one writer holds the lock). */
+/** Queued bytes that start a batch at once rather than on the next turn of the event loop. */
 const BATCH_BYTES = 256 * 1024
 
 
@@ -85,7 +85,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     this.throwRefusals = open.refuse !== 'count'
     this.hashing = { algorithm: settings.algorithm, hashFn: createHashFn(settings.algorithm, settings.key ? { key: settings.key } : {}), keyId: settings.key ? keyId(settings.key) : undefined }
     const n = settings.naming
-    const lock = new LogLock(path.join(n.dir, n.stem + n.extension), {
+    const lock = settings.stream ? new StreamLock(n.stem) : new LogLock(path.join(n.dir, n.stem + n.extension), {
       staleMs: settings.staleLockMs,
       onCompromised: (err) => this.emit('error', new ChainlogError(ErrorCodes.LOCK_LOST, `the log lock was taken over while held (${err.message}); another writer thought this one dead`, { cause: err })),
     })
@@ -222,13 +222,13 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     return false
   }
 
-  /** Appends queued lines (`all`, or about a megabyte) in batches of at most BATCH_BYTES, rotating by size between records. */
+  /** Appends queued lines (`all`, or about a megabyte) in batches of at most the sink's batchBytes, rotating by size between records. */
   private appendQueue(all = false): void {
     let budget = BATCH_BYTES * 4
     while (this.queue.length && (budget > 0 || all)) {
       const cur = this.at.cur!
       // A file always takes at least one record after its header, however large.
-      const batch = this.queue.encode(this.at.prev, this.hashing.hashFn, BATCH_BYTES, this.settings.size - cur.end, cur.end <= cur.headerEnd)
+      const batch = this.queue.encode(this.at.prev, this.hashing.hashFn, cur.sink.batchBytes, this.settings.size - cur.end, cur.end <= cur.headerEnd)
       if (batch.records > 0) {
         this.put(cur, batch)
         this.queue.commit(batch)
@@ -270,6 +270,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
    */
   private fence(cur: Current): void {
     if (!this.lease.lock.confirm()) throw new HeadMoved()
+    if (this.settings.stream) return
     // One stat of the path: removed or replaced under us (writes to an
     // unlinked file would vanish), or grown or cut by someone else. Either way,
     // re-take the lock and look again.

@@ -1,7 +1,7 @@
 import { checkOptionNames, checkWriterOptions, invalidOption, type ChainWriterOptions, type OptionNames } from '@chainlog/core'
 
 /** Options handed to the core writer unchanged (core's doc comments describe them). */
-const PASSED = ['frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval'] as const
+const PASSED = ['destination', 'frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval'] as const
 
 /**
  * Options of the pino transport: core's options under pino-roll's names,
@@ -15,7 +15,7 @@ export interface ChainlogPinoOptions extends Pick<ChainWriterOptions, (typeof PA
    * called once, at start-up (in the main thread only: a function cannot
    * cross to pino's worker thread).
    */
-  file: string | (() => string)
+  file?: string | (() => string)
   /** Rotate when a file would grow past this size. As in pino-roll, a bare number (or a string without unit) is megabytes: `10`, `'10m'`, `'512k'`, `'1g'`, `'4096b'`. */
   size?: number | string
   /**
@@ -37,9 +37,8 @@ export interface ResolvedOptions {
 
 /** sonic-boom's options that chainlog does not take, with the reason. */
 const REFUSED: { [name: string]: string } = {
-  dest: 'use file',
-  destination: 'use file',
-  fd: 'use file: the writer opens, rotates and locks its files itself',
+  dest: 'use file, or destination for a stream (1 for stdout)',
+  fd: 'use file, or destination for a stream: 1 for stdout, 2 for stderr',
   sync: "chainlog writes in the transport's own pace; use logger.flush() or fsync: true for durability",
   minLength: 'chainlog batches records itself',
   maxLength: 'chainlog bounds memory with maxBuffered',
@@ -98,10 +97,10 @@ function translateFile(file: unknown): unknown {
  */
 export function resolveOptions(options: unknown): ResolvedOptions {
   const given = checkOptionNames(options, NAMES)
-  if (given.file === undefined) throw invalidOption("file is required: the base path of the log, such as 'logs/app.log'")
+  if (given.file === undefined && given.destination === undefined) throw invalidOption("file is required: the base path of the log, such as 'logs/app.log' (or destination: 1 for stdout)")
   const writer: { [name: string]: unknown } = {}
   for (const name of PASSED) if (given[name] !== undefined) writer[name] = given[name]
-  writer.file = translateFile(given.file)
+  if (given.file !== undefined) writer.file = translateFile(given.file)
   if (given.size !== undefined) writer.size = translateSize(given.size)
   if (given.limit !== undefined) {
     const limit = checkOptionNames(given.limit, LIMIT_NAMES)

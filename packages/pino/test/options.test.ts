@@ -197,3 +197,32 @@ describe('options from pino-roll (and sonic-boom)', () => {
     fs.rmSync(dir, { recursive: true })
   })
 })
+
+describe('destination: a chain on a stream (#15)', () => {
+  test("pino's convention destination: 1 is passed on, and file is not required with it", () => {
+    expect(resolveOptions({ destination: 1 }).writer).toEqual({ destination: 1 })
+    expect(resolveOptions({ destination: 2, sealEvery: 10, sealKey: 'k/seal.key' }).writer).toEqual({ destination: 2, sealEvery: 10, sealKey: 'k/seal.key' })
+  })
+
+  test.each([
+    ['size', { size: 10 }, /^INVALID_OPTION: size cannot be used with destination \(stdout\): a stream does not rotate/],
+    ['limit', { limit: { count: 3 } }, /^INVALID_OPTION: limit cannot be used with destination \(stdout\)/],
+    ['file', { file: 'logs/app.log' }, /^INVALID_OPTION: file cannot be used with destination \(stdout\): give either file/],
+    ['symlink', { symlink: true }, /^INVALID_OPTION: symlink cannot be used with destination \(stdout\)/],
+  ])('%s beside destination is refused with the reason', (_row, given, message) => {
+    expect(() => resolveOptions({ destination: 1, ...given })).toThrow(message)
+  })
+
+  test('in the main thread, any writable stream: every line pino writes is a record of the chain on it', async () => {
+    const chunks: Buffer[] = []
+    const { Writable } = await import('node:stream')
+    const sink = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) })
+    const dest = await chainlog({ destination: sink })
+    const logger = pino(dest)
+    for (let i = 0; i < 100; i++) logger.info({ i }, 'to the stream')
+    await new Promise((resolve) => (dest.once('close', resolve), dest.end()))
+    const lines = Buffer.concat(chunks).toString().split('\n').filter(Boolean)
+    expect(lines).toHaveLength(101)
+    expect(lines[0]).toMatch(/"file":"stream"/)
+  })
+})

@@ -4,7 +4,7 @@ import { checkOptionNames, checkWriterOptions, invalidOption, parseBoolean, type
 /** winston-transport reads these itself. */
 const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
 /** Handed to the core writer unchanged (core's doc comments describe them). */
-const PASSED = ['algorithm', 'keyFile', 'fsync', 'mode', 'maxBuffered', 'extension', 'sealKey', 'sealEvery', 'sealInterval'] as const
+const PASSED = ['destination', 'algorithm', 'keyFile', 'fsync', 'mode', 'maxBuffered', 'extension', 'sealKey', 'sealEvery', 'sealInterval'] as const
 /** winston-daily-rotate-file's names, translated below. */
 const ROTATION_OPTIONS = ['filename', 'dirname', 'datePattern', 'frequency', 'maxSize', 'maxFiles', 'zippedArchive', 'createSymlink', 'symlinkName', 'mkdir'] as const
 
@@ -61,7 +61,7 @@ export interface ChainlogTransportOptions extends Pick<ChainWriterOptions, (type
  * winston-daily-rotate-file keeps working where it can.
  */
 const REFUSED: { [name: string]: string | Refusal } = {
-  stream: 'chainlog writes files; use winston.transports.Stream for a stream',
+  stream: 'for a chain on a stream use destination (1 for stdout, or the stream); winston.transports.Stream writes lines without a chain',
   auditFile: 'there is no audit file: chainlog finds its files by name, and records each deleted file in the chain itself, where verify-log checks it; remove auditFile',
   auditHashType: 'there is no audit file: chainlog records each deleted file, with its last hash, in the chain itself; remove auditHashType',
   utc: { why: 'dates in file names and daily or hourly rotation follow local time; for UTC, run the process with TZ=UTC', accepts: [false] },
@@ -170,6 +170,13 @@ export function resolveOptions(options: unknown): ChainWriterOptions {
   if (o.level !== undefined && typeof o.level !== 'string') throw invalidOption(`level must be a level name such as 'info'; got ${JSON.stringify(o.level)}`)
   if (o.format !== undefined && (o.format === null || typeof (o.format as { transform?: unknown }).transform !== 'function')) throw invalidOption('format must be a winston format, such as winston.format.json()')
 
+  if (o.destination !== undefined) {
+    // A stream has no files: the options naming or rotating them are refused, by their winston names.
+    const given = ROTATION_OPTIONS.find((name) => o[name] !== undefined)
+    if (given) throw invalidOption(`${given} cannot be used with destination: a chain on a stream has no files to name, rotate or keep`)
+    checkWriterOptions(writer as unknown as ChainWriterOptions)
+    return writer as unknown as ChainWriterOptions
+  }
   const filename = (o.filename as string | undefined) ?? 'winston.log'
   const dirname = (o.dirname as string | undefined) ?? path.dirname(filename)
   let base = path.basename(filename)

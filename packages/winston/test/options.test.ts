@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { Writable } from 'node:stream'
 import { describe, expect, test } from 'vitest'
 import winston from 'winston'
 import { ChainlogTransport, resolveOptions, translateDatePattern } from '../src/index'
@@ -235,5 +236,28 @@ describe('options from winston-daily-rotate-file', () => {
     }
     expect(archived).toEqual([])
     fs.rmSync(dir, { recursive: true })
+  })
+})
+
+describe('destination: a chain on a stream (#15)', () => {
+  test('real winston writes the chain to the writable stream given, one chain per transport', async () => {
+    const chunks: Buffer[] = []
+    const sink = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) })
+    const logger = winston.createLogger({ transports: [new ChainlogTransport({ destination: sink })] })
+    logger.info('on a stream')
+    await new Promise((resolve) => (logger.on('finish', () => setTimeout(resolve, 50)), logger.end()))
+    const text = Buffer.concat(chunks).toString()
+    expect(text.split('\n').filter(Boolean)).toHaveLength(2)
+    expect(text).toMatch(/"file":"stream"/)
+    expect(text).toContain('on a stream')
+  })
+
+  test.each(['filename', 'maxSize', 'maxFiles', 'zippedArchive', 'datePattern', 'createSymlink', 'dirname', 'mkdir'])('%s is refused beside destination, by its winston name', (name) => {
+    const value = { filename: 'a.log', maxSize: '10m', maxFiles: 3, zippedArchive: true, datePattern: 'YYYY-MM-DD', createSymlink: true, dirname: 'logs', mkdir: true }[name]
+    expect(() => resolveOptions({ destination: 1, [name]: value })).toThrow(new RegExp(`^INVALID_OPTION: ${name} cannot be used with destination: a chain on a stream has no files`))
+  })
+
+  test('destination 1 is passed on as it is', () => {
+    expect(resolveOptions({ destination: 1, algorithm: 'blake3' })).toEqual({ destination: 1, algorithm: 'blake3' })
   })
 })
