@@ -5,6 +5,7 @@
 import * as os from 'node:os'
 import { CHAIN_OPTIONS, chainInput, parse, parseAsOf, parseExpectation, readVerifyKey, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, runMain, usage, type RunContext } from './exit'
+import { parseDuration } from './keygen'
 import { progress, type ProgressMode } from './progress'
 import { checkExpectation, formatReport, reportJson, trusted } from './report'
 import { verifyInput } from './source'
@@ -34,6 +35,9 @@ Options:
                              from chainlog keygen); a log that no valid seal covers fails
       --as-of <time|now>     with --verify-key: unless the log ends with a closing seal,
                              its seals must reach this time (ISO 8601, or now)
+      --heartbeat <time>     with a verification key made before keys fixed the
+                             heartbeat (version 1): the writers' sealInterval
+                             (e.g. 60s); newer keys fix it themselves
       --progress             show the progress bar even for small inputs (terminal only)
       --no-progress          never show the progress bar
   -h, --help                 show this help
@@ -54,6 +58,7 @@ interface Values extends ChainValues {
   checkpoint?: string
   'verify-key'?: string
   'as-of'?: string
+  heartbeat?: string
   progress?: boolean
   'no-progress'?: boolean
   version?: boolean
@@ -68,6 +73,7 @@ const OPTIONS = {
   checkpoint: { type: 'string' },
   'verify-key': { type: 'string' },
   'as-of': { type: 'string' },
+  heartbeat: { type: 'string' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   ...CHAIN_OPTIONS,
@@ -91,6 +97,8 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
   const expected = parseExpectation(values)
   if (values['as-of'] !== undefined && values['verify-key'] === undefined) throw usage('--as-of judges the seals of a log; give the verification key with --verify-key')
   const asOf = values['as-of'] === undefined ? undefined : parseAsOf(values['as-of'])
+  if (values.heartbeat !== undefined && values['verify-key'] === undefined) throw usage('--heartbeat judges the seals of a log; give the verification key with --verify-key')
+  const heartbeat = values.heartbeat === undefined ? undefined : parseDuration(values.heartbeat, '--heartbeat', 100)
   const verifyKey = readVerifyKey(values['verify-key'])
   const mode: ProgressMode = values['no-progress'] ? 'never' : values.progress ? 'always' : 'auto'
   const bar = progress(mode, values.json === true || values.quiet === true)
@@ -102,6 +110,7 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
       ...(key && { key }),
       ...(verifyKey && { verifyKey }),
       ...(asOf !== undefined && { asOf }),
+      ...(heartbeat !== undefined && { heartbeat }),
       ...(expected && { checkpoint: { ...(expected.hash !== undefined && { hash: expected.hash }), ...(expected.count !== undefined && { count: expected.count }) } }),
       ...(bar.onProgress && { onProgress: bar.onProgress }),
     })

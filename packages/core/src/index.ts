@@ -12,5 +12,5 @@ export type { ChainWriterEvents, RecoveryEvent, ResumeEvent, RotateEvent, SealEv
 export { BreakReasons, Verdicts, type Break, type BreakReason, type FileSummary, type Head, type HeadCheck, type LineLocation, type Shortfall, type TornTail, type Verdict, type VerifierOptions, type VerifyReport } from './report'
 export { verify, type VerifyOptions } from './verify'
 export { generateSealKeys, loadVerifyKey, writeSealKeys, type SealState, type VerifyKey } from './seal'
-export { SealReasons, type SealReason, type SealSummary } from './seal-audit'
+export { SEAL_SLACK_MS, SealNoticeKinds, SealReasons, type SealNotice, type SealNoticeKind, type SealReason, type SealSummary } from './seal-audit'
 export { flushOnExit, type Flushable } from './exit'

@@ -193,6 +193,12 @@ export interface VerifierOptions {
   verifyKey?: VerifyKey
   /** With verifyKey: the time (ms) the log is judged at; seals that stop long before it are SEAL_STALE. */
   asOf?: number
+  /**
+   * With a version 1 verifyKey, which fixes no heartbeat: the heartbeat the
+   * writers kept (their sealInterval), ms. A version 2 key fixes its own; a
+   * different one here is INVALID_OPTION.
+   */
+  heartbeat?: number
 }
 
 /** What a finished verification saw, for {@link conclude}. */
