@@ -46,10 +46,10 @@ beforeAll(async () => {
   fs.mkdirSync(dir('k1-twin'))
   fs.copyFileSync(path.join(k1.dir, 'seal.key'), path.join(dir('k1-twin'), 'seal.key'))
   for (const name of ['w', 'c', 'm', 'h']) keys[name] = writeSealKeys(dir(`k-${name}`), generateSealKeys({ interval: name === 'm' ? 1000 : 2000, epochs: 100, heartbeat: name === 'c' ? 60_000 : SEAL_EVERY_MS })).verifyKey
-  // A key that expires while its log is still being written, 3 to 4 s from now.
+  // A key that expires while its log is still being written, 6 to 7 s from now (time for seven writers to start on a busy machine).
   const startE = Math.floor(Date.now() / 1000) * 1000 - 1000
-  keys.e = writeSealKeys(dir('k-e'), generateSealKeys({ interval: 1000, epochs: 5, start: startE, heartbeat: 100 })).verifyKey
-  const expiresE = startE + 5000
+  keys.e = writeSealKeys(dir('k-e'), generateSealKeys({ interval: 1000, epochs: 8, start: startE, heartbeat: 100 })).verifyKey
+  const expiresE = startE + 8000
   hmacKeyFile = dir('chain.key')
   fs.writeFileSync(hmacKeyFile, crypto.randomBytes(32).toString('hex') + '\n')
   const sealKey = (name: string) => path.join(dir(name), 'seal.key')

@@ -97,6 +97,7 @@ export interface SealSummary {
 }
 
 type At = { file: string; line: number; offset: number }
+type Candidate = { time: number; own: number; at: At }
 
 /**
  * The records since the last valid seal, as much of them as the rules need:
@@ -107,8 +108,9 @@ type At = { file: string; line: number; offset: number }
  */
 class Pending {
   count = 0
-  candidates: { time: number; at: At }[] = []
-  pastPromise: { time: number; at: At } | null = null
+  /** `time` as judged (never before the last seal), `own` the record's own. */
+  candidates: Candidate[] = []
+  pastPromise: Candidate | null = null
   newest = -Infinity
   clockBack: { time: number; at: At } | null = null
 }
@@ -136,6 +138,8 @@ export class SealAuditor {
   private lastTime = -Infinity
   private lastEpoch = -1
   private pending = new Pending()
+  /** A CLOCK_BACK notice was given and the records have not caught up with the seals since: one notice per step. */
+  private behind = false
   readonly problems: SealProblem[] = []
   readonly notices: SealNotice[] = []
 
@@ -160,14 +164,15 @@ export class SealAuditor {
     const p = this.pending
     p.count++
     const floor = this.last ? this.last.meta.time : -Infinity
-    if (time < floor - SEAL_SLACK_MS && !p.clockBack) p.clockBack = { time, at }
+    if (time >= floor - SEAL_SLACK_MS) this.behind = false
+    else if (!p.clockBack && !this.behind) p.clockBack = { time, at }
     const t = Math.max(time, floor)
     if (t > p.newest) p.newest = t
-    if (this.last && !p.pastPromise && t > floor + this.limit) p.pastPromise = { time: t, at }
+    if (this.last && !p.pastPromise && t > floor + this.limit) p.pastPromise = { time: t, own: time, at }
     const c = p.candidates
     if (c.length === 0 || t < c[c.length - 1]!.time) {
       if (c.length === MAX_CANDIDATES) c.pop()
-      c.push({ time: t, at })
+      c.push({ time: t, own: time, at })
     }
   }
 
@@ -215,25 +220,26 @@ export class SealAuditor {
     if (p.clockBack) this.notice('CLOCK_BACK', p.clockBack.at, `records from here are dated up to ${seconds(prev!.meta.time - p.clockBack.time)} before the seal before them (${iso(prev!.meta.time)}): the writer's clock went back, or the lines carry times of their own; they are judged as written after that seal`)
     const restart = kind === 'start' && prev !== null && prev.meta.kind !== 'close'
     if (restart && p.count > 0) {
-      if (p.pastPromise) return this.late(p.pastPromise, meta, at, `it is dated ${iso(p.pastPromise.time)}, more than the heartbeat of ${this.heartbeat} ms + ${SEAL_SLACK_MS} ms after the seal before it (${iso(prev!.meta.time)}), and is first sealed only by a writer that started at ${iso(meta.time)} (epoch ${meta.epoch}): the writer before would have sealed it, so those seals were removed`)
+      if (p.pastPromise) return this.late(p.pastPromise, meta, at, `it is dated ${iso(p.pastPromise.own)}, more than the heartbeat of ${this.heartbeat} ms + ${SEAL_SLACK_MS} ms after the seal before it (${iso(prev!.meta.time)}), and is first sealed only by a writer that started at ${iso(meta.time)} (epoch ${meta.epoch}): the writer before would have sealed it, so those seals were removed`)
       const oldest = p.candidates[p.candidates.length - 1]!
       if (meta.time > oldest.time + this.limit) this.notice('SEALED_AT_START', p.candidates[0]!.at, `${p.count === 1 ? 'this record' : `these ${p.count} records`}, after a writer's last seal (${iso(prev!.meta.time)}) and before the start of the next one, ${p.count === 1 ? 'was' : 'were'} sealed only at ${iso(meta.time)} (epoch ${meta.epoch}), when a writer started: the writer before stopped without a closing seal, so only the later key vouches for ${p.count === 1 ? 'it' : 'them'}`)
       return null
     }
     const threshold = meta.time - this.limit
     const first = p.candidates.find((c) => c.time < threshold)
-    if (first) return this.late(first, meta, at, `it is dated ${iso(first.time)}, and the first seal after it was made at ${iso(meta.time)} (epoch ${meta.epoch}), more than the heartbeat of ${this.heartbeat} ms + ${SEAL_SLACK_MS} ms later: the seals of its time were removed, and it was sealed again with a later key`)
+    if (first) return this.late(first, meta, at, `it is dated ${iso(first.own)}, and the first seal after it was made at ${iso(meta.time)} (epoch ${meta.epoch}), more than the heartbeat of ${this.heartbeat} ms + ${SEAL_SLACK_MS} ms later: the seals of its time were removed, and it was sealed again with a later key`)
     if (prev && prev.meta.kind !== 'close' && kind !== 'start' && meta.time - prev.meta.time > this.limit) {
       return { place: at, reason: 'SEAL_GAP', message: `this seal (${iso(meta.time)}, epoch ${meta.epoch}) comes ${seconds(meta.time - prev.meta.time)} after the seal before it (${iso(prev.meta.time)}, at ${prev.place.file}:${prev.place.line}), but the writer seals at least every ${this.heartbeat} ms: the seals between were removed`, expected: `a seal by ${iso(prev.meta.time + this.limit)}`, found: iso(meta.time) }
     }
     return null
   }
 
-  private late(record: { time: number; at: At }, meta: SealMeta, sealAt: At, why: string): SealProblem {
+  private late(record: Candidate, meta: SealMeta, sealAt: At, why: string): SealProblem {
     return { place: record.at, reason: 'SEAL_LATE', message: `this record is not sealed in its time: ${why} (the seal is at ${sealAt.file}:${sealAt.line})`, expected: `a seal by ${iso(record.time + this.limit)}`, found: iso(meta.time) }
   }
 
   private notice(kind: SealNoticeKind, at: At, message: string): void {
+    if (kind === 'CLOCK_BACK') this.behind = true
     if (this.notices.length < MAX_NOTICES) this.notices.push({ kind, file: at.file, line: at.line, message })
   }
 
