@@ -261,8 +261,9 @@ export class SealAuditor {
       const at = { file: last.place.file, line: last.place.line, offset: last.place.offset }
       if (p.pastPromise) {
         this.problems.push({ place: at, reason: 'SEAL_STALE', message: `seals stop here, at ${iso(last.meta.time)}, but records go on to ${iso(p.newest)}; the writer promised a seal every ${this.heartbeat} ms`, expected: `a seal after ${iso(p.newest - this.limit)}`, found: iso(last.meta.time) })
-      } else if (this.asOf !== null && this.asOf - last.meta.time > this.limit) {
-        this.problems.push({ place: at, reason: 'SEAL_STALE', message: `seals stop here, at ${iso(last.meta.time)}, long before ${iso(this.asOf)}, and the log has no closing seal: its tail may have been cut`, expected: `a seal after ${iso(this.asOf - this.limit)}`, found: iso(last.meta.time) })
+      } else if (this.asOf !== null && this.asOf - last.meta.time > this.heartbeat + this.limit) {
+        // --as-of is the reviewer's clock, not the host's: one more heartbeat of margin between the two.
+        this.problems.push({ place: at, reason: 'SEAL_STALE', message: `seals stop here, at ${iso(last.meta.time)}, long before ${iso(this.asOf)}, and the log has no closing seal: its tail may have been cut`, expected: `a seal after ${iso(this.asOf - this.heartbeat - this.limit)}`, found: iso(last.meta.time) })
       }
     }
     const sealedThrough = last ? last.position + 1 : 0

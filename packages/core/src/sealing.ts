@@ -51,9 +51,20 @@ export class Sealing {
     this.period = asked ?? fixed ?? DEFAULT_HEARTBEAT_MS
   }
 
-  /** The head was found (start-up, lock held): a start seal covers whatever the chain holds before this writer. */
+  /**
+   * The head was found (start-up, lock held): a start seal covers whatever
+   * the chain holds before this writer, such as the records a writer killed
+   * before its next seal left. A chain this writer has just begun (its
+   * genesis header alone) has nothing before it: its first seal comes as usual.
+   */
   begin(): void {
-    this.lastCount = countTo(this.ctx.at.cur!)
+    const cur = this.ctx.at.cur!
+    this.lastCount = countTo(cur)
+    if (cur.header.seq === 0 && this.lastCount === 1) {
+      this.triedAt = this.ctx.settings.now()
+      this.triedMono = performance.now()
+      return
+    }
     this.seal('start')
   }
 
