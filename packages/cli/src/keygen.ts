@@ -121,7 +121,6 @@ export async function keygen(args: string[], _ctx: RunContext): Promise<number> 
     `New sealing keys in ${out}\n` +
       row('key id', k.id) +
       row('epoch', `${formatInterval(k.interval)}: seal.key moves forward and erases the previous epoch's key every ${formatInterval(k.interval).replace(/^1 /, '')}`) +
-      row('heartbeat', `${formatInterval(k.heartbeat!)}: writers seal at least this often; verify-log reports longer silences`) +
       row('expires', `${expires}, after ${plural(k.epochs, 'epoch')} from ${new Date(k.start).toISOString()}; make new keys before then`) +
       row('verify.key', `${verifyFile}: public; give it to auditors or publish it (verify-log --verify-key ${verifyFile} <log>)`) +
       row('seal.key', `${sealFile}: private (0600); keep it on the logging host only and give it to the transport as sealKey`),
