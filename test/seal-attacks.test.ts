@@ -437,7 +437,9 @@ describe('a crashed writer (SIGKILL)', () => {
   test('not tampering: VALID, but it ends without a closing seal, and the records after its last seal are reported unsealed', async () => {
     expect(crash.signal).toBe('SIGKILL')
     const es = readChain(dirOf(logs.c!))
-    const seals = sealsOf(es)
+    // The writer's start seal (line 2, over the header), then the one seal of its 20 lines.
+    const [start, ...seals] = sealsOf(es)
+    expect(sealOf(start!)).toMatchObject({ kind: 'start', count: 1 })
     expect(seals).toHaveLength(1)
     // Where the seal lands depends on how the lines were batched (sealEvery counts at batch ends);
     // what must hold is that it covers everything before it and nothing after it is a seal.
@@ -452,12 +454,12 @@ describe('a crashed writer (SIGKILL)', () => {
     expect(text.status).toBe(0)
     expect(text.stdout).toMatch(/^VALID: the chain is intact\n/)
     expect(text.stdout).toContain(
-      `  seals      1 valid seal (key ${id}): sealed through record ${at + 1} of the chain\n` +
+      `  seals      2 valid seals (key ${id}): sealed through record ${at + 1} of the chain\n` +
         `  last seal  ${iso(sealOf(seals[0]!).time)} (interval)\n` +
         `  unsealed   ${unsealed} final records not sealed\n` +
         '  end        no closing seal: the writer is still running, crashed or was killed, or the end of the log was cut off\n',
     )
-    expect((await verifyJson(['--verify-key', keys.c!, logs.c!])).report).toMatchObject({ ok: true, breaks: [], seals: { valid: 1, sealedThrough: at + 1, unsealed, closed: false, lastKind: 'interval' } })
+    expect((await verifyJson(['--verify-key', keys.c!, logs.c!])).report).toMatchObject({ ok: true, breaks: [], seals: { valid: 2, sealedThrough: at + 1, unsealed, closed: false, lastKind: 'interval' } })
   })
 })
 

@@ -73,10 +73,11 @@ afterAll(() => {
 })
 
 describe('untampered sealed logs verify VALID', () => {
-  test('pino with a burst, idle time, epochs and rotations; winston with 6.5 s of heartbeats only; each ends with its close', async () => {
+  test('pino with a burst, idle time, epochs and rotations; winston with 6.5 s of heartbeats only; each begins with a start seal and ends with its close', async () => {
     for (const name of ['p', 'w']) {
       expect(errors[name]).toEqual([])
       const es = readChain(dirOf(logs[name]!))
+      expect(sealOf(es[1]!)).toMatchObject({ kind: 'start', count: 1 })
       expect(sealOf(es.at(-1)!).kind).toBe('close')
       // `every` is the writer's sealInterval: the key's heartbeat when none is given.
       expect(new Set(sealsOf(es).map((s) => sealOf(s).every))).toEqual(new Set([HEARTBEAT]))
@@ -94,10 +95,10 @@ describe('untampered sealed logs verify VALID', () => {
     expect(errors.r).toEqual([])
     const es = readChain(dirOf(logs.r!))
     const seals = sealsOf(es).map(sealOf)
-    // The writers that found the chain begun (pino after the kill, winston after pino's close) start with a start seal.
-    expect(seals.map((s) => s.kind).filter((k) => k === 'start')).toHaveLength(2)
+    // Each writer begins with a start seal: the one killed, pino after the kill, winston after pino's close.
+    expect(seals.map((s) => s.kind).filter((k) => k === 'start')).toHaveLength(3)
     // The dead writer's last seal is not a close: the next seal is the restarted writer's start seal, and user lines lie between.
-    const startAfterCrash = sealsOf(es).find((s) => sealOf(s).kind === 'start')!
+    const startAfterCrash = sealsOf(es).filter((s) => sealOf(s).kind === 'start')[1]!
     const before = sealsOf(es)[sealsOf(es).indexOf(startAfterCrash) - 1]!
     expect(sealOf(before).kind).toBe('interval')
     expect(es.slice(es.indexOf(before) + 1, es.indexOf(startAfterCrash)).filter(isUser)).toHaveLength(7)

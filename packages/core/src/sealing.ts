@@ -54,17 +54,13 @@ export class Sealing {
   /**
    * The head was found (start-up, lock held): a start seal covers whatever
    * the chain holds before this writer, such as the records a writer killed
-   * before its next seal left. A chain this writer has just begun (its
-   * genesis header alone) has nothing before it: its first seal comes as usual.
+   * before its next seal left, and dates this writer's start with a key of
+   * its time. On a chain this writer has just begun it seals the header:
+   * lines logged before the writer was ready (a pino worker still starting)
+   * carry older times, and the verifier judges them by this seal.
    */
   begin(): void {
-    const cur = this.ctx.at.cur!
-    this.lastCount = countTo(cur)
-    if (cur.header.seq === 0 && this.lastCount === 1) {
-      this.triedAt = this.ctx.settings.now()
-      this.triedMono = performance.now()
-      return
-    }
+    this.lastCount = countTo(this.ctx.at.cur!)
     this.seal('start')
   }
 
@@ -79,9 +75,19 @@ export class Sealing {
     return Math.max(this.ctx.settings.now(), this.lastTime, this.sealer.earliest())
   }
 
-  /** After a batch (lock held): seals if `sealEvery` records went by since the last seal. */
+  /**
+   * After a batch (lock held): seals if `sealEvery` records went by since
+   * the last seal, or if the heartbeat is due: a busy writer seals what it
+   * just wrote at once rather than when its timer gets a turn.
+   */
   afterBatch(): void {
-    if (countTo(this.ctx.at.cur!) - this.lastCount >= this.ctx.settings.sealEvery) this.seal('interval')
+    const since = countTo(this.ctx.at.cur!) - this.lastCount
+    if (since >= this.ctx.settings.sealEvery || (since > 0 && this.due())) this.seal('interval')
+  }
+
+  /** A heartbeat is due: 3/4 of the period went by since the last seal, by the clock or by the monotonic clock. */
+  private due(): boolean {
+    return Math.max(this.ctx.settings.now() - this.triedAt, performance.now() - this.triedMono) >= this.period * 0.75
   }
 
   /**
@@ -122,14 +128,12 @@ export class Sealing {
    * says more: a clock that steps back does not hold the heartbeat up.
    */
   startHeartbeat(turns: Turns): void {
-    const every = this.period
-    const due = () => Math.max(this.ctx.settings.now() - this.triedAt, performance.now() - this.triedMono) >= every * 0.75
     this.timer = setInterval(() => {
-      if (turns.busy() || !due()) return
+      if (turns.busy() || !this.due()) return
       turns.afterQueue(() => {
-        if (due()) this.seal(countTo(this.ctx.at.cur!) > this.lastCount ? 'interval' : 'heartbeat')
+        if (this.due()) this.seal(countTo(this.ctx.at.cur!) > this.lastCount ? 'interval' : 'heartbeat')
       })
-    }, Math.max(12, Math.floor(every / 8)))
+    }, Math.max(12, Math.floor(this.period / 8)))
     this.timer.unref()
   }
 
