@@ -64,8 +64,8 @@ beforeAll(async () => {
     winstonSealed(logs.w!, { sealKey: sealKey('k-w'), sealEvery: 10, sealInterval: SEAL_EVERY_MS }, [{ lines: 25 }, { idle: 400 }, { lines: 15, every: 20 }]),
     // C: 20 lines and their seal (sealEvery 20), a pause, 7 more lines, then SIGKILL. No heartbeat in between (60 s).
     crashedPino(logs.c!, { sealKey: sealKey('k-c'), sealEvery: 20, sealInterval: 60_000 }, 20, 7, 300),
-    // E: sealed at once, then a line every 200 ms until 6.5 s after the key ran out.
-    pinoSealed(logs.e!, { sealKey: sealKey('k-e'), sealEvery: 5, sealInterval: 100 }, [{ lines: 5 }, { until: expiresE + 6500, every: 200 }]),
+    // E: sealed at once, then a line every 100 ms until 6.5 s after the key ran out.
+    pinoSealed(logs.e!, { sealKey: sealKey('k-e'), sealEvery: 5, sealInterval: 100 }, [{ lines: 5 }, { until: expiresE + 6500, every: 100 }]),
     // M: two pino worker threads and one winston process on one log, 1 s epochs.
     Promise.all([pinoThread(logs.m!, 'thread-a', 150, m, 10, 150), pinoThread(logs.m!, 'thread-b', 150, m, 10, 150), winstonProcess(logs.m!, 'proc-c', 150, m, 10, 150)]),
     pinoSealed(logs.h!, { sealKey: sealKey('k-h'), algorithm: 'hmac-sha256', keyFile: hmacKeyFile, sealEvery: 10, sealInterval: SEAL_EVERY_MS }, [{ lines: 30, every: 10 }, { idle: 300 }]),
