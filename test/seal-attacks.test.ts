@@ -39,17 +39,17 @@ beforeAll(async () => {
   // Key 1 through the CLI. The attacker of some tests kept a copy of seal.key
   // from the day it was made (epoch 0); P2 seals with its own copy of the
   // same key.
-  const kg = await cli(CHAINLOG, ['keygen', '--out', dir('k1'), '--interval', '2s', '--epochs', '1000'])
+  const kg = await cli(CHAINLOG, ['keygen', '--out', dir('k1'), '--interval', '2s', '--epochs', '1000', '--heartbeat', `${SEAL_EVERY_MS}ms`])
   expect(kg.status, kg.stderr).toBe(0)
   k1 = { dir: dir('k1'), verify: path.join(dir('k1'), 'verify.key'), key: loadVerifyKey(path.join(dir('k1'), 'verify.key')), kept: dir('kept-seal.key'), stolen: dir('stolen-seal.key') }
   fs.copyFileSync(path.join(k1.dir, 'seal.key'), k1.kept)
   fs.mkdirSync(dir('k1-twin'))
   fs.copyFileSync(path.join(k1.dir, 'seal.key'), path.join(dir('k1-twin'), 'seal.key'))
-  for (const name of ['w', 'c', 'm', 'h']) keys[name] = writeSealKeys(dir(`k-${name}`), generateSealKeys({ interval: name === 'm' ? 1000 : 2000, epochs: 100 })).verifyKey
-  // A key that expires while its log is still being written, 3 to 4 s from now.
+  for (const name of ['w', 'c', 'm', 'h']) keys[name] = writeSealKeys(dir(`k-${name}`), generateSealKeys({ interval: name === 'm' ? 1000 : 2000, epochs: 100, heartbeat: name === 'c' ? 60_000 : SEAL_EVERY_MS })).verifyKey
+  // A key that expires while its log is still being written, 6 to 7 s from now (time for seven writers to start on a busy machine).
   const startE = Math.floor(Date.now() / 1000) * 1000 - 1000
-  keys.e = writeSealKeys(dir('k-e'), generateSealKeys({ interval: 1000, epochs: 5, start: startE })).verifyKey
-  const expiresE = startE + 5000
+  keys.e = writeSealKeys(dir('k-e'), generateSealKeys({ interval: 1000, epochs: 8, start: startE, heartbeat: 100 })).verifyKey
+  const expiresE = startE + 8000
   hmacKeyFile = dir('chain.key')
   fs.writeFileSync(hmacKeyFile, crypto.randomBytes(32).toString('hex') + '\n')
   const sealKey = (name: string) => path.join(dir(name), 'seal.key')
@@ -64,8 +64,8 @@ beforeAll(async () => {
     winstonSealed(logs.w!, { sealKey: sealKey('k-w'), sealEvery: 10, sealInterval: SEAL_EVERY_MS }, [{ lines: 25 }, { idle: 400 }, { lines: 15, every: 20 }]),
     // C: 20 lines and their seal (sealEvery 20), a pause, 7 more lines, then SIGKILL. No heartbeat in between (60 s).
     crashedPino(logs.c!, { sealKey: sealKey('k-c'), sealEvery: 20, sealInterval: 60_000 }, 20, 7, 300),
-    // E: sealed at once, then a line every 200 ms until 6.5 s after the key ran out.
-    pinoSealed(logs.e!, { sealKey: sealKey('k-e'), sealEvery: 5, sealInterval: 100 }, [{ lines: 5 }, { until: expiresE + 6500, every: 200 }]),
+    // E: sealed at once, then a line every 100 ms until 6.5 s after the key ran out.
+    pinoSealed(logs.e!, { sealKey: sealKey('k-e'), sealEvery: 5, sealInterval: 100 }, [{ lines: 5 }, { until: expiresE + 6500, every: 100 }]),
     // M: two pino worker threads and one winston process on one log, 1 s epochs.
     Promise.all([pinoThread(logs.m!, 'thread-a', 150, m, 10, 150), pinoThread(logs.m!, 'thread-b', 150, m, 10, 150), winstonProcess(logs.m!, 'proc-c', 150, m, 10, 150)]),
     pinoSealed(logs.h!, { sealKey: sealKey('k-h'), algorithm: 'hmac-sha256', keyFile: hmacKeyFile, sealEvery: 10, sealInterval: SEAL_EVERY_MS }, [{ lines: 30, every: 10 }, { idle: 300 }]),
@@ -419,9 +419,13 @@ describe('forward security: seal.key copied from the host after its epoch moved 
     const close = es.at(-1)!
     const sealer = sealerFrom(root, k1.stolen)
     const now = Date.now()
-    const forgedLines: Entry[] = [0, 1].map((k) => ({ file: close.file, line: close.line + k, stored: JSON.stringify({ level: 30, time: now, pid: 4242, hostname: 'web-1', msg: 'forged after the theft' }) }))
-    const forgedClose: Entry = { file: close.file, line: close.line + 2, stored: close.stored }
-    regenerate(dirOf(base), [...es.slice(0, -1), ...forgedLines, forgedClose], { resign: (old, at) => (at.count === es.length + 1 ? resignWith(sealer, old, at, now) : undefined) })
+    // After the real closing seal, as a writer started later would: a start seal, the lines, a closing seal.
+    const forgedStart: Entry = { file: close.file, line: close.line + 1, stored: close.stored }
+    const forgedLines: Entry[] = [0, 1].map((k) => ({ file: close.file, line: close.line + 2 + k, stored: JSON.stringify({ level: 30, time: now, pid: 4242, hostname: 'web-1', msg: 'forged after the theft' }) }))
+    const forgedClose: Entry = { file: close.file, line: close.line + 4, stored: close.stored }
+    regenerate(dirOf(base), [...es, forgedStart, ...forgedLines, forgedClose], {
+      resign: (old, at) => (at.count === es.length ? resignWith(sealer, { ...old, kind: 'start' }, at, now) : at.count === es.length + 3 ? resignWith(sealer, old, at, now) : undefined),
+    })
     const { status, report } = await verifyJson(['--verify-key', k1.verify, base])
     expect(report.breaks).toEqual([])
     expect(status).toBe(0)
@@ -433,7 +437,9 @@ describe('a crashed writer (SIGKILL)', () => {
   test('not tampering: VALID, but it ends without a closing seal, and the records after its last seal are reported unsealed', async () => {
     expect(crash.signal).toBe('SIGKILL')
     const es = readChain(dirOf(logs.c!))
-    const seals = sealsOf(es)
+    // The writer's start seal (line 2, over the header), then the one seal of its 20 lines.
+    const [start, ...seals] = sealsOf(es)
+    expect(sealOf(start!)).toMatchObject({ kind: 'start', count: 1 })
     expect(seals).toHaveLength(1)
     // Where the seal lands depends on how the lines were batched (sealEvery counts at batch ends);
     // what must hold is that it covers everything before it and nothing after it is a seal.
@@ -448,12 +454,12 @@ describe('a crashed writer (SIGKILL)', () => {
     expect(text.status).toBe(0)
     expect(text.stdout).toMatch(/^VALID: the chain is intact\n/)
     expect(text.stdout).toContain(
-      `  seals      1 valid seal (key ${id}): sealed through record ${at + 1} of the chain\n` +
+      `  seals      2 valid seals (key ${id}): sealed through record ${at + 1} of the chain\n` +
         `  last seal  ${iso(sealOf(seals[0]!).time)} (interval)\n` +
         `  unsealed   ${unsealed} final records not sealed\n` +
         '  end        no closing seal: the writer is still running, crashed or was killed, or the end of the log was cut off\n',
     )
-    expect((await verifyJson(['--verify-key', keys.c!, logs.c!])).report).toMatchObject({ ok: true, breaks: [], seals: { valid: 1, sealedThrough: at + 1, unsealed, closed: false, lastKind: 'interval' } })
+    expect((await verifyJson(['--verify-key', keys.c!, logs.c!])).report).toMatchObject({ ok: true, breaks: [], seals: { valid: 2, sealedThrough: at + 1, unsealed, closed: false, lastKind: 'interval' } })
   })
 })
 

@@ -1,7 +1,8 @@
 'use strict'
 // A child process logging through pino.transport and @chainlog/pino with
 // seals, for the crash test of test/seal-attacks.test.ts. Once the transport
-// is ready it logs `first` lines and waits until they are sealed, logs `then`
+// is ready it logs `first` lines and waits until they are sealed (after the
+// writer's start seal), logs `then`
 // more lines, waits until they are in the file, prints `ready` and waits to
 // be killed.
 const { once } = require('node:events')
@@ -33,7 +34,8 @@ async function main () {
   await once(transport, 'ready')
   let i = 0
   for (; i < cfg.first; i++) logger.info({ i }, 'before the crash')
-  while (seals() < 1) await sleep(10)
+  // The writer's start seal, then the seal of these lines.
+  while (seals() < 2) await sleep(10)
   await sleep(cfg.pauseMs)
   for (; i < cfg.first + cfg.then; i++) logger.info({ i }, 'just before the crash')
   while (userLines() < cfg.first + cfg.then) await sleep(10)

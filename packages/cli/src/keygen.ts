@@ -28,6 +28,11 @@ Options:
   -o, --out <dir>        directory to write the keys to (created if missing)
       --interval <time>  epoch length: ms, or with a unit: 30s, 15m, 1h, 1d
                          (default 1h, at least 1s)
+      --heartbeat <time> the longest time between two seals, fixed in the keys:
+                         the writers seal at least this often (their
+                         sealInterval defaults to it and may not exceed it),
+                         and verify-log reports longer silences as tampering
+                         (default 60s, at least 100ms)
       --epochs <n>       epochs the keys cover (default 8784: a year of hours)
       --force            replace keys already in <dir>; logs sealed with them
                          can then no longer be verified, unless you kept their
@@ -38,6 +43,7 @@ Options:
 interface Values {
   out?: string
   interval?: string
+  heartbeat?: string
   epochs?: string
   force?: boolean
   help?: boolean
@@ -46,6 +52,7 @@ interface Values {
 const OPTIONS = {
   out: { type: 'string', short: 'o' },
   interval: { type: 'string' },
+  heartbeat: { type: 'string' },
   epochs: { type: 'string' },
   force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -55,9 +62,14 @@ const UNITS: { [unit: string]: number } = { ms: 1, s: 1000, m: 60_000, h: 3_600_
 
 /** `--interval`: milliseconds, or a whole number with a unit (`90s`, `15m`, `1h`, `1d`). */
 export function parseInterval(value: string): number {
+  return parseDuration(value, '--interval', 1000)
+}
+
+/** A time option (`--interval`, `--heartbeat`): milliseconds, or a whole number with a unit, at least `min` ms. */
+export function parseDuration(value: string, option: string, min: number): number {
   const m = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim())
   const ms = m ? Number(m[1]) * UNITS[m[2] ?? 'ms']! : NaN
-  if (!Number.isSafeInteger(ms) || ms < 1000) throw usage(`--interval must be a time of at least 1 second: milliseconds, or a number with s, m, h or d (15m, 1h); got ${JSON.stringify(value)}`)
+  if (!Number.isSafeInteger(ms) || ms < min) throw usage(`${option} must be a time of at least ${min % 1000 === 0 ? plural(min / 1000, 'second') : `${min} ms`}: milliseconds, or a number with s, m, h or d (15m, 1h); got ${JSON.stringify(value)}`)
   return ms
 }
 
@@ -78,6 +90,7 @@ export async function keygen(args: string[], _ctx: RunContext): Promise<number> 
   const out = values.out
   if (out === undefined || out === '') throw usage('keygen needs --out <dir>: the directory to write verify.key and seal.key to')
   const interval = values.interval === undefined ? undefined : parseInterval(values.interval)
+  const heartbeat = values.heartbeat === undefined ? undefined : parseDuration(values.heartbeat, '--heartbeat', 100)
   let epochs: number | undefined
   if (values.epochs !== undefined) {
     if (!/^\d+$/.test(values.epochs) || Number(values.epochs) < 1 || Number(values.epochs) > 1_000_000) throw usage(`--epochs must be a whole number from 1 to 1000000; got ${JSON.stringify(values.epochs)}`)
@@ -89,13 +102,13 @@ export async function keygen(args: string[], _ctx: RunContext): Promise<number> 
   if (existing.length && !values.force) {
     throw new ExitError('KEYS_EXIST', `${existing.join(' and ')} already ${existing.length === 1 ? 'exists' : 'exist'}; refusing to overwrite sealing keys (logs sealed with them need that verify.key to be verified). Choose another --out, or give --force to replace them`)
   }
-  // Fail on an unusable directory before the keys are computed (a year of hourly epochs takes seconds).
+  // Fail on an unusable directory before the keys are computed (a year of hourly epochs takes most of a second).
   try {
     fs.mkdirSync(out, { recursive: true })
   } catch (err) {
     throw writeError(out, err)
   }
-  const keys = generateSealKeys({ ...(interval !== undefined && { interval }), ...(epochs !== undefined && { epochs }) })
+  const keys = generateSealKeys({ ...(interval !== undefined && { interval }), ...(epochs !== undefined && { epochs }), ...(heartbeat !== undefined && { heartbeat }) })
   try {
     writeSealKeys(out, keys, { force: values.force === true })
   } catch (err) {

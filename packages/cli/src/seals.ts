@@ -3,7 +3,7 @@
  * how far valid seals cover the chain, the last seal, the records after it,
  * and whether the log ends with a closing seal.
  */
-import { SealReasons, type Break, type SealSummary, type VerifyReport } from '@chainlog/core'
+import { SEAL_SLACK_MS, SealReasons, type Break, type SealSummary, type VerifyReport } from '@chainlog/core'
 import { formatCount, plural } from './format'
 
 /** Break reasons that come from the seals, not from the hashes (core's list). */
@@ -20,6 +20,8 @@ export function isSealBreak(b: Break): boolean {
 export function sealHeadline(b: Break): string | null {
   if (b.reason === 'SEALS_MISSING') return 'BROKEN: no record is covered by a valid seal (SEALS_MISSING)'
   if (b.reason === 'SEAL_STALE') return `BROKEN: the seals stop at ${b.file}:${b.line}, long before the end of the log (SEAL_STALE)`
+  if (b.reason === 'SEAL_LATE') return `BROKEN: the record at ${b.file}:${b.line} is not sealed in its time (SEAL_LATE)`
+  if (b.reason === 'SEAL_GAP') return `BROKEN: seals are missing before the seal at ${b.file}:${b.line} (SEAL_GAP)`
   if (isSealBreak(b)) return `BROKEN: the seal at ${b.file}:${b.line} cannot be trusted (${b.reason})`
   return null
 }
@@ -37,10 +39,13 @@ export function sealRows(report: VerifyReport, all: boolean, row: (label: string
   if (s.valid === 0) out.push(row('seals', `none valid for key ${s.key}: no record is covered by a valid seal${complete ? '' : ' before the break'}`))
   else out.push(row('seals', `${plural(s.valid, 'valid seal')} (key ${s.key})${complete ? '' : ' before the break'}: sealed through record ${formatCount(s.sealedThrough)} of the chain`))
   if (s.lastSealTime !== null) out.push(row('last seal', `${new Date(s.lastSealTime).toISOString()} (${s.lastKind})`))
-  if (!complete) return out
-  out.push(row('unsealed', `${plural(s.unsealed, 'final record')} not sealed`))
-  out.push(row('end', s.closed
-    ? 'closing seal: the writer shut down cleanly'
-    : 'no closing seal: the writer is still running, crashed or was killed, or the end of the log was cut off'))
+  if (complete) {
+    out.push(row('unsealed', `${plural(s.unsealed, 'final record')} not sealed`))
+    out.push(row('end', s.closed
+      ? 'closing seal: the writer shut down cleanly'
+      : 'no closing seal: the writer is still running, crashed or was killed, or the end of the log was cut off'))
+  }
+  out.push(row('heartbeat', `${formatCount(s.heartbeat)} ms between seals at most (+ ${formatCount(SEAL_SLACK_MS)} ms slack)`))
+  for (const n of s.notices) out.push(row('notice', `${n.file}:${n.line}: ${n.message} (${n.kind})`))
   return out
 }

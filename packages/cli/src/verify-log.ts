@@ -5,6 +5,7 @@
 import * as os from 'node:os'
 import { CHAIN_OPTIONS, chainInput, parse, parseAsOf, parseExpectation, readVerifyKey, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, runMain, usage, type RunContext } from './exit'
+import { parseDuration } from './keygen'
 import { progress, type ProgressMode } from './progress'
 import { checkExpectation, formatReport, reportJson, trusted } from './report'
 import { NOT_SHIPPED, verifyShippedLog } from './shipped'
@@ -53,6 +54,9 @@ Options:
                              their links, and gaps, forks and cut records are reported
       --field <path>         with --shipped: the JSON member holding the record
                              (a dotted path: message, _source.log, kubernetes.log)
+      --heartbeat <time>     with a verification key made before keys fixed the
+                             heartbeat (version 1): the writers' sealInterval
+                             (e.g. 60s); newer keys fix it themselves
       --progress             show the progress bar even for small inputs (terminal only)
       --no-progress          never show the progress bar
   -h, --help                 show this help
@@ -76,6 +80,7 @@ interface Values extends ChainValues {
   'verify-key'?: string
   'as-of'?: string
   state?: string
+  heartbeat?: string
   progress?: boolean
   'no-progress'?: boolean
   shipped?: boolean
@@ -93,6 +98,7 @@ const OPTIONS = {
   'verify-key': { type: 'string' },
   'as-of': { type: 'string' },
   state: { type: 'string' },
+  heartbeat: { type: 'string' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   shipped: { type: 'boolean' },
@@ -125,6 +131,8 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
   const expected = parseExpectation(values)
   if (values['as-of'] !== undefined && values['verify-key'] === undefined) throw usage('--as-of judges the seals of a log; give the verification key with --verify-key')
   const asOf = values['as-of'] === undefined ? undefined : parseAsOf(values['as-of'])
+  if (values.heartbeat !== undefined && values['verify-key'] === undefined) throw usage('--heartbeat judges the seals of a log; give the verification key with --verify-key')
+  const heartbeat = values.heartbeat === undefined ? undefined : parseDuration(values.heartbeat, '--heartbeat', 100)
   const verifyKey = readVerifyKey(values['verify-key'])
   if (values.state !== undefined) return verifyFromState(input, values.state, { all: values.all === true, json: values.json === true, quiet: values.quiet === true, expected, verifyKey: values['verify-key'], ...(key && { key }) })
   const mode: ProgressMode = values['no-progress'] ? 'never' : values.progress ? 'always' : 'auto'
@@ -137,6 +145,7 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
       ...(key && { key }),
       ...(verifyKey && { verifyKey }),
       ...(asOf !== undefined && { asOf }),
+      ...(heartbeat !== undefined && { heartbeat }),
       ...(expected && { checkpoint: { ...(expected.hash !== undefined && { hash: expected.hash }), ...(expected.count !== undefined && { count: expected.count }) } }),
       ...(bar.onProgress && { onProgress: bar.onProgress }),
     })

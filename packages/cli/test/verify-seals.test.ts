@@ -14,10 +14,11 @@ const T0 = Date.UTC(2026, 10, 22, 10, 0, 0)
 const iso = (ms: number) => new Date(ms).toISOString()
 
 /**
- * A sealed chain in dir/app.1.log: three groups of 10 records, each followed
- * by an interval seal (sealEvery 10), then 4 records and the closing seal.
- * Line numbers: 1 header, 2-11, 12 seal, 13-22, 23 seal, 24-33, 34 seal,
- * 35-38 records, 39 closing seal. Record i is logged at T0 + i s.
+ * A sealed chain in dir/app.1.log: the writer's start seal, three groups of
+ * 10 records, each followed by an interval seal (sealEvery 10), then 4
+ * records and the closing seal. Line numbers: 1 header, 2 start seal, 3-12,
+ * 13 seal, 14-23, 24 seal, 25-34, 35 seal, 36-39 records, 40 closing seal.
+ * Record i is logged at T0 + i s.
  */
 async function sealedChain(options: { algorithm?: 'hmac-sha256'; keyFile?: string } = {}): Promise<{ dir: string; file: string; verifyKey: string; sealKey: string }> {
   const dir = tmpDir()
@@ -60,19 +61,19 @@ interface SealJson {
 describe('verify-log --verify-key', () => {
   test('an intact sealed chain: VALID, sealed through its last record, ending with a closing seal', async () => {
     const { dir, file, verifyKey } = await sealedChain()
-    expect(linesOf(file)).toHaveLength(39)
+    expect(linesOf(file)).toHaveLength(40)
     const r = await verifyLog(['--verify-key', verifyKey, path.join(dir, 'app.log')])
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
     const id = JSON.parse(fs.readFileSync(verifyKey, 'utf8')).id
     expect(r.stdout).toContain(
-      `  seals      4 valid seals (key ${id}): sealed through record 39 of the chain\n` +
+      `  seals      5 valid seals (key ${id}): sealed through record 40 of the chain\n` +
         `  last seal  ${iso(T0 + 34_000)} (close)\n` +
         '  unsealed   0 final records not sealed\n' +
         '  end        closing seal: the writer shut down cleanly\n',
     )
     const j = json<SealJson>(await verifyLog(['--json', '--verify-key', verifyKey, file]))
-    expect(j).toMatchObject({ ok: true, status: 'VALID', breaks: [], seals: { key: id, valid: 4, sealedThrough: 39, unsealed: 0, lastSealTime: T0 + 34_000, closed: true, lastKind: 'close' } })
+    expect(j).toMatchObject({ ok: true, status: 'VALID', breaks: [], seals: { key: id, valid: 5, sealedThrough: 40, unsealed: 0, lastSealTime: T0 + 34_000, closed: true, lastKind: 'close' } })
     // Without --verify-key the report says nothing about seals.
     const plain = await verifyLog(['--json', file])
     expect(json(plain)).not.toHaveProperty('seals')
@@ -81,12 +82,12 @@ describe('verify-log --verify-key', () => {
 
   test('a tail cut after the last seal but one: VALID, 4 final records not sealed, no closing seal; with --as-of, SEAL_STALE at the last seal', async () => {
     const { file, verifyKey } = await sealedChain()
-    keepLines(file, 38)
+    keepLines(file, 39)
     const r = await verifyLog(['--verify-key', verifyKey, file])
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/^VALID: the chain is intact\n/)
     expect(r.stdout).toContain(
-      `sealed through record 34 of the chain\n` +
+      `sealed through record 35 of the chain\n` +
         `  last seal  ${iso(T0 + 29_000)} (interval)\n` +
         '  unsealed   4 final records not sealed\n' +
         '  end        no closing seal: the writer is still running, crashed or was killed, or the end of the log was cut off\n',
@@ -94,13 +95,13 @@ describe('verify-log --verify-key', () => {
     const asOf = iso(T0 + 600_000)
     const stale = await verifyLog(['--verify-key', verifyKey, '--as-of', asOf, file])
     expect(stale.status).toBe(1)
-    expect(stale.stdout).toMatch(new RegExp(`^BROKEN: the seals stop at ${file}:34, long before the end of the log \\(SEAL_STALE\\)\n\n${file}:34 \\(byte [\\d,]+\\)\n  reason     SEAL_STALE: seals stop here, at ${iso(T0 + 29_000)}, long before ${asOf}, and the log has no closing seal: its tail may have been cut\n`))
+    expect(stale.stdout).toMatch(new RegExp(`^BROKEN: the seals stop at ${file}:35, long before the end of the log \\(SEAL_STALE\\)\n\n${file}:35 \\(byte [\\d,]+\\)\n  reason     SEAL_STALE: seals stop here, at ${iso(T0 + 29_000)}, long before ${asOf}, and the log has no closing seal: its tail may have been cut\n`))
     expect(stale.stdout).toContain('  head       none to trust: the seals fail\n')
     expect(stale.stdout).toContain('  unsealed   4 final records not sealed\n')
     const j = json<SealJson>(await verifyLog(['--json', '--verify-key', verifyKey, '--as-of', asOf, file]))
     expect(j.status).toBe('BROKEN')
-    expect(j.breaks.map((b) => [b.file, b.line, b.reason])).toEqual([[file, 34, 'SEAL_STALE']])
-    expect(j.seals).toMatchObject({ valid: 3, sealedThrough: 34, unsealed: 4, closed: false, lastKind: 'interval' })
+    expect(j.breaks.map((b) => [b.file, b.line, b.reason])).toEqual([[file, 35, 'SEAL_STALE']])
+    expect(j.seals).toMatchObject({ valid: 4, sealedThrough: 35, unsealed: 4, closed: false, lastKind: 'interval' })
     // Within the heartbeat promise (2 × 60 s + 5 s) it is not stale yet.
     expect((await verifyLog(['--verify-key', verifyKey, '--as-of', iso(T0 + 29_000 + 125_000), file])).status).toBe(0)
     expect((await verifyLog(['--verify-key', verifyKey, '--as-of', iso(T0 + 29_000 + 125_001), file])).status).toBe(1)
@@ -127,21 +128,21 @@ describe('verify-log --verify-key', () => {
   test('a record rewritten and re-hashed before a seal: SEAL_MISPLACED at that seal, and only valid seals before it are counted', async () => {
     const { file, verifyKey } = await sealedChain()
     const before = fs.readFileSync(file, 'utf8')
-    rewriteFrom(file, 15, (s) => s.replace('request 12 served', 'request 12 refused'))
+    rewriteFrom(file, 16, (s) => s.replace('request 12 served', 'request 12 refused'))
     expect(fs.readFileSync(file, 'utf8')).not.toBe(before)
     const r = await verifyLog(['--verify-key', verifyKey, file])
     expect(r.status).toBe(1)
-    expect(r.stdout).toMatch(new RegExp(`^BROKEN: the seal at ${file}:23 cannot be trusted \\(SEAL_MISPLACED\\)\n`))
+    expect(r.stdout).toMatch(new RegExp(`^BROKEN: the seal at ${file}:24 cannot be trusted \\(SEAL_MISPLACED\\)\n`))
     expect(r.stdout).toContain('  reason     SEAL_MISPLACED: the seal signs another head than the record before it: the records it covers were rewritten\n')
-    expect(r.stdout).toContain('valid seal (key')
-    expect(r.stdout).toContain(' before the break: sealed through record 12 of the chain\n')
+    expect(r.stdout).toContain('2 valid seals (key')
+    expect(r.stdout).toContain(' before the break: sealed through record 13 of the chain\n')
     expect(r.stdout).not.toContain('unsealed')
     // The hashes alone see nothing.
     expect((await verifyLog([file])).status).toBe(0)
     // --all reads on: every later seal fails too, and the whole chain is judged.
     const all = json<SealJson>(await verifyLog(['--json', '--all', '--verify-key', verifyKey, file]))
-    expect(all.breaks.map((b) => [b.line, b.reason])).toEqual([[23, 'SEAL_MISPLACED'], [34, 'SEAL_MISPLACED'], [39, 'SEAL_MISPLACED']])
-    expect(all.seals).toMatchObject({ valid: 1, sealedThrough: 12, unsealed: 27, closed: false })
+    expect(all.breaks.map((b) => [b.line, b.reason])).toEqual([[24, 'SEAL_MISPLACED'], [35, 'SEAL_MISPLACED'], [40, 'SEAL_MISPLACED']])
+    expect(all.seals).toMatchObject({ valid: 2, sealedThrough: 13, unsealed: 27, closed: false })
   })
 
   test('parallel (a file over 16 MiB) and sequential (stdin) verification judge the seals alike', async () => {
@@ -192,7 +193,7 @@ describe('verify-log --verify-key', () => {
     expect(both.status).toBe(0)
     expect(both.stdout).toContain('  checkpoint reached: head ')
     // Cut the closing seal: TRUNCATED by the checkpoint, while the seals alone (no --as-of) still pass.
-    keepLines(file, 38)
+    keepLines(file, 39)
     const cut = json<SealJson & { checkpoint: { reached: boolean } }>(await verifyLog(['--json', '--key', keyFile, '--verify-key', verifyKey, '--checkpoint', checkpoint, file]))
     expect(cut).toMatchObject({ ok: false, status: 'TRUNCATED', breaks: [], checkpoint: { reached: false }, seals: { closed: false, unsealed: 4 } })
   })

@@ -260,6 +260,12 @@ export interface VerifierOptions {
    * @internal
    */
   keyVerified?: boolean
+  /**
+   * With a version 1 verifyKey, which fixes no heartbeat: the heartbeat the
+   * writers kept (their sealInterval), ms. A version 2 key fixes its own; a
+   * different one here is INVALID_OPTION.
+   */
+  heartbeat?: number
 }
 
 /** What a finished verification saw, for {@link conclude}. */

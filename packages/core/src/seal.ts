@@ -9,6 +9,10 @@
  * RFC 6962), so it is small, public, and cannot sign. Each seal carries its
  * epoch's public key and the Merkle proof for it.
  *
+ * The verification key also fixes the heartbeat: the longest time the writer
+ * may leave between two seals. The verifier takes it from there, never from
+ * the seals, which whoever holds a later key can write.
+ *
  * The sealing state (`seal.key`) holds the current sᵢ only. When the epoch
  * changes, sᵢ₊₁ is derived, written in place of sᵢ, and sᵢ is wiped from memory:
  * since SHA-256 is one-way, whoever copies the state later cannot recover any
@@ -22,9 +26,18 @@ import { ChainlogError, ErrorCodes } from './errors'
 
 export const SEAL_ALGORITHM = 'ed25519-fs-merkle'
 
-/** The public verification key (`verify.key`). */
+/** Heartbeat fixed at keygen when none is asked for, ms: the writers' default sealInterval. */
+export const DEFAULT_HEARTBEAT_MS = 60_000
+/** Shortest heartbeat a key may fix, ms (the writers' shortest sealInterval). */
+export const MIN_HEARTBEAT_MS = 100
+
+/**
+ * The public verification key (`verify.key`). Version 2 fixes the heartbeat;
+ * version 1 keys (made before it) do not, so verifying with one needs the
+ * heartbeat from the reviewer (FORMAT.md §13.1).
+ */
 export interface VerifyKey {
-  v: 1
+  v: 1 | 2
   alg: typeof SEAL_ALGORITHM
   /** Key id: first 16 hex of the Merkle root. */
   id: string
@@ -36,6 +49,8 @@ export interface VerifyKey {
   epochs: number
   /** Merkle root over all epoch public keys, hex. */
   root: string
+  /** Version 2: the longest time between two seals the writer promises, ms. Absent in version 1 keys. */
+  heartbeat?: number
 }
 
 /** The private, evolving sealing state (`seal.key`): the verification key's parameters, plus the secret. */
@@ -61,9 +76,9 @@ export interface SealMeta {
   /** ms since the epoch. */
   time: number
   epoch: number
-  /** `interval` (every N records or T ms), `heartbeat` (idle), `rotation`, `close` (clean shutdown). */
+  /** `interval` (every N records or T ms), `heartbeat` (idle), `rotation`, `close` (clean shutdown), `start` (a writer starts: the seals before it may stop short). */
   kind: SealKind
-  /** Heartbeat period the writer promised, ms: the verifier flags silences longer than this. */
+  /** The writer's sealInterval, ms. Informational: the verifier takes the heartbeat from the verification key. */
   every: number
   /** Epoch public key, hex (32 bytes). */
   pk: string
@@ -73,7 +88,7 @@ export interface SealMeta {
   sig: string
 }
 
-export type SealKind = 'interval' | 'heartbeat' | 'rotation' | 'close'
+export type SealKind = 'interval' | 'heartbeat' | 'rotation' | 'close' | 'start'
 
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex')
@@ -88,12 +103,25 @@ function evolve(seed: Buffer): Buffer {
   return sha256('chainlog-seal-evolve', seed)
 }
 
+/**
+ * Epoch key pair from its seed. The raw private key goes in as a JWK: Node
+ * imports it with OpenSSL's raw-key call, where a PKCS#8 DER import runs
+ * OpenSSL's decoder and costs about 25 times more (keygen derives every
+ * epoch's key: seconds instead of a fraction of one, #17). The JWK's `x` is
+ * not read for a private key, and the public key comes back from the export.
+ */
 function keyPair(seed: Buffer): { privateKey: crypto.KeyObject; pk: Buffer } {
   const secret = sha256('chainlog-seal-key', seed)
-  const privateKey = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secret]), format: 'der', type: 'pkcs8' })
+  let privateKey: crypto.KeyObject
+  try {
+    privateKey = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: secret.toString('base64url'), x: '' }, format: 'jwk' })
+  } catch {
+    // A Node that checks x against d: the DER import, slower, same key.
+    privateKey = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secret]), format: 'der', type: 'pkcs8' })
+  }
   secret.fill(0)
-  const spki = crypto.createPublicKey(privateKey).export({ format: 'der', type: 'spki' })
-  return { privateKey, pk: spki.subarray(SPKI_ED25519.length) }
+  const pk = Buffer.from(privateKey.export({ format: 'jwk' }).x!, 'base64url')
+  return { privateKey, pk }
 }
 
 function leafHash(epoch: number, pk: Buffer): Buffer {
@@ -152,10 +180,12 @@ export function rootFromProof(leaf: Buffer, index: number, size: number, proof: 
  * Creates a verification key and a sealing state covering `epochs` epochs of
  * `interval` ms from `start`.
  */
-export function generateSealKeys(options: { interval?: number; epochs?: number; start?: number } = {}): { verifyKey: VerifyKey; state: SealState } {
+export function generateSealKeys(options: { interval?: number; epochs?: number; start?: number; heartbeat?: number } = {}): { verifyKey: VerifyKey; state: SealState } {
   const interval = options.interval ?? 3_600_000
   const epochs = options.epochs ?? 24 * 366
+  const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT_MS
   if (!Number.isInteger(interval) || interval < 1000) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `the epoch interval must be at least 1000 ms; got ${interval}`)
+  if (!Number.isInteger(heartbeat) || heartbeat < MIN_HEARTBEAT_MS) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `the heartbeat must be a whole number of ms, at least ${MIN_HEARTBEAT_MS}; got ${heartbeat}`)
   if (!Number.isInteger(epochs) || epochs < 1 || epochs > 1_000_000) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `epochs must be between 1 and 1000000; got ${epochs}`)
   const start = options.start ?? Math.floor(Date.now() / interval) * interval
   const seed0 = crypto.randomBytes(32)
@@ -170,8 +200,8 @@ export function generateSealKeys(options: { interval?: number; epochs?: number; 
   s.fill(0)
   const root = merkleRoot(leaves).toString('hex')
   const id = root.slice(0, 16)
-  const verifyKey: VerifyKey = { v: 1, alg: SEAL_ALGORITHM, id, start, interval, epochs, root }
-  const state: SealState = { v: 1, alg: SEAL_ALGORITHM, id, start, interval, epochs, root, epoch: 0, seed: seed0.toString('hex'), leaves: Buffer.concat(leaves).toString('base64') }
+  const verifyKey: VerifyKey = { v: 2, alg: SEAL_ALGORITHM, id, start, interval, epochs, heartbeat, root }
+  const state: SealState = { v: 2, alg: SEAL_ALGORITHM, id, start, interval, epochs, heartbeat, root, epoch: 0, seed: seed0.toString('hex'), leaves: Buffer.concat(leaves).toString('base64') }
   seed0.fill(0)
   return { verifyKey, state }
 }
@@ -217,7 +247,9 @@ export function loadVerifyKey(file: string): VerifyKey {
   }
   // seal.key carries every field of verify.key too: refuse it, so the private state is never handed around as a public key.
   if (k && (k as unknown as { seed?: unknown }).seed !== undefined) throw badKey(file, 'this is a sealing state (seal.key), not a verification key; give verify.key')
-  if (!k || k.alg !== SEAL_ALGORITHM || k.v !== 1 || !/^[0-9a-f]{64}$/.test(String(k.root)) || !Number.isInteger(k.interval) || !Number.isInteger(k.epochs) || !Number.isInteger(k.start) || k.id !== String(k.root).slice(0, 16)) {
+  if (k && k.v === 2 && !(Number.isInteger(k.heartbeat) && k.heartbeat! >= MIN_HEARTBEAT_MS)) throw badKey(file, 'the verification key has no valid heartbeat')
+  if (k && k.v === 1 && k.heartbeat !== undefined) throw badKey(file, 'not a chainlog verification key (a heartbeat in a version 1 key)')
+  if (!k || k.alg !== SEAL_ALGORITHM || (k.v !== 1 && k.v !== 2) || !/^[0-9a-f]{64}$/.test(String(k.root)) || !Number.isInteger(k.interval) || !Number.isInteger(k.epochs) || !Number.isInteger(k.start) || k.id !== String(k.root).slice(0, 16)) {
     throw badKey(file, 'not a chainlog verification key')
   }
   return k
@@ -282,6 +314,21 @@ export class Sealer {
 
   get keyId(): string {
     return this.state.id
+  }
+
+  /** The heartbeat the keys fix, ms; null for keys made before keys fixed one (version 1). */
+  get heartbeat(): number | null {
+    return this.state.heartbeat ?? null
+  }
+
+  /**
+   * The earliest time this state can sign for: the start of the epoch it
+   * holds (another writer's evolution picked up first). Earlier epochs' keys
+   * are erased, so a clock that went back behind it cannot be signed for.
+   */
+  earliest(): number {
+    this.reload()
+    return this.state.start + this.state.epoch * this.state.interval
   }
 
   private static read(file: string): { state: SealState; mtimeMs: number } {

@@ -72,7 +72,7 @@ export interface ChainWriterOptions {
   sealKey?: string
   /** With `sealKey`: seal after this many records (per writer). Default 1000. */
   sealEvery?: number
-  /** With `sealKey`: seal at least this often, in ms, also when nothing is logged (heartbeat). Default 60000. */
+  /** With `sealKey`: seal at least this often, in ms, also when nothing is logged (heartbeat). Default: the heartbeat fixed in the keys at keygen (60000 for keys without one); never longer than it. */
   sealInterval?: number
   /** Clock, for tests and fixtures. */
   now?: () => number
@@ -106,7 +106,8 @@ export interface Settings {
   staleLockMs: number
   sealKey?: string
   sealEvery: number
-  sealInterval: number
+  /** Undefined when not given: the sealing keys' heartbeat applies (sealing.ts). */
+  sealInterval: number | undefined
   now: () => number
   chainId?: string
 }
@@ -117,7 +118,6 @@ const HIGH_WATER_MARK = 16 * 1024 * 1024
 const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
 const DEFAULT_STALE_LOCK_MS = 3000
 const DEFAULT_SEAL_EVERY = 1000
-const DEFAULT_SEAL_INTERVAL = 60_000
 
 /** A plain object (not null, not an array): what every options argument must be. */
 function isOptionsObject(value: unknown): value is { [name: string]: unknown } {
@@ -180,11 +180,11 @@ function settle(options: ChainWriterOptions, readKey: boolean): Settings {
     highWaterMark: options.highWaterMark === undefined ? HIGH_WATER_MARK : parseSize(options.highWaterMark, 'highWaterMark'),
     staleLockMs,
     sealEvery: options.sealEvery === undefined ? DEFAULT_SEAL_EVERY : parseCount(options.sealEvery, 'sealEvery'),
-    sealInterval: options.sealInterval === undefined ? DEFAULT_SEAL_INTERVAL : parseCount(options.sealInterval, 'sealInterval'),
+    sealInterval: options.sealInterval === undefined ? undefined : parseCount(options.sealInterval, 'sealInterval'),
     now: options.now ?? Date.now,
   }
   if (settings.sealEvery < 1) throw invalidOption('sealEvery must be at least 1 record')
-  if (settings.sealInterval < 100) throw invalidOption(`sealInterval must be at least 100 ms; got ${settings.sealInterval}`)
+  if (settings.sealInterval !== undefined && settings.sealInterval < 100) throw invalidOption(`sealInterval must be at least 100 ms; got ${settings.sealInterval}`)
   if (options.sealKey !== undefined) {
     if (typeof options.sealKey !== 'string' || options.sealKey === '') throw invalidOption(`sealKey must be the path of seal.key made by chainlog keygen; got ${JSON.stringify(options.sealKey)}`)
     settings.sealKey = options.sealKey

@@ -78,7 +78,7 @@ export class ChainVerifier {
     this.report.scope = options.scope ?? 'log'
     this.breaks = new BreakLog(this.report.breaks, options)
     this.watch = options.checkpoint?.hash ?? null
-    this.seals = options.verifyKey ? new SealWatch(options.verifyKey, options.asOf) : null
+    this.seals = options.verifyKey ? new SealWatch(options.verifyKey, { asOf: options.asOf, heartbeat: options.heartbeat }) : null
     this.fast = !options.onLine
   }
 
@@ -152,6 +152,7 @@ export class ChainVerifier {
       if (this.fast && this.pending === null && this.hashFn !== null && this.expected !== null && this.lineNo > 0) {
         scanRun(chunk, pos, chunk.length, this.expected, this.hashFn, this.watch, scan)
         if (scan.count > 0) {
+          if (this.seals) this.seals.userRun(chunk, pos, scan.end, this.file, this.lineNo + 1, this.offset)
           this.acceptRun(scan.count, scan.end - pos, scan.hash, scan.watchAt, chunk, scan.firstStart, scan.firstEnd, chunk, scan.lastStart, scan.lastEnd)
           pos = scan.end
         }
@@ -180,7 +181,8 @@ export class ChainVerifier {
    */
   applyRun(run: { count: number; bytes: number; firstPrev: string; hash: string; alg: Algorithm; watchAt: number; firstLine: string; lastLine: string }): boolean {
     if (this.stopped) return true
-    if (this.rest || this.skipping || this.lineNo === 0 || !this.fast || this.hashFn === null || this.headers.alg !== run.alg) return false
+    // The seal audit reads every record's time, which a worker's run does not carry.
+    if (this.rest || this.skipping || this.lineNo === 0 || !this.fast || this.seals || this.hashFn === null || this.headers.alg !== run.alg) return false
     // The first line has a good hash, so the line-by-line logic would settle a held break here.
     if (this.pending) {
       this.flushPending()
@@ -312,7 +314,7 @@ export class ChainVerifier {
     const r = this.report
     const lastLine = this.lastUser ? decodeUser(this.lastUser.buf, this.lastUser.start, this.lastUser.end) : null
     if (this.seals) {
-      const end = this.seals.finish(this.headCount, lastLine)
+      const end = this.seals.finish(this.headCount)
       r.seals = end.summary
       if (this.options.all || r.breaks.length === 0) for (const p of end.problems) this.addBreakAt(p.place, sealBreak(p))
     }
@@ -356,6 +358,7 @@ export class ChainVerifier {
     const prev = buf.toString('latin1', start, start + HASH_HEX)
     if (prev !== this.expected) return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
     this.accept(found)
+    this.seals?.userRun(buf, start, end, this.file, this.lineNo, lineOffset)
     this.userLine(buf, start + HASH_HEX + 1, bodyEnd, null)
   }
 
@@ -454,6 +457,7 @@ export class ChainVerifier {
         return this.fail({ reason: 'MALFORMED', message: `bad escape: ${(err as Error).message}`, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
       }
       this.accept(found)
+      this.seals?.userRun(buf, start, end, this.file, this.lineNo, lineOffset)
       this.userLine(buf, start + HASH_HEX + 1, bodyEnd, line)
       return
     } else if (!expectHeader) {

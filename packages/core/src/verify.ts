@@ -22,7 +22,7 @@ export interface VerifyOptions extends VerifierOptions {
   pause?: () => Promise<void> | void
   /**
    * Worker threads to verify paths with (issue #5), e.g. `os.availableParallelism()`.
-   * Absent: everything is verified in this thread. With `onLine`, or for small
+   * Absent: everything is verified in this thread. With `onLine` or `verifyKey`, or for small
    * inputs, the chain is verified in this thread whatever `jobs` says.
    */
   jobs?: number
@@ -70,7 +70,8 @@ export async function verify(input: string | string[] | NodeJS.ReadableStream, o
     const at = before
     const keyProof = options.key ? await keyVerified(chain.files, options.key) : false
     const opts: VerifyOptions = { ...options, scope, keyVerified: keyProof, ...(options.onProgress && { onProgress: (done: number) => options.onProgress!(at + done, total) }) }
-    const parallel = jobs !== undefined && !options.onLine && total >= (options.minParallelBytes ?? DEFAULT_MIN_PARALLEL)
+    // The seal audit reads every record's time: in this thread, like onLine.
+    const parallel = jobs !== undefined && !options.onLine && !options.verifyKey && total >= (options.minParallelBytes ?? DEFAULT_MIN_PARALLEL)
     const report = parallel ? await verifyInParallel(chain, { ...opts, jobs }) : await verifyFiles(chain, opts)
     await placeBreaks(report, chain)
     reports.push(report)
