@@ -56,7 +56,8 @@ export function usage(message: string): ExitError {
 /**
  * The exit status of every error code, core's and the CLI's own. The table is
  * total, so that a new code does not compile until someone decides its status.
- * Every error core can raise means the input could not be checked: 2.
+ * Every error core can raise means the input could not be checked (2), except
+ * a signature or proof that does not verify: the evidence was tampered with (1).
  */
 const STATUS: { readonly [code in ErrorCode | CliCode]: ExitStatus } = {
   INVALID_OPTION: EXIT_UNUSABLE,
@@ -80,6 +81,10 @@ const STATUS: { readonly [code in ErrorCode | CliCode]: ExitStatus } = {
   SEAL_KEY_EXPIRED: EXIT_UNUSABLE,
   UNKNOWN_ALGORITHM: EXIT_UNUSABLE,
   UNSUPPORTED_VERSION: EXIT_UNUSABLE,
+  BAD_CHECKPOINT: EXIT_UNUSABLE,
+  CHECKPOINT_UNVERIFIED: EXIT_BROKEN,
+  BAD_PROOF: EXIT_UNUSABLE,
+  PROOF_FAILED: EXIT_BROKEN,
   USAGE: EXIT_UNUSABLE,
   CHAIN_BROKEN: EXIT_BROKEN,
   KEYS_EXIST: EXIT_UNUSABLE,

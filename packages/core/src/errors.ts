@@ -46,6 +46,14 @@ export const ErrorCodes = {
   UNKNOWN_ALGORITHM: 'UNKNOWN_ALGORITHM',
   /** The existing log was written by another format version. */
   UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
+  /** A checkpoint or signed note is malformed (#16). */
+  BAD_CHECKPOINT: 'BAD_CHECKPOINT',
+  /** A checkpoint's signature or a required cosignature is missing or does not verify (#16). */
+  CHECKPOINT_UNVERIFIED: 'CHECKPOINT_UNVERIFIED',
+  /** A proof bundle is malformed (#16). */
+  BAD_PROOF: 'BAD_PROOF',
+  /** A proof does not verify: the record is not in the tree, or the log does not extend the checkpoint (#16). */
+  PROOF_FAILED: 'PROOF_FAILED',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
