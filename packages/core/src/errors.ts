@@ -52,6 +52,8 @@ export const ErrorCodes = {
   CHECKPOINT_UNVERIFIED: 'CHECKPOINT_UNVERIFIED',
   /** A proof bundle is malformed (#16). */
   BAD_PROOF: 'BAD_PROOF',
+  /** The input lacks the start of the chain (files deleted by retention), which the tree needs (#16). */
+  CHAIN_INCOMPLETE: 'CHAIN_INCOMPLETE',
   /** A proof does not verify: the record is not in the tree, or the log does not extend the checkpoint (#16). */
   PROOF_FAILED: 'PROOF_FAILED',
 } as const

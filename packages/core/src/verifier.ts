@@ -65,7 +65,7 @@ export class ChainVerifier {
     this.breaks = new BreakLog(this.report.breaks, options)
     this.watch = options.checkpoint?.hash ?? null
     this.seals = options.verifyKey ? new SealWatch(options.verifyKey, options.asOf) : null
-    this.fast = !options.onLine
+    this.fast = !options.onLine && !options.onRecord
   }
 
   /** True once the first break was found and `all` is off: further input is ignored. */
@@ -320,6 +320,7 @@ export class ChainVerifier {
     this.fileRecords++
     this.headHash = hash
     this.headCount = this.position
+    this.options.onRecord?.(hash, { file: this.file, line: this.lineNo })
   }
 
   /** Headers, metadata and escaped lines: all start with a backslash, or are line 1 of a file. */

@@ -21,7 +21,7 @@ export interface VerifyOptions extends VerifierOptions {
   pause?: () => Promise<void> | void
   /**
    * Worker threads to verify paths with (issue #5), e.g. `os.availableParallelism()`.
-   * Absent: everything is verified in this thread. With `onLine`, or for small
+   * Absent: everything is verified in this thread. With `onLine` or `onRecord`, or for small
    * inputs, the chain is verified in this thread whatever `jobs` says.
    */
   jobs?: number
@@ -54,7 +54,7 @@ export async function verify(input: string | string[] | NodeJS.ReadableStream, o
   if (segmentBytes !== undefined && (!Number.isInteger(segmentBytes) || segmentBytes < 1)) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `segmentBytes must be a positive whole number; got ${String(segmentBytes)}`)
   const files = await resolveChainFiles(Array.isArray(input) ? input : [input])
   const total = files.reduce((n, f) => n + f.size, 0)
-  if (jobs === undefined || options.onLine || total < (options.minParallelBytes ?? DEFAULT_MIN_PARALLEL)) return verifyFiles(files, options)
+  if (jobs === undefined || options.onLine || options.onRecord || total < (options.minParallelBytes ?? DEFAULT_MIN_PARALLEL)) return verifyFiles(files, options)
   return verifyInParallel(files, { ...options, jobs })
 }
 
