@@ -15,3 +15,4 @@ export { generateSealKeys, loadVerifyKey, writeSealKeys, type SealState, type Ve
 export { SealReasons, type SealReason, type SealSummary } from './seal-audit'
 export { flushOnExit, type Flushable } from './exit'
 export { chainTree, type ChainTree, type ChainTreeOptions, type RecordPlace } from './chain-tree'
+export { checkpointFile, cosignedFile, loadCheckpointKey, loadVerifierKey, readCheckpointFile, replaceFile, writeCheckpointKeys } from './checkpoint-file'
