@@ -11,7 +11,7 @@ import { baseOf, treeOf } from './tree-input'
 export const CHECKPOINT_HELP = `Usage: chainlog checkpoint [options] <path...>
 
 Verifies the chain, builds the RFC 6962 tree of its records and prints a
-signed checkpoint of it (C2SP tlog-checkpoint, docs/FORMAT.md §15):
+signed checkpoint of it (C2SP tlog-checkpoint, docs/FORMAT.md §14):
   <origin>
   <number of records>
   <base64 root>

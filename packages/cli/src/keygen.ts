@@ -28,7 +28,7 @@ a fixed number of epochs: make new ones (in a new directory) before they
 expire, and keep every old verify.key for as long as you keep its logs.
 
 With --checkpoint, creates the key that signs a log's checkpoints
-(docs/FORMAT.md §15), long-lived, separate from the sealing keys:
+(docs/FORMAT.md §14), long-lived, separate from the sealing keys:
   <dir>/checkpoint.vkey  public: <origin>+<key id>+<key>, for verify-log
                          --checkpoint-key and for witnesses, which pin it
   <dir>/checkpoint.key   private (mode 0600): for chainlog checkpoint --key

@@ -1,5 +1,5 @@
 /**
- * The tree of a chain as it is on disk (#16, docs/FORMAT.md §15): the chain
+ * The tree of a chain as it is on disk (#16, docs/FORMAT.md §14): the chain
  * is verified, and every record it holds, in chain order, from the first
  * record of the chain across every rotated file, becomes a leaf. A torn
  * fragment that a recovery record accounts for is not a record, and so not

@@ -2,7 +2,7 @@
  * C2SP tlog-checkpoint (https://c2sp.org/tlog-checkpoint): the signed
  * statement "the tree of this origin had this size and this root",
  * `<origin>\n<size>\n<base64 root>\n` and optional extension lines, as a
- * signed note (note.ts) by the log's checkpoint key (#16, docs/FORMAT.md §15).
+ * signed note (note.ts) by the log's checkpoint key (#16, docs/FORMAT.md §14).
  */
 import { ChainlogError, ErrorCodes } from './errors'
 import { formatNote, openNote, type NoteSigner, type NoteVerifier, type OpenedNote, type VerifiedSignature } from './note'

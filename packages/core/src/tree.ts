@@ -1,5 +1,5 @@
 /**
- * The RFC 6962 Merkle tree over a chain's records (docs/FORMAT.md §15, #16):
+ * The RFC 6962 Merkle tree over a chain's records (docs/FORMAT.md §14, #16):
  * leaf i is the 32 raw bytes of record i's hash, a leaf hash is
  * SHA-256(0x00 ‖ data) and a node SHA-256(0x01 ‖ left ‖ right) (RFC 6962
  * §2.1), whatever the chain's own algorithm. Roots, inclusion and consistency

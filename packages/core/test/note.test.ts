@@ -1,5 +1,5 @@
 /**
- * C2SP signed notes and tlog checkpoints (docs/FORMAT.md §15): the frozen
+ * C2SP signed notes and tlog checkpoints (docs/FORMAT.md §14): the frozen
  * signed checkpoint of test/fixtures/tree-1, the key text forms, and every
  * malformed or forged note refused with its code.
  */

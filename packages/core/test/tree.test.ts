@@ -1,5 +1,5 @@
 /**
- * The RFC 6962 tree (docs/FORMAT.md §15): tree.ts against the frozen vectors
+ * The RFC 6962 tree (docs/FORMAT.md §14): tree.ts against the frozen vectors
  * of test/fixtures/tree-1 (computed from RFC 6962's definitions by their own
  * generator), every proof of small trees round-tripping, and every proof
  * refused once any hash, index or size in it is changed.
