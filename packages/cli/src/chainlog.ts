@@ -12,6 +12,7 @@ import { inspect } from './inspect'
 import { keygen } from './keygen'
 import { prove } from './prove'
 import { version } from './version'
+import { witness } from './witness'
 
 const HELP = `Usage: chainlog <command> [options] <path...>
 
@@ -33,7 +34,7 @@ Run chainlog <command> --help for a command's options.
 Exit status: 0 intact, 1 broken or tampered, 2 usage error or unusable input.
 `
 
-const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<number> } = { extract, inspect, head, keygen, checkpoint, prove, consistency }
+const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<number> } = { extract, inspect, head, keygen, checkpoint, prove, consistency, witness }
 
 export async function chainlog(args: string[], ctx: RunContext): Promise<number> {
   const [command, ...rest] = args
@@ -52,7 +53,7 @@ export async function chainlog(args: string[], ctx: RunContext): Promise<number>
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
   if (!run) {
     if (command === 'verify') throw usage('to verify a chain, run verify-log <path...>')
-    throw usage(`unknown command ${JSON.stringify(command)}; the commands are extract, inspect, head, keygen, checkpoint, prove and consistency (see chainlog --help)`)
+    throw usage(`unknown command ${JSON.stringify(command)}; the commands are extract, inspect, head, keygen, checkpoint, prove, consistency and witness (see chainlog --help)`)
   }
   ctx.name = `chainlog ${command}`
   return run(rest, ctx)
