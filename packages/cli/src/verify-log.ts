@@ -54,8 +54,7 @@ Options:
 
 Exit status:
   0  the chain is intact (a partial last line still being written is reported, not counted)
-  1  the chain is broken, tampered with or TRUNCATED, or its seals fail (--verify-key),
-     or it does not extend the signed checkpoint, or the proof or a signature fails
+  1  the chain is broken, tampered with or TRUNCATED, its seals fail, it does not extend the signed checkpoint, or a proof or signature fails
   2  usage error, unreadable path, input that is not a chainlog file, missing or wrong key
 `
 
