@@ -9,6 +9,8 @@ import * as path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { chainTree, verify } from '@chainlog/core'
 import { MerkleTree, NoteSigner, openCheckpoint, parseNote, parseVerifierKey, recordLeaf, signCheckpoint, verifyConsistency, verifyInclusion } from '@chainlog/core/format'
+import * as fs from 'node:fs'
+import { chainlog } from '../packages/cli/test/helpers'
 import { runChild, testDir } from './helpers/chain'
 import { buildGo, runGoJson } from './helpers/go'
 
@@ -105,6 +107,38 @@ describe.each(['pino', 'winston'] as const)('a log written by %s', (transport) =
     const opened = openCheckpoint(go.signed!.note, parseVerifierKey(go.signed!.vkey))
     expect(opened).toMatchObject({ origin: 'example.org/go-log', size: n })
     expect(b64(opened.root)).toBe(b64(tree.root()))
+    // What the CLI prints: Go opens `chainlog checkpoint` with the vkey of `keygen --checkpoint`,
+    // accepts the inclusion proof of `chainlog prove` and the consistency proof of `chainlog consistency`.
+    const keys = path.join(dir, 'keys')
+    const run = async (args: string[]) => {
+      const r = await chainlog(args)
+      expect(r.status, r.stderr).toBe(0)
+      return r.stdout
+    }
+    await run(['keygen', '--checkpoint', '--origin', `example.com/cli/${transport}`, '--out', keys])
+    const vkey = fs.readFileSync(path.join(keys, 'checkpoint.vkey'), 'utf8').trim()
+    const oldCp = path.join(dir, 'old.cp')
+    fs.writeFileSync(oldCp, signCheckpoint({ origin: `example.com/cli/${transport}`, size: 7, root: tree.root(7) }, NoteSigner.parse(fs.readFileSync(path.join(keys, 'checkpoint.key'), 'utf8'))))
+    const cliNote = await run(['checkpoint', base, '--key', path.join(keys, 'checkpoint.key'), '--write'])
+    const gz = report.files.find((f) => f.endsWith('.gz'))!
+    const bundle = JSON.parse(await run(['prove', base, `${gz}:2`])) as { index: number; size: number; proof: string[]; record: string }
+    const body = await run(['consistency', base, '--from', oldCp])
+    const proofLines = body.slice(0, body.indexOf('\n\n')).split('\n').slice(1)
+    const cli = runGoJson<GoAnswer>(checker, {
+      verifierKeys: [vkey],
+      notes: [cliNote],
+      records: hashes,
+      sizes: [],
+      inclusion: [{ index: bundle.index, size: bundle.size, leafHash: b64(recordLeaf(bundle.record.slice(-64))), proof: bundle.proof, root: b64(tree.root()) }],
+      consistency: [{ from: 7, to: n, proof: proofLines, oldRoot: b64(tree.root(7)), newRoot: b64(tree.root()) }],
+      prove: [],
+      proveTree: [],
+    })
+    expect(cli.notes[0]).toMatchObject({ ok: true, signers: [`example.com/cli/${transport}`] })
+    expect(cli.inclusion).toEqual(['ok'])
+    expect(cli.consistency).toEqual(['ok'])
+    expect(bundle.record.slice(-64)).toBe(hashes[bundle.index])
+
     // And chainlog's tree of those hashes, built afresh, agrees (no state shared with chainTree).
     const fresh = new MerkleTree()
     for (const h of hashes) fresh.append(recordLeaf(h))
