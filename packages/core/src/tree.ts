@@ -13,20 +13,29 @@ export type TreeHash = Uint8Array
 /** Bytes in a tree hash. */
 export const TREE_HASH_BYTES = 32
 
-const LEAF = Buffer.from([0x00])
-const NODE = Buffer.from([0x01])
+// crypto.hash() (Node >= 20.12) is the one-shot digest without a Hash object: about
+// twice as fast as createHash() for these 33- and 65-byte inputs (measured for #16).
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash
+const sha256 = (data: Uint8Array): TreeHash => (oneShot ? oneShot('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest())
 
 /** SHA-256 of the empty string: the root of the empty tree (RFC 6962 §2.1). */
-export const EMPTY_ROOT: TreeHash = crypto.createHash('sha256').digest()
+export const EMPTY_ROOT: TreeHash = sha256(new Uint8Array(0))
 
 /** The leaf hash of `data`: SHA-256(0x00 ‖ data). */
 export function leafHash(data: Uint8Array): TreeHash {
-  return crypto.createHash('sha256').update(LEAF).update(data).digest()
+  const b = Buffer.allocUnsafe(1 + data.length)
+  b[0] = 0x00
+  b.set(data, 1)
+  return sha256(b)
 }
 
 /** An interior node: SHA-256(0x01 ‖ left ‖ right). */
 export function nodeHash(left: TreeHash, right: TreeHash): TreeHash {
-  return crypto.createHash('sha256').update(NODE).update(left).update(right).digest()
+  const b = Buffer.allocUnsafe(1 + left.length + right.length)
+  b[0] = 0x01
+  b.set(left, 1)
+  b.set(right, 1 + left.length)
+  return sha256(b)
 }
 
 /**
@@ -34,7 +43,10 @@ export function nodeHash(left: TreeHash, right: TreeHash): TreeHash {
  * (64 hex characters) spells.
  */
 export function recordLeaf(hashHex: string): TreeHash {
-  return leafHash(Buffer.from(hashHex, 'hex'))
+  const b = Buffer.allocUnsafe(1 + TREE_HASH_BYTES)
+  b[0] = 0x00
+  if (b.write(hashHex, 1, 'hex') !== TREE_HASH_BYTES) throw new RangeError(`a record hash is 64 hex characters; got ${JSON.stringify(hashHex)}`)
+  return sha256(b)
 }
 
 /** Largest power of two strictly below n (n ≥ 2). */
