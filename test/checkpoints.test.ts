@@ -319,4 +319,21 @@ describe('tampering, on a log written by pino', () => {
       fs.rmSync(path.dirname(copy), { recursive: true, force: true })
     }
   })
+
+  test('a log whose first files retention deleted has no tree: CHAIN_INCOMPLETE (exit 2), for checkpoint and for verify-log', async () => {
+    const d = tempDir()
+    try {
+      const file = path.join(d, 'app.log')
+      const r = await runChild('pino-child.cjs', { file, count: 200, scenario: 'normal', options: { size: '4000b', limit: { count: 1 } } })
+      expect(r.code, r.stderr).toBe(0)
+      expect(fs.existsSync(path.join(d, 'app.1.log'))).toBe(false)
+      const cp = await chainlog(['checkpoint', file, '--key', path.join(log.keys, 'checkpoint.key')])
+      expect(cp.status).toBe(2)
+      expect(oneLineError(cp)).toMatch(/^chainlog checkpoint: \S+app\.\d+\.log is file \d+ of its chain and the files before it are not in the input \(deleted by retention\?\)/)
+      const v = await failure([file, '--checkpoint', log.cp1, '--checkpoint-key', log.vkey])
+      expect(v).toMatchObject({ status: 2, code: 'CHAIN_INCOMPLETE' })
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true })
+    }
+  })
 })

@@ -4,8 +4,8 @@
  * built as the chain is verified, in the same pass, as a compact range: the
  * root at the checkpoint's size is all that is kept.
  */
-import { readCheckpointFile } from '@chainlog/core'
-import { CompactTree, openCheckpoint, recordLeaf, type NoteVerifier, type OpenedCheckpoint } from '@chainlog/core/format'
+import { ChainlogError, ErrorCodes, readCheckpointFile, type VerifierOptions } from '@chainlog/core'
+import { CompactTree, isHeader, openCheckpoint, recordLeaf, type NoteVerifier, type OpenedCheckpoint } from '@chainlog/core/format'
 import { formatCount } from './format'
 
 /** What verify-log found about a signed checkpoint. */
@@ -27,16 +27,23 @@ const b64 = (h: Uint8Array) => Buffer.from(h).toString('base64')
  * and returns the verifier's `onRecord` hook with the result it leads to.
  * @throws ChainlogError BAD_CHECKPOINT, CHECKPOINT_UNVERIFIED.
  */
-export function watchCheckpoint(file: string, logKey: NoteVerifier, witnesses: readonly NoteVerifier[]): { onRecord: (hash: string) => void; result: () => SignedCheckpointResult } {
+export function watchCheckpoint(file: string, logKey: NoteVerifier, witnesses: readonly NoteVerifier[]): { onRecord: (hash: string) => void; onMeta: NonNullable<VerifierOptions['onMeta']>; result: () => SignedCheckpointResult } {
   const checkpoint = openCheckpoint(readCheckpointFile(file), logKey, witnesses)
   const tree = new CompactTree()
   let rootAtSize = checkpoint.size === 0 ? tree.root() : null
+  let first: { index: number; file: string } | null = null
   return {
+    // The tree starts at the chain's first record: a log whose first files retention deleted has none (as chainTree).
+    onMeta: (meta, where) => {
+      if (first === null && isHeader(meta)) first = { index: meta.index, file: where.file }
+    },
     onRecord: (hash) => {
       tree.append(recordLeaf(hash))
       if (tree.size === checkpoint.size) rootAtSize = tree.root()
     },
     result: () => {
+      const f = first as { index: number; file: string } | null
+      if (f && f.index !== 0) throw new ChainlogError(ErrorCodes.CHAIN_INCOMPLETE, `${f.file} is file ${f.index} of its chain and the files before it are not in the input (deleted by retention?); the tree starts at the chain's first record, so checking a checkpoint needs every file of the chain`, { path: f.file })
       const base = { source: file, checkpoint, records: tree.size }
       if (rootAtSize === null) {
         return { ...base, ok: false, failure: 'TRUNCATED', reason: `the log holds ${formatCount(tree.size)} records, fewer than the ${formatCount(checkpoint.size)} of the checkpoint: records were cut from the end` }

@@ -112,7 +112,8 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
   if (witnesses.length && values['checkpoint-key'] === undefined) throw usage('--witness-key checks the cosignatures of a signed checkpoint: give --checkpoint <file> and --checkpoint-key <file> too')
   const { input, jobs, key } = chainInput('verify-log', values, positionals)
   const signed = values['checkpoint-key'] === undefined ? null : watchCheckpoint(values.checkpoint!, loadVerifierKey(values['checkpoint-key'], 'log'), witnesses)
-  const expected = signed ? null : parseExpectation(values)
+  // With a signed checkpoint, --checkpoint is that; --expect-head/--expect-count still apply.
+  const expected = parseExpectation(signed ? { ...values, checkpoint: undefined } : values)
   if (values['as-of'] !== undefined && values['verify-key'] === undefined) throw usage('--as-of judges the seals of a log; give the verification key with --verify-key')
   const asOf = values['as-of'] === undefined ? undefined : parseAsOf(values['as-of'])
   const verifyKey = readVerifyKey(values['verify-key'])
@@ -128,7 +129,7 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
       ...(asOf !== undefined && { asOf }),
       ...(expected && { checkpoint: { ...(expected.hash !== undefined && { hash: expected.hash }), ...(expected.count !== undefined && { count: expected.count }) } }),
       ...(bar.onProgress && { onProgress: bar.onProgress }),
-      ...(signed && { onRecord: signed.onRecord }),
+      ...(signed && { onRecord: signed.onRecord, onMeta: signed.onMeta }),
     })
   } finally {
     bar.stop()
