@@ -131,6 +131,7 @@ export function readCheckpoint(file: string): Expectation {
   try {
     value = JSON.parse(text)
   } catch {
+    if (text.includes('\n\n\u2014 ')) throw usage(`checkpoint ${file} is a signed checkpoint; give the log's verifier key with --checkpoint-key <file> to check it`)
     throw usage(`checkpoint ${file} is not JSON; write it with: chainlog head <path> > ${file}`)
   }
   const v = value as { hash?: unknown; head?: unknown; count?: unknown }

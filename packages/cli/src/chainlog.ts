@@ -4,12 +4,16 @@
  * `verify-log` is its own command.
  */
 import { archive } from './archive'
+import { checkpoint } from './checkpoint'
+import { consistency } from './consistency'
 import { EXIT_OK, EXIT_UNUSABLE, runMain, usage, type RunContext } from './exit'
 import { extract } from './extract'
 import { head } from './head'
 import { inspect } from './inspect'
 import { keygen } from './keygen'
+import { prove } from './prove'
 import { version } from './version'
+import { witness } from './witness'
 
 const HELP = `Usage: chainlog <command> [options] <path...>
 
@@ -34,7 +38,7 @@ Run chainlog <command> --help for a command's options.
 Exit status: 0 intact, 1 broken or tampered, 2 usage error or unusable input.
 `
 
-const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<number> } = { extract, inspect, head, keygen, archive }
+const COMMANDS: { [name: string]: (args: string[], ctx: RunContext) => Promise<number> } = { extract, inspect, head, keygen, checkpoint, prove, consistency, witness, archive }
 
 export async function chainlog(args: string[], ctx: RunContext): Promise<number> {
   const [command, ...rest] = args
@@ -53,7 +57,7 @@ export async function chainlog(args: string[], ctx: RunContext): Promise<number>
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
   if (!run) {
     if (command === 'verify') throw usage('to verify a chain, run verify-log <path...>')
-    throw usage(`unknown command ${JSON.stringify(command)}; the commands are extract, inspect, head, keygen and archive (see chainlog --help)`)
+    throw usage(`unknown command ${JSON.stringify(command)}; the commands are extract, inspect, head, keygen, checkpoint, prove, consistency, witness and archive (see chainlog --help)`)
   }
   ctx.name = `chainlog ${command}`
   return run(rest, ctx)

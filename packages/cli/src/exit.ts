@@ -23,6 +23,8 @@ export type ExitStatus = typeof EXIT_OK | typeof EXIT_BROKEN | typeof EXIT_UNUSA
  * - `CHAIN_BROKEN`: the command refuses a broken chain (`head`, `extract`);
  * - `KEYS_EXIST`: `keygen` would overwrite sealing keys;
  * - `WRITE_FAILED`: `keygen` cannot write the keys;
+ * - `WITNESS_REFUSED`: `witness` could not have the checkpoint cosigned (unreachable, 404, 403, …);
+ * - `WITNESS_INCONSISTENT`: the witness knows a history this log does not extend (422, or a larger size);
  * - `INTERNAL`: a bug in chainlog.
  */
 export const CliCodes = {
@@ -30,6 +32,8 @@ export const CliCodes = {
   CHAIN_BROKEN: 'CHAIN_BROKEN',
   KEYS_EXIST: 'KEYS_EXIST',
   WRITE_FAILED: 'WRITE_FAILED',
+  WITNESS_REFUSED: 'WITNESS_REFUSED',
+  WITNESS_INCONSISTENT: 'WITNESS_INCONSISTENT',
   INTERNAL: 'INTERNAL',
 } as const
 export type CliCode = (typeof CliCodes)[keyof typeof CliCodes]
@@ -56,7 +60,8 @@ export function usage(message: string): ExitError {
 /**
  * The exit status of every error code, core's and the CLI's own. The table is
  * total, so that a new code does not compile until someone decides its status.
- * Every error core can raise means the input could not be checked: 2.
+ * Every error core can raise means the input could not be checked (2), except
+ * a signature or proof that does not verify: the evidence was tampered with (1).
  */
 const STATUS: { readonly [code in ErrorCode | CliCode]: ExitStatus } = {
   INVALID_OPTION: EXIT_UNUSABLE,
@@ -83,10 +88,17 @@ const STATUS: { readonly [code in ErrorCode | CliCode]: ExitStatus } = {
   UNKNOWN_ALGORITHM: EXIT_UNUSABLE,
   UNSUPPORTED_VERSION: EXIT_UNUSABLE,
   BAD_STATE: EXIT_UNUSABLE,
+  BAD_CHECKPOINT: EXIT_UNUSABLE,
+  CHECKPOINT_UNVERIFIED: EXIT_BROKEN,
+  BAD_PROOF: EXIT_UNUSABLE,
+  CHAIN_INCOMPLETE: EXIT_UNUSABLE,
+  PROOF_FAILED: EXIT_BROKEN,
   USAGE: EXIT_UNUSABLE,
   CHAIN_BROKEN: EXIT_BROKEN,
   KEYS_EXIST: EXIT_UNUSABLE,
   WRITE_FAILED: EXIT_UNUSABLE,
+  WITNESS_REFUSED: EXIT_UNUSABLE,
+  WITNESS_INCONSISTENT: EXIT_BROKEN,
   INTERNAL: EXIT_UNUSABLE,
 }
 

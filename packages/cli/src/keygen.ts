@@ -5,12 +5,15 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { ErrorCodes, generateSealKeys, systemErrorMeaning, writeSealKeys, type SystemErrorContext } from '@chainlog/core'
+import * as os from 'node:os'
+import { ErrorCodes, generateSealKeys, systemErrorMeaning, writeCheckpointKeys, writeSealKeys, type SystemErrorContext } from '@chainlog/core'
+import { isKeyName, NoteSigner } from '@chainlog/core/format'
 import { parse } from './args'
 import { EXIT_OK, ExitError, usage, type RunContext } from './exit'
 import { formatCount, plural } from './format'
 
 export const KEYGEN_HELP = `Usage: chainlog keygen --out <dir> [options]
+       chainlog keygen --checkpoint [--origin <origin>] --out <dir>
 
 Creates the keys of sealed logs (docs/FORMAT.md §13):
   <dir>/verify.key  public: give it to auditors, publish it; it verifies seals
@@ -24,8 +27,19 @@ whoever copies the host later cannot sign for earlier times. The keys cover
 a fixed number of epochs: make new ones (in a new directory) before they
 expire, and keep every old verify.key for as long as you keep its logs.
 
+With --checkpoint, creates the key that signs a log's checkpoints
+(docs/FORMAT.md §14), long-lived, separate from the sealing keys:
+  <dir>/checkpoint.vkey  public: <origin>+<key id>+<key>, for verify-log
+                         --checkpoint-key and for witnesses, which pin it
+  <dir>/checkpoint.key   private (mode 0600): for chainlog checkpoint --key
+                         and the transports' checkpointKey
+
 Options:
   -o, --out <dir>        directory to write the keys to (created if missing)
+      --checkpoint       make a checkpoint key instead of sealing keys
+      --origin <origin>  with --checkpoint: the log's name in its checkpoints,
+                         stable and unique per chain, e.g. example.com/api/app
+                         (default: <host name>/chainlog)
       --interval <time>  epoch length: ms, or with a unit: 30s, 15m, 1h, 1d
                          (default 1h, at least 1s)
       --heartbeat <time> the longest time between two seals, fixed in the keys:
@@ -42,6 +56,8 @@ Options:
 
 interface Values {
   out?: string
+  checkpoint?: boolean
+  origin?: string
   interval?: string
   heartbeat?: string
   epochs?: string
@@ -51,6 +67,8 @@ interface Values {
 
 const OPTIONS = {
   out: { type: 'string', short: 'o' },
+  checkpoint: { type: 'boolean' },
+  origin: { type: 'string' },
   interval: { type: 'string' },
   heartbeat: { type: 'string' },
   epochs: { type: 'string' },
@@ -88,7 +106,9 @@ export async function keygen(args: string[], _ctx: RunContext): Promise<number> 
   }
   if (positionals.length) throw usage(`keygen takes no paths (got ${JSON.stringify(positionals[0])}); give the directory with --out <dir>`)
   const out = values.out
-  if (out === undefined || out === '') throw usage('keygen needs --out <dir>: the directory to write verify.key and seal.key to')
+  if (out === undefined || out === '') throw usage(`keygen needs --out <dir>: the directory to write ${values.checkpoint ? 'checkpoint.key and checkpoint.vkey' : 'verify.key and seal.key'} to`)
+  if (values.checkpoint) return checkpointKeygen(out, values)
+  if (values.origin !== undefined) throw usage('--origin names a checkpoint key; give --checkpoint too')
   const interval = values.interval === undefined ? undefined : parseInterval(values.interval)
   const heartbeat = values.heartbeat === undefined ? undefined : parseDuration(values.heartbeat, '--heartbeat', 100)
   let epochs: number | undefined
@@ -124,6 +144,34 @@ export async function keygen(args: string[], _ctx: RunContext): Promise<number> 
       row('expires', `${expires}, after ${plural(k.epochs, 'epoch')} from ${new Date(k.start).toISOString()}; make new keys before then`) +
       row('verify.key', `${verifyFile}: public; give it to auditors or publish it (verify-log --verify-key ${verifyFile} <log>)`) +
       row('seal.key', `${sealFile}: private (0600); keep it on the logging host only and give it to the transport as sealKey`),
+  )
+  return EXIT_OK
+}
+
+/** `keygen --checkpoint`: the Ed25519 key of a log's checkpoints, named after its origin. */
+function checkpointKeygen(out: string, values: Values): number {
+  if (values.interval !== undefined || values.epochs !== undefined) throw usage('--interval and --epochs are for sealing keys; a checkpoint key does not expire')
+  const origin = values.origin ?? `${os.hostname()}/chainlog`
+  if (!isKeyName(origin)) throw usage(`--origin must be one word with no spaces and no + (e.g. example.com/api/app); got ${JSON.stringify(origin)}`)
+  const files = [path.join(out, 'checkpoint.key'), path.join(out, 'checkpoint.vkey')]
+  const existing = files.filter((f) => fs.existsSync(f))
+  if (existing.length && !values.force) {
+    throw new ExitError('KEYS_EXIST', `${existing.join(' and ')} already ${existing.length === 1 ? 'exists' : 'exist'}; refusing to overwrite a checkpoint key (witnesses pin it, and old checkpoints need it). Choose another --out, or give --force to replace it`)
+  }
+  const signer = NoteSigner.generate(origin)
+  let written
+  try {
+    written = writeCheckpointKeys(out, signer, { force: values.force === true })
+  } catch (err) {
+    throw writeError(out, err)
+  }
+  const row = (label: string, value: string) => `  ${label.padEnd(16)}${value}\n`
+  process.stdout.write(
+    `New checkpoint key in ${out}\n` +
+      row('origin', origin) +
+      row('verifier key', signer.verifierKey()) +
+      row('checkpoint.vkey', `${written.vkey}: public; give it to auditors and witnesses (verify-log --checkpoint-key ${written.vkey})`) +
+      row('checkpoint.key', `${written.key}: private (0600); for chainlog checkpoint --key and the transports' checkpointKey`),
   )
   return EXIT_OK
 }

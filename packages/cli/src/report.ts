@@ -96,7 +96,8 @@ function chainJson(report: VerifyReport): object {
 }
 
 const LABEL = 11
-const row = (label: string, value: string) => `  ${label.length >= LABEL ? label + ' ' : label.padEnd(LABEL)}${value}`
+/** One labelled row of the human report. */
+export const row = (label: string, value: string) => `  ${label.length >= LABEL ? label + ' ' : label.padEnd(LABEL)}${value}`
 
 /** One break, as a few labelled lines. */
 export function formatBreak(b: Break, gz: boolean): string[] {

@@ -3,14 +3,17 @@
  * trusted, and if not, exactly which file and line broke and why (issue #5).
  */
 import * as os from 'node:os'
-import { CHAIN_OPTIONS, chainInput, parse, parseAsOf, parseExpectation, readVerifyKey, type ChainValues } from './args'
+import { loadVerifierKey, verifyWithState } from '@chainlog/core'
+import { CHAIN_OPTIONS, chainInput, parse, parseAsOf, parseExpectation, readKey, readVerifyKey, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, runMain, usage, type RunContext } from './exit'
+import { formatCount } from './format'
 import { parseDuration } from './keygen'
 import { progress, type ProgressMode } from './progress'
-import { checkExpectation, formatReport, reportJson, trusted } from './report'
+import { checkExpectation, formatReport, reportJson, row, trusted } from './report'
+import { checkBundle, readBundle } from './proof-check'
 import { NOT_SHIPPED, verifyShippedLog } from './shipped'
+import { signedCheckpointJson, signedCheckpointRows, watchCheckpoint } from './signed-checkpoint'
 import { verifyInput } from './source'
-import { verifyWithState } from '@chainlog/core'
 import { version } from './version'
 
 const HELP = `Usage: verify-log [options] <path...>
@@ -38,7 +41,16 @@ Options:
   -j, --jobs <n>             worker threads (default: the number of cores, ${os.availableParallelism()} here)
       --expect-head <hash>   TRUNCATED unless the chain still holds this head hash
       --expect-count <n>     ... at this record count (or, alone, at least n records)
-      --checkpoint <file>    both, from a file written by: chainlog head <path> > <file>
+      --checkpoint <file>    both, from a file written by: chainlog head <path> > <file>;
+                             with --checkpoint-key, a signed checkpoint (chainlog
+                             checkpoint): the log must extend it, the tree at its
+                             size must have its root (catches truncation and any
+                             rewrite of the past)
+      --checkpoint-key <file>  the log's checkpoint verifier key (checkpoint.vkey)
+      --witness-key <file>   also require a valid cosignature by this witness on
+                             the checkpoint (repeatable)
+      --proof <bundle>       check one record offline, with no log: a bundle from
+                             chainlog prove, against --checkpoint-key
       --verify-key <file>    check the seals against this verification key (verify.key
                              from chainlog keygen); a log that no valid seal covers fails
       --as-of <time|now>     with --verify-key: unless the log ends with a closing seal,
@@ -64,7 +76,8 @@ Options:
 
 Exit status:
   0  the chain, or the segment given, is intact (a line still being written is not counted)
-  1  a chain is broken, tampered with or TRUNCATED, or its seals fail (--verify-key)
+  1  a chain is broken, tampered with or TRUNCATED, its seals fail (--verify-key), it does not
+     extend the signed checkpoint, or a proof or signature fails
   2  nothing could be checked: usage error, unreadable path, no chainlog record, wrong key
 With --shipped: 0 every chain is complete, 1 gaps, forks, cut records or tampering,
 2 the input cannot be read.
@@ -77,6 +90,9 @@ interface Values extends ChainValues {
   'expect-head'?: string
   'expect-count'?: string
   checkpoint?: string
+  'checkpoint-key'?: string
+  'witness-key'?: string[]
+  proof?: string
   'verify-key'?: string
   'as-of'?: string
   state?: string
@@ -95,6 +111,9 @@ const OPTIONS = {
   'expect-head': { type: 'string' },
   'expect-count': { type: 'string' },
   checkpoint: { type: 'string' },
+  'checkpoint-key': { type: 'string' },
+  'witness-key': { type: 'string', multiple: true },
+  proof: { type: 'string' },
   'verify-key': { type: 'string' },
   'as-of': { type: 'string' },
   state: { type: 'string' },
@@ -127,8 +146,14 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
     return verifyShippedLog({ input, ...(values.field !== undefined && { field: values.field }), ...(key && { key }), json: values.json === true, quiet: values.quiet === true, all: values.all === true })
   }
   if (values.progress && values['no-progress']) throw usage('--progress and --no-progress exclude each other')
+  const witnesses = (values['witness-key'] ?? []).map((f) => loadVerifierKey(f, 'witness'))
+  if (values.proof !== undefined) return verifyProof(values, positionals, witnesses)
+  if (values['checkpoint-key'] !== undefined && values.checkpoint === undefined) throw usage('--checkpoint-key checks a signed checkpoint: give it with --checkpoint <file> (or a proof bundle with --proof)')
+  if (witnesses.length && values['checkpoint-key'] === undefined) throw usage('--witness-key checks the cosignatures of a signed checkpoint: give --checkpoint <file> and --checkpoint-key <file> too')
   const { input, jobs, key } = chainInput('verify-log', values, positionals)
-  const expected = parseExpectation(values)
+  const signed = values['checkpoint-key'] === undefined ? null : watchCheckpoint(values.checkpoint!, loadVerifierKey(values['checkpoint-key'], 'log'), witnesses)
+  // With a signed checkpoint, --checkpoint is that; --expect-head/--expect-count still apply.
+  const expected = parseExpectation(signed ? { ...values, checkpoint: undefined } : values)
   if (values['as-of'] !== undefined && values['verify-key'] === undefined) throw usage('--as-of judges the seals of a log; give the verification key with --verify-key')
   const asOf = values['as-of'] === undefined ? undefined : parseAsOf(values['as-of'])
   if (values.heartbeat !== undefined && values['verify-key'] === undefined) throw usage('--heartbeat judges the seals of a log; give the verification key with --verify-key')
@@ -148,14 +173,52 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
       ...(heartbeat !== undefined && { heartbeat }),
       ...(expected && { checkpoint: { ...(expected.hash !== undefined && { hash: expected.hash }), ...(expected.count !== undefined && { count: expected.count }) } }),
       ...(bar.onProgress && { onProgress: bar.onProgress }),
+      ...(signed && { onRecord: signed.onRecord, onMeta: signed.onMeta }),
     })
   } finally {
     bar.stop()
   }
   const checkpoint = expected ? checkExpectation(report, expected) : null
-  if (values.json) process.stdout.write(JSON.stringify(reportJson(report, checkpoint)) + '\n')
-  else if (!values.quiet) process.stdout.write(formatReport(report, checkpoint, { all: values.all === true }))
-  return trusted(report.verdict) ? EXIT_OK : EXIT_BROKEN
+  const tree = signed ? signed.result() : null
+  const ok = trusted(report.verdict) && (tree === null || tree.ok)
+  if (values.json) process.stdout.write(JSON.stringify({ ...reportJson(report, checkpoint), ...(tree && { ok, signedCheckpoint: signedCheckpointJson(tree) }) }) + '\n')
+  else if (!values.quiet) {
+    let text = formatReport(report, checkpoint, { all: values.all === true })
+    if (tree) {
+      // The chain's own verdict says nothing of the checkpoint: when only the checkpoint fails, it leads.
+      if (!tree.ok && trusted(report.verdict)) text = text.replace(/^[^\n]*/, `${tree.failure}: the log does not extend the signed checkpoint ${tree.source} (${formatCount(tree.checkpoint.size)} records)`)
+      text += signedCheckpointRows(tree, row).join('\n') + '\n'
+    }
+    process.stdout.write(text)
+  }
+  return ok ? EXIT_OK : EXIT_BROKEN
+}
+
+/** `--proof <bundle>`: one record, offline, against the checkpoint key. */
+function verifyProof(values: Values, positionals: string[], witnesses: ReturnType<typeof loadVerifierKey>[]): number {
+  if (positionals.length) throw usage(`--proof checks a bundle with no log at hand; do not name a log too (got ${JSON.stringify(positionals[0])})`)
+  if (values['checkpoint-key'] === undefined) throw usage('--proof needs the log\'s checkpoint verifier key: --checkpoint-key <file> (checkpoint.vkey)')
+  for (const o of ['checkpoint', 'expect-head', 'expect-count', 'verify-key', 'as-of', 'all'] as const) {
+    if (values[o] !== undefined) throw usage(`--${o} checks a log; --proof checks one record without it`)
+  }
+  const logKey = loadVerifierKey(values['checkpoint-key'], 'log')
+  const bundle = readBundle(values.proof!)
+  const key = readKey(values.key)
+  const proven = checkBundle(bundle, logKey, witnesses, key)
+  const cp = proven.checkpoint
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ ok: true, status: 'VERIFIED', index: proven.index, size: proven.size, origin: cp.origin, root: Buffer.from(cp.root).toString('base64'), record: bundle.record, cosignatures: cp.cosignatures.map((c) => ({ name: c.verifier.name, time: c.time === undefined ? null : Number(c.time) })) }) + '\n')
+  } else if (!values.quiet) {
+    const lines = [
+      `VERIFIED: the record is leaf ${formatCount(proven.index)} of the tree of ${formatCount(proven.size)} records signed by ${cp.origin}`,
+      '',
+      row('record', bundle.record.length > 200 ? bundle.record.slice(0, 200) + '…' : bundle.record),
+      row('checkpoint', `${cp.origin}, ${formatCount(cp.size)} records, root ${Buffer.from(cp.root).toString('base64')} (signature valid)`),
+      ...cp.cosignatures.map((c) => row('cosigned', `by ${c.verifier.name}${c.time === undefined ? '' : ` at ${new Date(Number(c.time) * 1000).toISOString()}`}`)),
+    ]
+    process.stdout.write(lines.join('\n') + '\n')
+  }
+  return EXIT_OK
 }
 
 /**

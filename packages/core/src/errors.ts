@@ -52,6 +52,16 @@ export const ErrorCodes = {
   UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
   /** A verification state file (`verify-log --state`) cannot be read, is not one, or belongs to another chain. */
   BAD_STATE: 'BAD_STATE',
+  /** A checkpoint or signed note is malformed (#16). */
+  BAD_CHECKPOINT: 'BAD_CHECKPOINT',
+  /** A checkpoint's signature or a required cosignature is missing or does not verify (#16). */
+  CHECKPOINT_UNVERIFIED: 'CHECKPOINT_UNVERIFIED',
+  /** A proof bundle is malformed (#16). */
+  BAD_PROOF: 'BAD_PROOF',
+  /** The input lacks the start of the chain (files deleted by retention), which the tree needs (#16). */
+  CHAIN_INCOMPLETE: 'CHAIN_INCOMPLETE',
+  /** A proof does not verify: the record is not in the tree, or the log does not extend the checkpoint (#16). */
+  PROOF_FAILED: 'PROOF_FAILED',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -10,3 +10,6 @@ export { FORMAT_VERSION, isHeader, isKnownMeta, metaLine, parseMeta, type Archiv
 export { encodeRecord, escapeLine, ESCAPE_PREFIX, GENESIS, hasRecordBounds, HASH_HEX, isHash, isHashBytes, lineKind, META_PREFIX, parseRecord, RECORD_OVERHEAD, unescapeLine, type LineKind, type Record } from './record'
 export { checkSealSignature, epochOf, rootFromProof, SEAL_ALGORITHM, Sealer, sealMessage, type SealKind, type SealMeta } from './seal'
 export { ChainVerifier } from './verifier'
+export { CompactTree, EMPTY_ROOT, leafHash, MerkleTree, nodeHash, recordLeaf, rootFromInclusion, TREE_HASH_BYTES, verifyConsistency, verifyInclusion, type ProofCheck, type ProofFailure, type TreeHash } from './tree'
+export { checkSignature, cosignedMessage, formatNote, formatVerifierKey, isKeyName, noteKeyId, NoteSigner, openNote, parseNote, parseVerifierKey, SignatureTypes, type Note, type NoteSignature, type NoteVerifier, type OpenedNote, type SignatureType, type VerifiedSignature } from './note'
+export { formatCheckpoint, openCheckpoint, parseCheckpoint, signCheckpoint, type Checkpoint, type OpenedCheckpoint } from './checkpoint'

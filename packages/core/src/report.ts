@@ -218,6 +218,8 @@ export interface VerifierOptions {
   all?: boolean
   /** Called for every verified user line (unescaped), in chain order. */
   onLine?: (line: string, where: { file: string; line: number }) => void
+  /** Called for every verified record (user lines, metadata, headers), in chain order, with its hash: the leaves of the tree (tree.ts, #16). */
+  onRecord?: (hash: string, where: { file: string; line: number }) => void
   /** Called for every verified metadata record (headers included), in chain order. */
   onMeta?: (meta: Meta | UnknownMeta, where: LineLocation) => void
   /**

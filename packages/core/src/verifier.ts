@@ -79,7 +79,7 @@ export class ChainVerifier {
     this.breaks = new BreakLog(this.report.breaks, options)
     this.watch = options.checkpoint?.hash ?? null
     this.seals = options.verifyKey ? new SealWatch(options.verifyKey, { asOf: options.asOf, heartbeat: options.heartbeat }) : null
-    this.fast = !options.onLine
+    this.fast = !options.onLine && !options.onRecord
   }
 
   /** Whether any line fed had the shape of a record (`prev|line|hash`): without one, the input is no chainlog input. */
@@ -379,6 +379,7 @@ export class ChainVerifier {
     this.fileRecords++
     this.headHash = hash
     this.headCount = this.position
+    this.options.onRecord?.(hash, { file: this.file, line: this.lineNo })
   }
 
   /** Headers, metadata and escaped lines: all start with a backslash, or are line 1 of a file. */

@@ -22,7 +22,7 @@ export interface VerifyOptions extends VerifierOptions {
   pause?: () => Promise<void> | void
   /**
    * Worker threads to verify paths with (issue #5), e.g. `os.availableParallelism()`.
-   * Absent: everything is verified in this thread. With `onLine` or `verifyKey`, or for small
+   * Absent: everything is verified in this thread. With `onLine`, `onRecord` or `verifyKey`, or for small
    * inputs, the chain is verified in this thread whatever `jobs` says.
    */
   jobs?: number
@@ -59,7 +59,7 @@ export async function verify(input: string | string[] | NodeJS.ReadableStream, o
   if (segmentBytes !== undefined && (!Number.isInteger(segmentBytes) || segmentBytes < 1)) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `segmentBytes must be a positive whole number; got ${String(segmentBytes)}`)
   const inputs = Array.isArray(input) ? input : [input]
   const { scope, chains, skipped } = await resolveInputs(inputs)
-  if (chains.length > 1 && options.checkpoint) {
+  if (chains.length > 1 && (options.checkpoint || options.onRecord)) {
     throw new ChainlogError(ErrorCodes.MULTIPLE_CHAINS, `the input holds ${chains.length} different chains (${chains.map((c) => c.files[0]!.header?.chain ?? c.files[0]!.path).join(', ')}); a checkpoint names the head of one: give that log's base path`, { path: inputs[0] ?? '' })
   }
   const size = (c: ChainInput) => c.files.reduce((n, f) => n + f.size, 0)
@@ -71,7 +71,7 @@ export async function verify(input: string | string[] | NodeJS.ReadableStream, o
     const keyProof = options.key ? await keyVerified(chain.files, options.key) : false
     const opts: VerifyOptions = { ...options, scope, keyVerified: keyProof, ...(options.onProgress && { onProgress: (done: number) => options.onProgress!(at + done, total) }) }
     // The seal audit reads every record's time: in this thread, like onLine.
-    const parallel = jobs !== undefined && !options.onLine && !options.verifyKey && total >= (options.minParallelBytes ?? DEFAULT_MIN_PARALLEL)
+    const parallel = jobs !== undefined && !options.onLine && !options.onRecord && !options.verifyKey && total >= (options.minParallelBytes ?? DEFAULT_MIN_PARALLEL)
     const report = parallel ? await verifyInParallel(chain, { ...opts, jobs }) : await verifyFiles(chain, opts)
     await placeBreaks(report, chain)
     reports.push(report)
