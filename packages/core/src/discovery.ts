@@ -10,7 +10,7 @@ import type { Turns } from './lease'
 import type { LogLock } from './lock'
 import type { Sealing } from './sealing'
 import type { Rotation } from './rotation'
-import type { Emit, RecoveryEvent } from './events'
+import type { Emit, ForeignEvent, RecoveryEvent } from './events'
 import type { Settings } from './settings'
 
 /** The file being appended to, as last seen under the lock. */
@@ -99,7 +99,7 @@ export interface DiscoveryContext {
   at: Position
   rotation: Rotation
   appendNow: AppendNow
-  emit: Emit<'recovery' | 'error'>
+  emit: Emit<'recovery' | 'foreign' | 'error'>
 }
 
 /**
@@ -109,6 +109,7 @@ export interface DiscoveryContext {
  */
 export class Discovery {
   private readonly ctx: DiscoveryContext
+  private warned = false
 
   constructor(ctx: DiscoveryContext) {
     this.ctx = ctx
@@ -140,22 +141,29 @@ export class Discovery {
     this.discover()
   }
 
-  /** Finds the newest file of the log and continues from its last valid record. */
+  /**
+   * Finds the newest file of the log and continues from its last valid
+   * record. The first time, files beside the log that chainlog did not
+   * write are named in one `'foreign'` event.
+   */
   discover(): void {
+    this.continueChain()
+    if (this.warned) return
+    this.warned = true
+    const files = this.ctx.settings.naming.foreign()
+    if (files.length > 0) this.ctx.emit('foreign', { files, current: this.ctx.at.cur!.path } satisfies ForeignEvent)
+  }
+
+  private continueChain(): void {
     const { settings: s, hashing, at, rotation } = this.ctx
-    const files = s.naming.list()
-    let entry = files.at(-1) ?? null
-    let tail = entry ? readTail(entry.path) : null
-    if (entry && tail && tail.size === 0 && !entry.gz) {
-      // Created but never written (a writer died right after creating it). It
-      // holds no evidence; remove it and continue from the file before it.
-      fs.rmSync(entry.path, { force: true })
-      entry = files.at(-2) ?? null
-      tail = entry ? readTail(entry.path) : null
-    }
+    // An empty file is not among them: chainlog creates each file with its
+    // header, so an empty one is another program's and is left alone.
+    const entry = s.naming.list().at(-1) ?? null
+    const tail = entry ? readTail(entry.path) : null
     if (!entry || !tail) {
       at.chain = at.chain || (s.chainId ?? crypto.randomBytes(16).toString('hex'))
-      return rotation.startFile(1, 0, null, GENESIS, 0, undefined)
+      // Beside foreign files (pino-roll's app.1.log, …), after the highest number they use.
+      return rotation.startFile(s.naming.highest() + 1, 0, null, GENESIS, 0, undefined)
     }
     const header = tail.header
     if (!header) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${entry.path} exists but is not a chainlog file (its first line is not a chainlog header); move it away or log to another path`, { path: entry.path })

@@ -25,6 +25,20 @@ export interface RecoveryEvent {
   length?: number
 }
 
+/**
+ * Payload of `'foreign'`: files beside the log that chainlog did not write
+ * (pino-roll's `app.1.log`, winston-daily-rotate-file's `app-2026-11-22.log`,
+ * a plain `app.log`). They are left as they are: never appended to,
+ * compressed or deleted, not even by retention. The chain goes on beside
+ * them, in `current`.
+ */
+export interface ForeignEvent {
+  /** Absolute paths, sorted. */
+  files: string[]
+  /** The chain file the writer appends to. */
+  current: string
+}
+
 /** Payload of `'seal'`: the seal just appended. */
 export interface SealEvent {
   /** Chain position after the seal record. */
@@ -48,8 +62,12 @@ export interface ChainWriterEvents {
   rotate: [event: RotateEvent]
   /** A file deleted by retention (after the retention record naming it was written). */
   remove: [file: string]
+  /** A rotated file was gzipped (with `compress`): the archive's path; the plain file is gone. */
+  archive: [file: string]
   /** A torn or broken tail was found and recorded. */
   recovery: [event: RecoveryEvent]
+  /** Files beside the log that chainlog did not write were found when the log opened; they are left untouched. */
+  foreign: [event: ForeignEvent]
   /** A seal was appended (with `sealKey`). */
   seal: [event: SealEvent]
   /** The lock was lost before a write (another writer took it over as stale): nothing was written; the batch is redone under a fresh lock. */

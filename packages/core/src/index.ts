@@ -5,10 +5,11 @@
  */
 export { ChainlogError, ErrorCodes, invalidOption, systemErrorMeaning, type ErrorCode, type SystemErrorContext, type SystemErrorMeaning } from './errors'
 export { loadKey } from './key'
+export { withoutDatePlaceholder } from './naming'
 export { checkOptionNames, checkWriterOptions, nextBoundary, parseBoolean, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type Frequency, type OptionNames, type Refusal } from './settings'
 export { ChainWriter, createChainWriter, openChainWriter, type OpenOptions } from './writer'
 export type { ChainHead } from './discovery'
-export type { ChainWriterEvents, RecoveryEvent, ResumeEvent, RotateEvent, SealEvent } from './events'
+export type { ChainWriterEvents, ForeignEvent, RecoveryEvent, ResumeEvent, RotateEvent, SealEvent } from './events'
 export { BreakReasons, Verdicts, type Break, type BreakReason, type FileSummary, type Head, type HeadCheck, type LineLocation, type Shortfall, type TornTail, type Verdict, type VerifierOptions, type VerifyReport } from './report'
 export { verify, type VerifyOptions } from './verify'
 export { generateSealKeys, loadVerifyKey, writeSealKeys, type SealState, type VerifyKey } from './seal'

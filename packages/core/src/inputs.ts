@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ChainlogError, ErrorCodes, pathError, type SystemErrorContext } from './errors'
 import { isHeader, parseMeta, type HeaderMeta } from './meta'
+import { withoutDatePlaceholder } from './naming'
 import { isZlibError, openChainFile } from './read'
 import { parseRecord } from './record'
 
@@ -86,8 +87,12 @@ function nameNumber(file: string): number | null {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-/** Files of a rotation base path: `logs/app.log` → `logs/app.1.log`, `logs/app.2026-11-22.3.log.gz`, … */
-function baseFiles(base: string): string[] {
+/**
+ * Files of a rotation base path: `logs/app.log` → `logs/app.1.log`, `logs/app.2026-11-22.3.log.gz`, …
+ * A winston filename (`logs/app-%DATE%.log`) names the same base.
+ */
+function baseFiles(given: string): string[] {
+  const base = withoutDatePlaceholder(given)
   const dir = path.dirname(base)
   const ext = path.extname(base)
   const stem = path.basename(base, ext)

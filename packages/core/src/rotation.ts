@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { gzipFile, tempArchiveOf } from './compress'
-import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
+import { fromSystemError } from './errors'
 import { countTo, type AppendNow, type Current, type Hashing, type Position } from './discovery'
 import type { Turns } from './lease'
 import { FORMAT_VERSION, metaLine, type DeletedFile, type HeaderMeta } from './meta'
@@ -10,7 +10,7 @@ import type { LogFileEntry } from './naming'
 import { nextBoundary, periodStart } from './settings'
 import { countLines, readTail } from './scan'
 import type { Sealing } from './sealing'
-import { openSink } from './sink'
+import { openSink, type FileSink } from './sink'
 import type { Emit, RotateEvent } from './events'
 import type { Settings } from './settings'
 
@@ -21,7 +21,7 @@ export interface RotationContext {
   at: Position
   sealing: Sealing | null
   appendNow: AppendNow
-  emit: Emit<'new' | 'rotate' | 'remove' | 'error'>
+  emit: Emit<'new' | 'rotate' | 'remove' | 'archive' | 'error'>
 }
 
 /**
@@ -42,15 +42,27 @@ export class Rotation {
     this.ctx = ctx
   }
 
-  /** Creates file `number` with its header (lock held) and makes it the current one. */
+  /**
+   * Creates file `number`, or the next number no file has (a foreign file may
+   * hold it), with its header (lock held) and makes it the current one. The
+   * file is created exclusively: a writer never writes into a file it did not create.
+   */
   startFile(number: number, index: number, prevFile: string | null, prevHash: string, seq: number, reason: string | undefined): void {
     const { settings: s, hashing, at } = this.ctx
-    const filePath = s.naming.pathFor(number, s.now())
-    const sink = openSink(filePath, s)
-    const size = sink.size()
-    if (size !== 0) {
-      void sink.close()
-      throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${filePath} already exists; cannot start a new chain file there`, { path: filePath })
+    let filePath: string
+    let sink: FileSink
+    for (;;) {
+      while (!s.naming.isFree(number)) number++
+      filePath = s.naming.pathFor(number, s.now())
+      try {
+        sink = openSink(filePath, { ...s, exclusive: true })
+        break
+      } catch (err) {
+        if ((err as { cause?: NodeJS.ErrnoException }).cause?.code !== 'EEXIST') throw err
+        // A directory under a file's name is a mistake to report, as opening it would have been.
+        if (isDirectory(filePath)) throw fromSystemError(Object.assign(new Error(`EISDIR: ${filePath}`), { code: 'EISDIR' }), 'open log file', filePath)
+        number++ // created by someone else since the listing: take the next number
+      }
     }
     const header: HeaderMeta = { t: 'header', v: FORMAT_VERSION, alg: hashing.algorithm, chain: at.chain, index, file: path.basename(filePath), prevFile, prevHash, seq, time: new Date(s.now()).toISOString() }
     if (hashing.keyId) header.keyId = hashing.keyId
@@ -171,7 +183,7 @@ export class Rotation {
     const s = this.ctx.settings
     this.background = this.background
       .then(() => gzipFile(rotated, s.mode))
-      .then(() => undefined, (err: unknown) => {
+      .then((archive) => this.ctx.emit('archive', archive), (err: unknown) => {
         // Retention may delete a file before its compression ran: nothing was lost.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.ctx.emit('error', fromSystemError(err, 'compress rotated file', rotated))
       })
@@ -209,6 +221,7 @@ export class Rotation {
     if (excess <= 0) return
     const doomed = files.slice(0, excess).map((f) => ({ entry: f, info: describeFile(f) }))
     this.ctx.appendNow([metaLine({ t: 'retention', time: new Date(s.now()).toISOString(), deleted: doomed.map((d) => d.info) })])
+    // Only chain files are listed; the .gz of one is its archive (a new file's number is free of any .gz).
     for (const { entry } of doomed) {
       const plain = entry.gz ? entry.path.slice(0, -3) : entry.path
       const remove = () => {
@@ -236,6 +249,14 @@ function alive(pid: number): boolean {
     return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory()
+  } catch {
+    return false
   }
 }
 

@@ -20,11 +20,14 @@ export class FileSink {
   private readonly fsyncEach: boolean
   private closed = false
 
-  /** Opens `path` for appending, creating it with `mode`. Throws the system error. */
-  constructor(path: string, options: { mode?: number; fsync?: boolean } = {}) {
+  /**
+   * Opens `path` for appending, creating it with `mode`; with `exclusive`,
+   * only creating it (EEXIST if it exists). Throws the system error.
+   */
+  constructor(path: string, options: { mode?: number; fsync?: boolean; exclusive?: boolean } = {}) {
     this.path = path
     this.fsyncEach = options.fsync ?? false
-    this.fd = fs.openSync(path, 'a', options.mode)
+    this.fd = fs.openSync(path, options.exclusive ? 'ax' : 'a', options.mode)
     try {
       this.ino = fs.fstatSync(this.fd).ino
     } catch (err) {
@@ -96,13 +99,13 @@ export class FileSink {
 
 /**
  * Opens a log file for appending (creating its directory first with
- * `mkdir`), as a FileSink.
- * @throws ChainlogError the system error under its stable code (ACCESS_DENIED, NO_DIRECTORY, …)
+ * `mkdir`), as a FileSink; with `exclusive`, a file that must not exist yet.
+ * @throws ChainlogError the system error under its stable code (ACCESS_DENIED, NO_DIRECTORY, …), with the system error as `cause` (EEXIST for an exclusive file that exists)
  */
-export function openSink(filePath: string, options: { mkdir: boolean; mode?: number; fsync: boolean }): FileSink {
+export function openSink(filePath: string, options: { mkdir: boolean; mode?: number; fsync: boolean; exclusive?: boolean }): FileSink {
   try {
     if (options.mkdir) fs.mkdirSync(path.dirname(filePath), { recursive: true })
-    return new FileSink(filePath, { ...(options.mode !== undefined && { mode: options.mode }), fsync: options.fsync })
+    return new FileSink(filePath, { ...(options.mode !== undefined && { mode: options.mode }), fsync: options.fsync, exclusive: options.exclusive ?? false })
   } catch (err) {
     throw fromSystemError(err, 'open log file', filePath)
   }

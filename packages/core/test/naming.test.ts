@@ -1,8 +1,13 @@
 import fs from 'node:fs'
 import * as path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
 import { FileNaming } from '../src/naming'
-import { tmpDir } from './helpers'
+import { GENESIS } from '../src/format'
+import { forge, tmpDir } from './helpers'
+
+/** What a chain file starts with: list() keeps only files chainlog wrote. */
+const RECORD = forge(GENESIS, 'x').text
 
 const T = new Date(2026, 10, 22, 10, 30).getTime()
 
@@ -55,7 +60,8 @@ describe('FileNaming (pino-roll style names)', () => {
 
   test('list() returns the base\'s regular files by number (not by name), skipping symlinks, directories and other files', () => {
     const dir = tmpDir()
-    for (const name of ['app.10.log', 'app.9.log', 'app.2.log.gz', 'app.1.log', 'other.3.log', 'app.log', 'notes.txt']) fs.writeFileSync(path.join(dir, name), '')
+    for (const name of ['app.10.log', 'app.9.log', 'app.1.log', 'other.3.log', 'app.log', 'notes.txt']) fs.writeFileSync(path.join(dir, name), RECORD)
+    fs.writeFileSync(path.join(dir, 'app.2.log.gz'), gzipSync(RECORD))
     fs.mkdirSync(path.join(dir, 'app.11.log'))
     fs.symlinkSync('app.10.log', path.join(dir, 'app.12.log'))
     const n = new FileNaming(path.join(dir, 'app.log'))
@@ -65,7 +71,8 @@ describe('FileNaming (pino-roll style names)', () => {
 
   test('list() puts a plain file before its .gz (compression in progress)', () => {
     const dir = tmpDir()
-    for (const name of ['app.1.log.gz', 'app.1.log', 'app.2.log']) fs.writeFileSync(path.join(dir, name), '')
+    for (const name of ['app.1.log', 'app.2.log']) fs.writeFileSync(path.join(dir, name), RECORD)
+    fs.writeFileSync(path.join(dir, 'app.1.log.gz'), gzipSync(RECORD))
     expect(new FileNaming(path.join(dir, 'app.log')).list().map((e) => e.name)).toEqual(['app.1.log', 'app.1.log.gz', 'app.2.log'])
   })
 

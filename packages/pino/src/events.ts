@@ -1,4 +1,4 @@
-import type { ChainWriter, ResumeEvent, RotateEvent } from '@chainlog/core'
+import type { ChainWriter, ForeignEvent, ResumeEvent, RotateEvent } from '@chainlog/core'
 import type { Emit } from './bridge'
 
 /**
@@ -13,6 +13,10 @@ export const Events = {
   ROTATE: 'chainlog:rotate',
   /** (path) retention deleted a file (after recording it in the chain). */
   REMOVE: 'chainlog:remove',
+  /** (path) a rotated file was gzipped (with `compress`) to this archive. */
+  ARCHIVE: 'chainlog:archive',
+  /** ({ files, current }) files beside the log that chainlog did not write (pino-roll's, say): left untouched; the chain goes on in `current`. */
+  FOREIGN: 'chainlog:foreign',
   /** ({ file, reason, length }) a torn or broken tail was found and recorded. */
   RECOVERY: 'chainlog:recovery',
   /** (ChainHead) the head after a flush: keep `hash` and `count` elsewhere to detect truncation. */
@@ -26,6 +30,8 @@ export function forwardEvents(writer: ChainWriter, report: Emit): void {
   writer.on('new', (file: string) => report(Events.NEW, file))
   writer.on('rotate', (e: RotateEvent) => report(Events.ROTATE, { from: e.from, to: e.to }))
   writer.on('remove', (file: string) => report(Events.REMOVE, file))
+  writer.on('archive', (file: string) => report(Events.ARCHIVE, file))
+  writer.on('foreign', (e: ForeignEvent) => report(Events.FOREIGN, { files: [...e.files], current: e.current }))
   writer.on('recovery', (e: object) => report(Events.RECOVERY, { ...e }))
   writer.on('resume', (e: ResumeEvent) => report(Events.RESUME, { refused: e.refused }))
   writer.on('error', (err: Error) => report('error', err))

@@ -1,5 +1,5 @@
 import TransportStream from 'winston-transport'
-import { flushOnExit, openChainWriter, type ChainHead, type ChainWriter, type ResumeEvent, type RotateEvent } from '@chainlog/core'
+import { flushOnExit, openChainWriter, type ChainHead, type ChainWriter, type ForeignEvent, type ResumeEvent, type RotateEvent } from '@chainlog/core'
 import { resolveOptions, type ChainlogTransportOptions } from './options'
 
 /** winston's finished line (triple-beam's MESSAGE): what its File transport writes. */
@@ -71,6 +71,8 @@ export class ChainlogTransport extends TransportStream {
     w.on('new', (file: string) => this.emit('new', file))
     w.on('rotate', (e: RotateEvent) => this.emit('rotate', e.from, e.to))
     w.on('remove', (file: string) => this.emit('logRemoved', file))
+    w.on('archive', (file: string) => this.emit('archive', file))
+    w.on('foreign', (e: ForeignEvent) => this.emit('foreign', e))
     w.on('recovery', (e: object) => this.emit('recovery', e))
     w.on('resume', (e: ResumeEvent) => this.emit('resume', { refused: e.refused }))
     w.on('error', (err: Error) => this.emit('error', err))
