@@ -89,3 +89,30 @@ export interface ChainWriterEvents {
 
 /** A typed emit, narrowed to the events `K` (what a room beside the writer may emit). */
 export type Emit<K extends keyof ChainWriterEvents> = <E extends K>(event: E, ...args: ChainWriterEvents[E]) => void
+
+/**
+ * The listener methods of an emitter typed by the event map `M`, for the
+ * transports' streams, which Node types untyped: a transport's type is its
+ * stream's without these (`Omit<Stream, keyof TypedEmitter<M>>`) and with
+ * them typed, so that a misspelt event name or a wrong payload fails to compile.
+ */
+export interface TypedEmitter<M extends { [K in keyof M]: unknown[] }> {
+  on<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  once<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  off<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  addListener<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  removeListener<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  prependListener<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  prependOnceListener<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  emit<K extends keyof M>(event: K, ...args: M[K]): boolean
+}
+
+/** The events of every Node writable stream, which both transports' streams are. */
+export interface WritableStreamEvents {
+  close: []
+  drain: []
+  error: [err: Error]
+  finish: []
+  pipe: [src: NodeJS.ReadableStream]
+  unpipe: [src: NodeJS.ReadableStream]
+}

@@ -1,4 +1,4 @@
-import type { ChainWriter, ForeignEvent, ResumeEvent, RotateEvent } from '@chainlog/core'
+import type { ChainHead, ChainWriter, ForeignEvent, RecoveryEvent, ResumeEvent, RotateEvent, WritableStreamEvents } from '@chainlog/core'
 import type { Emit } from './bridge'
 
 /**
@@ -24,6 +24,28 @@ export const Events = {
   /** ({ refused }) a failing disk accepts writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
   RESUME: 'chainlog:resume',
 } as const
+
+/**
+ * Every event the destination emits, with its arguments: chainlog's (in a
+ * worker they reach the stream `pino.transport()` returned with the same
+ * payloads) and the stream's own. The destination's `on`, `once` and `off` follow it.
+ */
+export interface ChainlogPinoEvents extends WritableStreamEvents {
+  [Events.NEW]: [file: string]
+  [Events.ROTATE]: [event: RotateEvent]
+  [Events.REMOVE]: [file: string]
+  [Events.ARCHIVE]: [file: string]
+  [Events.FOREIGN]: [event: ForeignEvent]
+  [Events.RECOVERY]: [event: RecoveryEvent]
+  [Events.HEAD]: [head: ChainHead]
+  [Events.RESUME]: [event: ResumeEvent]
+  /** The readable side (pino-abstract-transport's): runs of lines, as the destination hands them to core. */
+  data: [run: string]
+  end: []
+  pause: []
+  resume: []
+  readable: []
+}
 
 /** Reports the writer's events under the transport's names, as plain data (in a worker they cross threads by structured clone). */
 export function forwardEvents(writer: ChainWriter, report: Emit): void {
