@@ -1,6 +1,6 @@
 /**
  * Every snippet in the READMEs runs as written (issue #13): the fenced js and
- * sh blocks of README.md, packages/<name>/README.md and docs/OPERATIONS.md are
+ * sh blocks of README.md, packages/<name>/README.md, docs/OPERATIONS.md and docs/MIGRATING.md are
  * run, in order, in a project where the packed tarballs are installed
  * (test/helpers/packed.ts). A block that cannot run on its own says why in a
  * `<!-- not-runnable: reason -->` comment on the line before its fence. And no
@@ -14,7 +14,7 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { packedProject, ROOT, type PackedProject } from './helpers/packed'
 
-const DOCS = ['README.md', 'packages/core/README.md', 'packages/pino/README.md', 'packages/winston/README.md', 'packages/cli/README.md', 'docs/OPERATIONS.md']
+const DOCS = ['README.md', 'packages/core/README.md', 'packages/pino/README.md', 'packages/winston/README.md', 'packages/cli/README.md', 'docs/OPERATIONS.md', 'docs/MIGRATING.md']
 const RUNNABLE = new Set(['js', 'javascript', 'ts', 'typescript', 'sh', 'bash', 'shell'])
 const NOT_RUNNABLE = /^\s*<!--\s*not-runnable:(.*?)-->\s*$/
 

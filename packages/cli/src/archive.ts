@@ -67,7 +67,7 @@ export async function archive(args: string[], ctx: RunContext): Promise<number> 
   // A time or a file name: a file of the log is named like app.3.log, a time starts with its year.
   const before = values.before === undefined ? undefined : /^\d{4}-\d{2}-\d{2}/.test(values.before) ? parseAsOf(values.before) : values.before
   const key = readKey(values.key)
-  const result = archiveFiles(log, { to: values.to, ...(files.length && { files }), ...(before !== undefined && { before }), ...(key && { key }) })
+  const result = await archiveFiles(log, { to: values.to, ...(files.length && { files }), ...(before !== undefined && { before }), ...(key && { key }) })
   if (values.json) {
     process.stdout.write(JSON.stringify({ record: result.record, recordedIn: result.recordedIn, moved: result.moved }) + '\n')
     return EXIT_OK

@@ -47,10 +47,11 @@ const refuse = (message: string, file?: string) => new ChainlogError(ErrorCodes.
  * Nothing is recorded or moved unless every check passes first.
  * @throws ChainlogError CANNOT_ARCHIVE (not the oldest files, the current file, a name taken at `to`, a last file a writer must recover first), KEY_REQUIRED, KEY_MISMATCH, LOCK_TIMEOUT, and the system errors
  */
-export function archiveFiles(base: string, options: ArchiveOptions): ArchiveResult {
+export async function archiveFiles(base: string, options: ArchiveOptions): Promise<ArchiveResult> {
   const naming = new FileNaming(base)
   const lock = new LogLock(path.join(naming.dir, naming.stem + naming.extension), { staleMs: 3000, onCompromised: () => {} })
-  lock.acquireSync(Date.now() + (options.lockTimeout ?? 10_000), 'archive files')
+  // Waits without blocking the thread: a writer of this process may hold the lease, and must run to release it.
+  await lock.acquire(Date.now() + (options.lockTimeout ?? 10_000), 'archive files')
   try {
     return archiveLocked(naming, options)
   } finally {

@@ -10,7 +10,7 @@ import type { Turns } from './lease'
 import type { Lock } from './lock'
 import type { Sealing } from './sealing'
 import type { Rotation } from './rotation'
-import type { Emit, RecoveryEvent, TruncationEvent } from './events'
+import type { Emit, ForeignEvent, RecoveryEvent, TruncationEvent } from './events'
 import type { LogFileEntry } from './naming'
 import { cutRecord, emptiedRecord, isCut } from './truncation'
 import type { Settings } from './settings'
@@ -113,7 +113,7 @@ export interface DiscoveryContext {
   at: Position
   rotation: Rotation
   appendNow: AppendNow
-  emit: Emit<'recovery' | 'truncation' | 'error'>
+  emit: Emit<'recovery' | 'truncation' | 'foreign' | 'error'>
 }
 
 /**
@@ -123,6 +123,7 @@ export interface DiscoveryContext {
  */
 export class Discovery {
   private readonly ctx: DiscoveryContext
+  private warned = false
 
   constructor(ctx: DiscoveryContext) {
     this.ctx = ctx
@@ -194,29 +195,48 @@ export class Discovery {
     this.ctx.emit('truncation', { file, expected, found: { size: record.found.size, lines: record.found.lines }, next } satisfies TruncationEvent)
   }
 
-  /** Finds the newest file of the log and continues from its last valid record. */
+  /**
+   * Finds the newest file of the log and continues from its last valid
+   * record. The first time, files beside the log that chainlog did not
+   * write are named in one `'foreign'` event.
+   */
   discover(): void {
+    this.continueChain()
+    if (this.warned) return
+    this.warned = true
+    const files = this.ctx.settings.naming.foreign()
+    if (files.length > 0) this.ctx.emit('foreign', { files, current: this.ctx.at.cur!.path } satisfies ForeignEvent)
+  }
+
+  private continueChain(): void {
     const { settings: s, hashing, at, rotation } = this.ctx
     if (s.stream) {
       // A stream cannot be read back: each start is a new chain (docs/OPERATIONS.md).
       at.chain = s.chainId ?? crypto.randomBytes(16).toString('hex')
       return rotation.startFile(1, 0, null, GENESIS, 0, undefined)
     }
+    // The chain's files only: files chainlog did not write are never continued (foreign).
     const files = s.naming.list()
     let entry = files.at(-1) ?? null
     let tail = entry ? readTail(entry.path) : null
-    // No writer leaves a file of the log empty (FileSink.publish): an empty one was emptied
+    // No writer leaves a file of the log empty (FileSink.publish): an empty file this writer
+    // knew as a chain file, or one numbered after the chain's newest file, was emptied
     // (copytruncate, by hand). It stays as the evidence; the chain goes on after it, recorded.
-    const emptied = entry && tail && tail.size === 0 && !entry.gz ? entry : null
+    // With no chain file at all, an empty file is another program's (pino-roll creates its
+    // file before writing to it) and is left alone as foreign.
+    let emptied = entry && tail && tail.size === 0 && !entry.gz ? entry : null
     if (emptied) {
       entry = files.at(-2) ?? null
       tail = entry ? readTail(entry.path) : null
-    }
+    } else if (entry) emptied = s.naming.emptiedAfter(entry.number)
     if (!entry || !tail) {
       at.chain = at.chain || (s.chainId ?? crypto.randomBytes(16).toString('hex'))
-      rotation.startFile((emptied?.number ?? 0) + 1, 0, null, GENESIS, 0, emptied ? 'truncated' : undefined)
-      if (emptied) this.recordCut(emptied.path, emptiedRecord(emptied.name, new Date(s.now()).toISOString()))
-      return
+      if (emptied) {
+        rotation.startFile(emptied.number + 1, 0, null, GENESIS, 0, 'truncated')
+        return this.recordCut(emptied.path, emptiedRecord(emptied.name, new Date(s.now()).toISOString()))
+      }
+      // Beside foreign files (pino-roll's app.1.log, …), after the highest number they use.
+      return rotation.startFile(s.naming.highest() + 1, 0, null, GENESIS, 0, undefined)
     }
     const header = tail.header
     if (!header) throw new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${entry.path} exists but is not a chainlog file (its first line is not a chainlog header); move it away or log to another path`, { path: entry.path })

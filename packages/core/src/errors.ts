@@ -30,7 +30,7 @@ export const ErrorCodes = {
   WRITER_CLOSED: 'WRITER_CLOSED',
   /** More data is waiting for a failing disk than the writer may hold. */
   BUFFER_FULL: 'BUFFER_FULL',
-  /** An existing file at the log path is not a chainlog file. */
+  /** A file at the log path holds records but no chainlog header, so it cannot be continued; or a verifier input is not a chainlog file. (Another program's file is foreign, and left alone: see the writer's 'foreign' event.) */
   NOT_CHAINLOG: 'NOT_CHAINLOG',
   /** `chainlog archive` refused: not the oldest rotated files, the file being written, a name taken at the destination, a tail a writer must recover first. */
   CANNOT_ARCHIVE: 'CANNOT_ARCHIVE',

@@ -40,6 +40,20 @@ export interface TruncationEvent {
   next: string
 }
 
+/**
+ * Payload of `'foreign'`: files beside the log that chainlog did not write
+ * (pino-roll's `app.1.log`, winston-daily-rotate-file's `app-2026-11-22.log`,
+ * a plain `app.log`). They are left as they are: never appended to,
+ * compressed or deleted, not even by retention. The chain goes on beside
+ * them, in `current`.
+ */
+export interface ForeignEvent {
+  /** Absolute paths, sorted. */
+  files: string[]
+  /** The chain file the writer appends to. */
+  current: string
+}
+
 /** Payload of `'seal'`: the seal just appended. */
 export interface SealEvent {
   /** Chain position after the seal record. */
@@ -63,10 +77,14 @@ export interface ChainWriterEvents {
   rotate: [event: RotateEvent]
   /** A file deleted by retention (after the retention record naming it was written). */
   remove: [file: string]
+  /** A rotated file was gzipped (with `compress`): the archive's path; the plain file is gone. */
+  archive: [file: string]
   /** A torn or broken tail was found and recorded. */
   recovery: [event: RecoveryEvent]
   /** The file being written was cut or emptied by someone else; recorded, and the writer goes on in a new file (after an `'error'` FILE_TRUNCATED). */
   truncation: [event: TruncationEvent]
+  /** Files beside the log that chainlog did not write were found when the log opened; they are left untouched. */
+  foreign: [event: ForeignEvent]
   /** A seal was appended (with `sealKey`). */
   seal: [event: SealEvent]
   /** The lock was lost before a write (another writer took it over as stale): nothing was written; the batch is redone under a fresh lock. */
@@ -89,3 +107,30 @@ export interface ChainWriterEvents {
 
 /** A typed emit, narrowed to the events `K` (what a room beside the writer may emit). */
 export type Emit<K extends keyof ChainWriterEvents> = <E extends K>(event: E, ...args: ChainWriterEvents[E]) => void
+
+/**
+ * The listener methods of an emitter typed by the event map `M`, for the
+ * transports' streams, which Node types untyped: a transport's type is its
+ * stream's without these (`Omit<Stream, keyof TypedEmitter<M>>`) and with
+ * them typed, so that a misspelt event name or a wrong payload fails to compile.
+ */
+export interface TypedEmitter<M extends { [K in keyof M]: unknown[] }> {
+  on<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  once<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  off<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  addListener<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  removeListener<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  prependListener<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  prependOnceListener<K extends keyof M>(event: K, listener: (...args: M[K]) => void): this
+  emit<K extends keyof M>(event: K, ...args: M[K]): boolean
+}
+
+/** The events of every Node writable stream, which both transports' streams are. */
+export interface WritableStreamEvents {
+  close: []
+  drain: []
+  error: [err: Error]
+  finish: []
+  pipe: [src: NodeJS.ReadableStream]
+  unpipe: [src: NodeJS.ReadableStream]
+}

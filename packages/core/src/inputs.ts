@@ -8,6 +8,7 @@ import * as path from 'node:path'
 import { ChainlogError, ErrorCodes, pathError, type SystemErrorContext } from './errors'
 import { isHeader, parseMeta, type HeaderMeta } from './meta'
 import { readHead } from './read'
+import { withoutDatePlaceholder } from './naming'
 import { parseRecord } from './record'
 
 /**
@@ -122,8 +123,12 @@ function special(file: string, what: string): SkippedFile {
   return { file, kind: 'special', message: `${what}, not a regular file: skipped without reading it` }
 }
 
-/** Files of a rotation base path: `logs/app.log` → `logs/app.1.log`, `logs/app.2026-11-22.3.log.gz`, …; special files go to `skipped`. */
-function baseFiles(base: string, skipped: SkippedFile[]): string[] {
+/**
+ * Files of a rotation base path: `logs/app.log` → `logs/app.1.log`, `logs/app.2026-11-22.3.log.gz`, …;
+ * special files go to `skipped`. A winston filename (`logs/app-%DATE%.log`) names the same base.
+ */
+function baseFiles(given: string, skipped: SkippedFile[]): string[] {
+  const base = withoutDatePlaceholder(given)
   const dir = path.dirname(base)
   const ext = path.extname(base)
   const stem = path.basename(base, ext)

@@ -71,10 +71,15 @@ export class LogLock {
     return true
   }
 
-  /** Waits for the lock, polling with a short randomized backoff. */
-  async acquire(): Promise<void> {
+  /**
+   * Waits for the lock, polling with a short randomized backoff, and letting
+   * the event loop run meanwhile (a writer in this process may hold it).
+   * @throws ChainlogError LOCK_TIMEOUT past `deadline` (ms since the epoch), saying what waited (`what`)
+   */
+  async acquire(deadline = Infinity, what = 'write'): Promise<void> {
     let delay = 1
     while (!this.tryAcquire()) {
+      if (Date.now() > deadline) throw new ChainlogError(ErrorCodes.LOCK_TIMEOUT, `could not take the lock ${this.path}.lock to ${what}`)
       await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay))
       delay = Math.min(delay * 2, 4)
     }

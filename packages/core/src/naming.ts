@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { format as formatDate } from 'date-fns/format'
 import { invalidOption } from './errors'
+import { isChainFile } from './scan'
 
 /** One log file on disk that belongs to a rotation base. */
 export interface LogFileEntry {
@@ -21,6 +22,12 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  * `app.2026-11-22.3.log`. The number grows by one per new file and never
  * restarts, so the newest file is always the one with the highest number.
  * Rotated files may be gzipped to `app.1.log.gz`.
+ *
+ * pino-roll names its files the same way, so a log that migrates from it
+ * finds pino-roll's files among its own names. Those, and any other file
+ * that chainlog did not write, are foreign: {@link list} leaves them out, so
+ * that no writer appends to, compresses or deletes them, and new files take
+ * numbers no file has ({@link FileNaming.pathFor} is only asked for free ones).
  */
 export class FileNaming {
   readonly dir: string
@@ -30,6 +37,8 @@ export class FileNaming {
   readonly extension: string
   readonly dateFormat?: string
   private readonly re: RegExp
+  /** Names already read: whether chainlog wrote them (a chain file stays one; a foreign file can only be replaced). */
+  private readonly verdicts = new Map<string, boolean>()
 
   constructor(file: string, options: { extension?: string; dateFormat?: string } = {}) {
     if (typeof file !== 'string' || file.trim() === '') throw invalidOption(`file must be a non-empty path such as 'logs/app.log'; got ${JSON.stringify(file)}`)
@@ -78,21 +87,110 @@ export class FileNaming {
     return entry
   }
 
-  /** The files of this base in the directory, oldest (lowest number) first. Symlinks are skipped. */
+  /**
+   * The chain files of this base in the directory, oldest (lowest number)
+   * first. Symlinks and foreign files (see {@link foreign}) are skipped.
+   */
   list(): LogFileEntry[] {
-    let names: fs.Dirent[]
+    return this.numbered().filter((e) => this.isChain(e))
+  }
+
+  /**
+   * Files in the directory that chainlog did not write but that look like
+   * this log's: its numbered names holding something else (pino-roll's
+   * files), the base path itself (a plain file destination's), and names
+   * that start with the stem and a separator and carry the extension
+   * (winston-daily-rotate-file's `app-2026-11-22.log`, `app-2026-11-22.log.1`).
+   * The writer names them in its `'foreign'` event and leaves them as they are.
+   */
+  foreign(): string[] {
+    const ours = new Set(this.list().map((e) => e.name))
+    const stem = new RegExp(`^${escapeRe(this.stem)}(?:[-_.].*)?$`)
+    return this.entries()
+      .filter((d) => !ours.has(d.name) && stem.test(d.name) && d.name.includes(this.extension) && !/\.\d+\.tmp$/.test(d.name))
+      .map((d) => path.join(this.dir, d.name))
+      .sort()
+  }
+
+  /**
+   * A plain file of this base's names, numbered after `number` (the chain's
+   * newest file), that is empty. chainlog never leaves a file of its log
+   * empty (each is published with its header), so such a file was emptied:
+   * `copytruncate`, or by hand. Null when there is none.
+   */
+  emptiedAfter(number: number): LogFileEntry | null {
+    for (const e of this.numbered()) {
+      if (e.number <= number || e.gz) continue
+      try {
+        if (fs.statSync(e.path).size === 0) return e
+      } catch {
+        // gone since the listing
+      }
+    }
+    return null
+  }
+
+  /** Whether `number` is free: no file, plain or gzipped, of any date has it. */
+  isFree(number: number): boolean {
+    return !this.numbered().some((e) => e.number === number)
+  }
+
+  /** The highest number any file of this base's names has (foreign ones included), or 0. */
+  highest(): number {
+    return this.numbered().reduce((n, e) => Math.max(n, e.number), 0)
+  }
+
+  /** Files in the directory whose names parse as this base's, chain files or not. */
+  private numbered(): LogFileEntry[] {
+    const out: LogFileEntry[] = []
+    for (const d of this.entries()) {
+      const e = this.parse(d.name)
+      if (e) out.push({ ...e, path: path.join(this.dir, d.name) })
+    }
+    const present = new Set(out.map((e) => e.name))
+    for (const name of this.verdicts.keys()) if (!present.has(name)) this.verdicts.delete(name)
+    return out.sort((a, b) => a.number - b.number || Number(a.gz) - Number(b.gz))
+  }
+
+  private entries(): fs.Dirent[] {
     try {
-      names = fs.readdirSync(this.dir, { withFileTypes: true })
+      return fs.readdirSync(this.dir, { withFileTypes: true }).filter((d) => d.isFile())
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw err
     }
-    const out: LogFileEntry[] = []
-    for (const d of names) {
-      if (!d.isFile()) continue
-      const e = this.parse(d.name)
-      if (e) out.push({ ...e, path: path.join(this.dir, d.name) })
-    }
-    return out.sort((a, b) => a.number - b.number || Number(a.gz) - Number(b.gz))
   }
+
+  /**
+   * Whether chainlog wrote the file, read once per name: a writer creates
+   * each file exclusively under a name no file has, writes its header at
+   * once (lock held), and never writes into a file it did not create, so a
+   * name's verdict cannot change while the file is there.
+   */
+  private isChain(e: LogFileEntry): boolean {
+    const known = this.verdicts.get(e.name)
+    if (known !== undefined) return known
+    let chain: boolean
+    try {
+      chain = isChainFile(e.path)
+    } catch {
+      return false // gone since the listing, or unreadable: not a file to continue, compress or delete
+    }
+    this.verdicts.set(e.name, chain)
+    return chain
+  }
+}
+
+/**
+ * The base path of a winston-daily-rotate-file filename: `%DATE%` and one
+ * separator next to it are taken out (`logs/app-%DATE%.log` → `logs/app.log`),
+ * since chainlog puts the date in a place of its own (`app.2026-11-22.1.log`).
+ * A path without `%DATE%` is returned as it is.
+ */
+export function withoutDatePlaceholder(file: string): string {
+  const dir = path.dirname(file)
+  const base = path.basename(file)
+  if (!base.includes('%DATE%')) return file
+  const stripped = base.replace(/[-_.]?%DATE%/, '').replace(/%DATE%[-_.]?/, '')
+  return dir === '.' && !file.startsWith('.') ? stripped : path.join(dir, stripped)
 }

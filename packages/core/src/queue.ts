@@ -224,9 +224,10 @@ export class RecordQueue {
       while (pos < srcEnd) {
         if (off >= limit) break outer
         if (batch) {
-          // All the lines that fit, in one call; a line past the bounds is
-          // left to the per-record code below, which decides (fits()).
-          const n = batch.encodeLines(src, pos, srcEnd, out, off, Math.max(0, Math.min(room, out.length)), limit, prev, this.state)
+          // All the lines that fit, in one call; a line past the bounds (the
+          // room, the buffer, the batch limit) is left to the per-record code
+          // below, which decides (fits()).
+          const n = batch.encodeLines(src, pos, srcEnd, out, off, Math.max(0, Math.min(room, out.length, limit)), limit, prev, this.state)
           if (n > 0) {
             records += n
             pos = this.state[0]!

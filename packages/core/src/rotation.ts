@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { gzipFile, tempArchiveOf } from './compress'
-import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
+import { fromSystemError } from './errors'
 import { countTo, type AppendNow, type Current, type Hashing, type Position } from './discovery'
 import type { Turns } from './lease'
 import { FORMAT_VERSION, metaLine, type DeletedFile, type HeaderMeta } from './meta'
@@ -22,7 +22,7 @@ export interface RotationContext {
   at: Position
   sealing: Sealing | null
   appendNow: AppendNow
-  emit: Emit<'new' | 'rotate' | 'remove' | 'error'>
+  emit: Emit<'new' | 'rotate' | 'remove' | 'archive' | 'error'>
 }
 
 /**
@@ -43,16 +43,20 @@ export class Rotation {
     this.ctx = ctx
   }
 
-  /** Creates file `number` with its header (lock held) and makes it the current one. */
+  /**
+   * Creates file `number`, or the next number no file has (a foreign file may
+   * hold it), with its header (lock held) and makes it the current one. The
+   * file is created exclusively: a writer never writes into a file it did not create.
+   */
   startFile(number: number, index: number, prevFile: string | null, prevHash: string, seq: number, reason: string | undefined): void {
     const { settings: s, hashing, at } = this.ctx
     // A stream is started once, with the chain: it has no number and no name on disk.
+    // A file takes the first number no file has, chainlog's or not (foreign files stay as they are).
+    if (!s.stream) while (!s.naming.isFree(number)) number++
     const filePath = s.stream ? streamName(s.stream) : s.naming.pathFor(number, s.now())
-    const exists = () => new ChainlogError(ErrorCodes.NOT_CHAINLOG, `${filePath} already exists; cannot start a new chain file there`, { path: filePath })
     if (!s.stream) {
-      const there = fs.statSync(filePath, { throwIfNoEntry: false })
-      if (there?.isDirectory()) throw fromSystemError(Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${filePath}'`), { code: 'EISDIR' }), 'open log file', filePath)
-      if (there) throw exists()
+      // A directory under a file's name is a mistake to report, as opening it would have been.
+      if (isDirectory(filePath)) throw fromSystemError(Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${filePath}'`), { code: 'EISDIR' }), 'open log file', filePath)
     }
     // Written under a temporary name until the header is in it (see FileSink.publish).
     const file = s.stream ? null : openSink(newFileName(filePath), s, filePath)
@@ -77,7 +81,8 @@ export class Rotation {
       at.prev = oldPrev
       void sink.close()
       if (file) fs.rmSync(file.path, { force: true })
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists()
+      // Created by someone else since the listing: take the next number.
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return this.startFile(number + 1, index, prevFile, prevHash, seq, reason)
       throw err
     }
     cur.headerEnd = cur.end
@@ -201,7 +206,7 @@ export class Rotation {
     const s = this.ctx.settings
     this.background = this.background
       .then(() => gzipFile(rotated, s.mode))
-      .then(() => undefined, (err: unknown) => {
+      .then((archive) => this.ctx.emit('archive', archive), (err: unknown) => {
         // Retention may delete a file before its compression ran: nothing was lost.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.ctx.emit('error', fromSystemError(err, 'compress rotated file', rotated))
       })
@@ -239,6 +244,7 @@ export class Rotation {
     if (excess <= 0) return
     const doomed = files.slice(0, excess).map((f) => ({ entry: f, info: describeFile(f) }))
     this.ctx.appendNow([metaLine({ t: 'retention', time: new Date(s.now()).toISOString(), deleted: doomed.map((d) => d.info) })])
+    // Only chain files are listed; the .gz of one is its archive (a new file's number is free of any .gz).
     for (const { entry } of doomed) {
       const plain = entry.gz ? entry.path.slice(0, -3) : entry.path
       const remove = () => {
@@ -273,6 +279,14 @@ function alive(pid: number): boolean {
     return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory()
+  } catch {
+    return false
   }
 }
 

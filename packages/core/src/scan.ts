@@ -1,5 +1,5 @@
 import * as fs from 'node:fs'
-import { gunzipSync } from 'node:zlib'
+import { constants as zlibConstants, gunzipSync } from 'node:zlib'
 import { isHeader, parseMeta, type HeaderMeta } from './meta'
 import { parseRecord, type Record } from './record'
 
@@ -148,4 +148,38 @@ export function scanFile(path: string): FileTail {
   } finally {
     src.close()
   }
+}
+
+/**
+ * Whether a file was written by chainlog: line 1 is a chainlog header, or one
+ * of its first lines has the shape of a record (a chain file whose header was
+ * damaged, which stays the chain's so that the verifier reports it). An
+ * empty file, or one of plain log lines (pino-roll's, winston's), is not:
+ * a writer never appends to, compresses or deletes it. Reads at most the
+ * first 64 KiB (decompressed, for `.gz`).
+ * @internal
+ */
+export function isChainFile(path: string): boolean {
+  let head: Buffer
+  const fd = fs.openSync(path, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(HEADER_MAX)
+    head = buf.subarray(0, fs.readSync(fd, buf, 0, HEADER_MAX, 0))
+  } finally {
+    fs.closeSync(fd)
+  }
+  if (path.endsWith('.gz')) {
+    try {
+      // A prefix of the archive: flush what it holds instead of failing on its missing end.
+      head = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, HEADER_MAX)
+    } catch {
+      return false
+    }
+  }
+  let start = 0
+  for (let nl = head.indexOf(LF); nl !== -1; nl = head.indexOf(LF, start)) {
+    if (parseRecord(head.toString('utf8', start, nl))) return true
+    start = nl + 1
+  }
+  return false
 }

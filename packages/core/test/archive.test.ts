@@ -22,7 +22,7 @@ describe('archiveFiles', () => {
     const archived: string[] = []
     for (let round = 0; round < 3; round++) {
       const oldest = path.basename(logFiles(logs)[0]!)
-      const r = archiveFiles(path.join(logs, 'app.log'), { files: [oldest], to: path.join(dir, 'cold') })
+      const r = await archiveFiles(path.join(logs, 'app.log'), { files: [oldest], to: path.join(dir, 'cold') })
       archived.push(...r.record.files.map((f) => f.file))
       for (let i = 0; i < 10; i++) w.write(`round ${round} line ${i}`)
       await w.flush()
@@ -44,7 +44,7 @@ describe('archiveFiles', () => {
     for (let i = 0; i < 20; i++) w.write(`line ${i}`)
     await w.close()
     const before = logFiles(dir).map((f) => fs.readFileSync(f))
-    expect(() => archiveFiles(path.join(dir, 'app.log'), { files: ['app.2.log'], to: path.join(dir, 'cold') })).toThrow(expect.objectContaining({ code: 'CANNOT_ARCHIVE' }))
+    await expect(archiveFiles(path.join(dir, 'app.log'), { files: ['app.2.log'], to: path.join(dir, 'cold') })).rejects.toThrow(expect.objectContaining({ code: 'CANNOT_ARCHIVE' }))
     expect(logFiles(dir).map((f) => fs.readFileSync(f))).toEqual(before)
     expect(fs.existsSync(path.join(dir, 'cold'))).toBe(false)
   })
@@ -62,9 +62,15 @@ describe('the frozen fixture (test/fixtures/format-1/archive, FORMAT.md §6.1)',
     const whole = await verify([path.join(dir, 'cold'), path.join(dir, 'logs')])
     expect(whole.verdict).toBe('VALID')
     expect(whole.files.map((f) => path.basename(f))).toEqual(['app.1.log', 'app.2.log', 'app.3.log', 'app.4.log', 'app.5.log', 'app.6.log', 'app.7.log', 'app.8.log'])
-    // The same files without the last file (which holds the record): nothing accounts for the start.
+    // Given by name, the same files without the last file (which holds the record) are a segment of the chain;
+    // as a log (their directory) nothing accounts for the start.
     const files = logFiles(path.join(dir, 'logs')).slice(0, -1)
-    const without = await verify(files)
-    expect(without.breaks).toEqual([expect.objectContaining({ file: files[0], line: 1, reason: 'MISSING_FILE', expected: 'a retention or archive record naming app.2.log' })])
+    const segment = await verify(files)
+    expect(segment.breaks).toEqual([])
+    expect(segment.verdict).toBe('VALID_SEGMENT')
+    const copy = tmpDir()
+    for (const f of files) fs.copyFileSync(f, path.join(copy, path.basename(f)))
+    const without = await verify(copy)
+    expect(without.breaks).toEqual([expect.objectContaining({ file: path.join(copy, path.basename(files[0]!)), line: 1, reason: 'MISSING_FILE', expected: 'a retention or archive record naming app.2.log' })])
   })
 })

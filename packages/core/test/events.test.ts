@@ -11,7 +11,7 @@ import { createChainWriter, type ChainlogError, type ChainWriter, type ChainWrit
 import { ROOT, tmpDir } from './helpers'
 
 /** Every key of the map, once: tsc fails here if one is missing or unknown. */
-const DECLARED = { ready: true, new: true, rotate: true, remove: true, recovery: true, truncation: true, seal: true, lockLost: true, drain: true, error: true, resume: true, close: true } satisfies Record<keyof ChainWriterEvents, true>
+const DECLARED = { ready: true, new: true, rotate: true, remove: true, archive: true, recovery: true, truncation: true, foreign: true, seal: true, lockLost: true, drain: true, error: true, resume: true, close: true } satisfies Record<keyof ChainWriterEvents, true>
 
 /** Type-level checks, never run: each @ts-expect-error must be an error for tsc. */
 export function typeChecks(w: ChainWriter): void {

@@ -1,8 +1,13 @@
 import fs from 'node:fs'
 import * as path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
-import { FileNaming } from '../src/naming'
-import { tmpDir } from './helpers'
+import { FileNaming, withoutDatePlaceholder } from '../src/naming'
+import { GENESIS } from '../src/format'
+import { forge, tmpDir } from './helpers'
+
+/** What a chain file starts with: list() keeps only files chainlog wrote. */
+const RECORD = forge(GENESIS, 'x').text
 
 const T = new Date(2026, 10, 22, 10, 30).getTime()
 
@@ -55,7 +60,8 @@ describe('FileNaming (pino-roll style names)', () => {
 
   test('list() returns the base\'s regular files by number (not by name), skipping symlinks, directories and other files', () => {
     const dir = tmpDir()
-    for (const name of ['app.10.log', 'app.9.log', 'app.2.log.gz', 'app.1.log', 'other.3.log', 'app.log', 'notes.txt']) fs.writeFileSync(path.join(dir, name), '')
+    for (const name of ['app.10.log', 'app.9.log', 'app.1.log', 'other.3.log', 'app.log', 'notes.txt']) fs.writeFileSync(path.join(dir, name), RECORD)
+    fs.writeFileSync(path.join(dir, 'app.2.log.gz'), gzipSync(RECORD))
     fs.mkdirSync(path.join(dir, 'app.11.log'))
     fs.symlinkSync('app.10.log', path.join(dir, 'app.12.log'))
     const n = new FileNaming(path.join(dir, 'app.log'))
@@ -65,7 +71,8 @@ describe('FileNaming (pino-roll style names)', () => {
 
   test('list() puts a plain file before its .gz (compression in progress)', () => {
     const dir = tmpDir()
-    for (const name of ['app.1.log.gz', 'app.1.log', 'app.2.log']) fs.writeFileSync(path.join(dir, name), '')
+    for (const name of ['app.1.log', 'app.2.log']) fs.writeFileSync(path.join(dir, name), RECORD)
+    fs.writeFileSync(path.join(dir, 'app.1.log.gz'), gzipSync(RECORD))
     expect(new FileNaming(path.join(dir, 'app.log')).list().map((e) => e.name)).toEqual(['app.1.log', 'app.1.log.gz', 'app.2.log'])
   })
 
@@ -86,5 +93,38 @@ describe('FileNaming (pino-roll style names)', () => {
     ['a dateFormat date-fns rejects', '/d/app.log', { dateFormat: 'YYYY-jj' }, /^INVALID_OPTION: dateFormat "YYYY-jj" is not a valid date-fns format/],
   ])('rejects %s with INVALID_OPTION', (_name, file, options, message) => {
     expect(() => new FileNaming(file as string, options as { extension?: string; dateFormat?: string })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(message) }))
+  })
+})
+
+describe('foreign files (#13): files beside the log that chainlog did not write', () => {
+  test("list() leaves them out; foreign() names them, and the numbers they hold are not free", () => {
+    const dir = tmpDir()
+    fs.writeFileSync(path.join(dir, 'app.1.log'), '{"msg":"pino-roll"}\n')
+    fs.writeFileSync(path.join(dir, 'app.2.log'), '')
+    fs.writeFileSync(path.join(dir, 'app.3.log'), RECORD)
+    for (const other of ['app.log', 'app-2026-11-22.log', 'app-2026-11-22.log.1', 'app_old.log.gz', 'application.log', 'other.log', '.abc-audit.json', 'app.3.log.gz.123.tmp']) fs.writeFileSync(path.join(dir, other), 'x\n')
+    const n = new FileNaming(path.join(dir, 'app.log'))
+    expect(n.list().map((e) => e.name)).toEqual(['app.3.log'])
+    expect(n.foreign().map((f) => path.basename(f))).toEqual(['app-2026-11-22.log', 'app-2026-11-22.log.1', 'app.1.log', 'app.2.log', 'app.log', 'app_old.log.gz'])
+    expect([n.isFree(1), n.isFree(2), n.isFree(3), n.isFree(4)]).toEqual([false, false, false, true])
+    expect(n.highest()).toBe(3)
+  })
+
+  test('a gzipped chain file is one; a gzipped foreign file, or a .gz that is not gzip, is not', () => {
+    const dir = tmpDir()
+    fs.writeFileSync(path.join(dir, 'app.1.log.gz'), gzipSync(RECORD))
+    fs.writeFileSync(path.join(dir, 'app.2.log.gz'), gzipSync('{"msg":"pino"}\n'))
+    fs.writeFileSync(path.join(dir, 'app.3.log.gz'), RECORD)
+    expect(new FileNaming(path.join(dir, 'app.log')).list().map((e) => e.name)).toEqual(['app.1.log.gz'])
+  })
+
+  test.each([
+    ['logs/app-%DATE%.log', 'logs/app.log'],
+    ['logs/app.%DATE%.log', 'logs/app.log'],
+    ['app-%DATE%.log', 'app.log'],
+    ['/var/log/app_%DATE%', '/var/log/app'],
+    ['logs/app.log', 'logs/app.log'],
+  ])('withoutDatePlaceholder(%s) is %s, the base verify-log and the winston transport use', (given, base) => {
+    expect(withoutDatePlaceholder(given)).toBe(base)
   })
 })

@@ -211,9 +211,28 @@ describe('a broken tail (the last whole record fails its hash)', () => {
 })
 
 describe('a file at the log path that is not a chainlog file', () => {
+  // #13: another program's file under a chain file's name (pino-roll's) is
+  // foreign: left untouched, named in 'foreign', and the chain starts beside it.
   test.each([
     ['plain text', Buffer.from('2026-11-22 INFO started\n2026-11-22 INFO ready\n')],
     ['binary', Buffer.from([0x00, 0xff, 0x13, 0x0a, 0x88, 0x00])],
+    ['nothing (an empty file)', Buffer.alloc(0)],
+  ])('%s as app.1.log is foreign: left untouched, and the chain starts in app.2.log', async (_name, content) => {
+    const dir = tmpDir()
+    const file = path.join(dir, 'app.1.log')
+    fs.writeFileSync(file, content)
+    const seen: unknown[] = []
+    const w = await createChainWriter({ file: path.join(dir, 'app.log') }, (writer) => writer.on('foreign', (e) => seen.push(e)))
+    w.write('kept')
+    await w.close()
+    expect(seen).toEqual([{ files: [file], current: path.join(dir, 'app.2.log') }])
+    expect(fs.readFileSync(file).equals(content)).toBe(true)
+    const report = await verify(path.join(dir, 'app.log'))
+    expect(report.ok).toBe(true)
+    expect(report.files.map((f) => path.basename(f))).toEqual(['app.2.log'])
+  })
+
+  test.each([
     ['a record that is not a header', Buffer.from(forge(GENESIS, 'not a header').text)],
   ])('%s as app.1.log is NOT_CHAINLOG and left untouched', async (_name, content) => {
     const dir = tmpDir()

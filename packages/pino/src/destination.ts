@@ -1,11 +1,11 @@
 import type { Transform, TransformCallback } from 'node:stream'
 import build from 'pino-abstract-transport'
-import type { ChainHead, ChainWriter } from '@chainlog/core'
+import type { ChainHead, ChainWriter, TypedEmitter } from '@chainlog/core'
 import type { Emit } from './bridge'
-import { Events, forwardEvents } from './events'
+import { Events, forwardEvents, type ChainlogPinoEvents } from './events'
 
-/** The stream chainlog() returns: pino-abstract-transport's, tied to a chain writer. */
-export interface ChainlogDestination extends Transform {
+/** The stream chainlog() returns: pino-abstract-transport's, tied to a chain writer; its events are typed by {@link ChainlogPinoEvents}. */
+export interface ChainlogDestination extends Omit<Transform, keyof TypedEmitter<ChainlogPinoEvents>>, TypedEmitter<ChainlogPinoEvents> {
   /** The core writer; its head() is the chain's current position. */
   readonly writer: ChainWriter
   /**
@@ -65,7 +65,7 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     parseLine: () => KEEP,
     metadata: false,
     close: (err: Error, cb: Function) => closeWriter(err, cb as (err?: Error | null) => void),
-  }) as unknown as ChainlogDestination & { matcher: unknown; _writableState: { decodeStrings: boolean } }
+  }) as unknown as Transform & { matcher: unknown; _writableState: { decodeStrings: boolean } }
   // split2 cuts its text with `text.split(stream.matcher)` and keeps the last
   // piece for the next chunk. Its default, /\r?\n/, would drop the CR of a
   // CRLF, and one item per line costs far more than the hash (#18). So cut
@@ -137,7 +137,7 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   const cut = stream._flush.bind(stream)
   stream._flush = (callback: TransformCallback) => cut((err) => (err ? callback(err) : process.nextTick(() => (drain(), stream.resume(), closeWriter(null, callback)))))
 
-  return Object.assign(stream, {
+  const destination: Omit<ChainlogDestination, keyof Transform> = {
     writer,
     flush(callback?: (err?: Error | null) => void): void {
       drain()
@@ -153,5 +153,6 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
       writer.flushSync()
     },
     head: () => writer.head(),
-  })
+  }
+  return Object.assign(stream, destination) as unknown as ChainlogDestination
 }

@@ -1,4 +1,4 @@
-import { createChainWriter, flushOnExit, type ChainWriter } from '@chainlog/core'
+import { createChainWriter, exitOnSignals as exitWith, flushOnExit, type ChainWriter, type ExitOnSignalsOptions, type SignalFlushable } from '@chainlog/core'
 import { inThreadStream, toMainThread } from './bridge'
 import { createDestination, type ChainlogDestination } from './destination'
 import { resolveOptions, type ChainlogPinoOptions } from './options'
@@ -44,6 +44,17 @@ export async function chainlog(options: ChainlogPinoOptions): Promise<ChainlogDe
 
 export default chainlog
 export { type ChainlogDestination, type DestinationOptions } from './destination'
-export { Events } from './events'
-export { exitOnSignals, type ExitOnSignalsOptions, type Flushable } from './signals'
+export { Events, type ChainlogPinoEvents } from './events'
+export type { ExitOnSignalsOptions, SignalFlushable as Flushable } from '@chainlog/core'
+
+/**
+ * Makes SIGTERM and SIGINT run the application's `close()`, flush the
+ * logger, then exit with 128 + the signal number; see core's exitOnSignals.
+ * @example
+ * const app = Fastify({ logger: { transport: { target: '@chainlog/pino', options: { file: 'logs/app.log' } } } })
+ * exitOnSignals(app.log, { close: () => app.close() })
+ */
+export function exitOnSignals(logger: SignalFlushable, options?: ExitOnSignalsOptions): () => void {
+  return exitWith(logger, options, '@chainlog/pino')
+}
 export { resolveOptions, type ChainlogPinoOptions } from './options'

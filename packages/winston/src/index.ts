@@ -1,5 +1,5 @@
 import { ChainlogTransport } from './transport'
 
-export { ChainlogTransport }
+export { ChainlogTransport, type ChainlogTransportEvents } from './transport'
 export { resolveOptions, translateDatePattern, type ChainlogTransportOptions } from './options'
 export default ChainlogTransport

@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { checkOptionNames, checkWriterOptions, invalidOption, parseBoolean, type ChainWriterOptions, type OptionNames, type Refusal } from '@chainlog/core'
+import { checkOptionNames, withoutDatePlaceholder, checkWriterOptions, invalidOption, parseBoolean, type ChainWriterOptions, type OptionNames, type Refusal } from '@chainlog/core'
 
 /** winston-transport reads these itself. */
 const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
@@ -179,10 +179,9 @@ export function resolveOptions(options: unknown): ChainWriterOptions {
   }
   const filename = (o.filename as string | undefined) ?? 'winston.log'
   const dirname = (o.dirname as string | undefined) ?? path.dirname(filename)
-  let base = path.basename(filename)
-  const dated = base.includes('%DATE%')
-  // The date has its own place in chainlog's names; drop the placeholder and one separator next to it.
-  base = base.replace(/[-_.]?%DATE%/, '').replace(/%DATE%[-_.]?/, '')
+  const dated = path.basename(filename).includes('%DATE%')
+  // The date has its own place in chainlog's names (verify-log takes the same filename).
+  const base = path.basename(withoutDatePlaceholder(filename))
   if (base === '' || base.startsWith('.')) throw invalidOption(`filename ${JSON.stringify(filename)} needs a name besides %DATE%, such as 'app-%DATE%.log'`)
   writer.file = path.join(dirname, base)
 

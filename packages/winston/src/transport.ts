@@ -1,5 +1,5 @@
 import TransportStream from 'winston-transport'
-import { flushOnExit, openChainWriter, type ChainHead, type ChainWriter, type ResumeEvent, type RotateEvent } from '@chainlog/core'
+import { flushOnExit, openChainWriter, type ChainHead, type ChainWriter, type ForeignEvent, type RecoveryEvent, type ResumeEvent, type RotateEvent, type TruncationEvent, type TypedEmitter, type WritableStreamEvents } from '@chainlog/core'
 import { resolveOptions, type ChainlogTransportOptions } from './options'
 
 /** winston's finished line (triple-beam's MESSAGE): what its File transport writes. */
@@ -14,26 +14,26 @@ interface Info {
 const noop = () => {}
 
 /**
- * A winston transport that appends each log entry to a hash-chained,
- * rotating log (docs/FORMAT.md). The record's line is exactly
- * `info[Symbol.for('message')]`, the string winston's File transport would
- * write; a multi-line entry (a stack trace) is one record, escaped.
- *
- * Events, as in winston-daily-rotate-file: `'logged'` (info), `'new'`
- * (path), `'rotate'` (oldPath, newPath), `'logRemoved'` (path), `'error'`
- * (err, message starting with a chainlog code), plus `'recovery'`, `'truncation'` and
- * `'resume'` ({ refused }) from the core writer.
- *
- * `'finish'` (after `logger.end()`) means every entry logged has been handed
- * to the OS, and with `fsync: true` is on disk.
- *
- * @example
- * const logger = winston.createLogger({
- *   format: winston.format.json(),
- *   transports: [new ChainlogTransport({ filename: 'logs/app.log', maxSize: '10m', maxFiles: 14 })],
- * })
+ * Every event the transport emits, with its arguments: winston-daily-rotate-file's
+ * names, the core writer's `foreign`, `recovery`, `truncation` and `resume`, and the stream's own.
+ * The transport's `on`, `once` and `off` follow it.
  */
-export class ChainlogTransport extends TransportStream {
+export interface ChainlogTransportEvents extends WritableStreamEvents {
+  /** The entry was taken (queued in order); not a durability signal. */
+  logged: [info: object]
+  new: [file: string]
+  rotate: [oldPath: string, newPath: string]
+  logRemoved: [file: string]
+  archive: [file: string]
+  foreign: [event: ForeignEvent]
+  recovery: [event: RecoveryEvent]
+  truncation: [event: TruncationEvent]
+  resume: [event: ResumeEvent]
+}
+
+
+/** The class behind {@link ChainlogTransport}, whose type adds the event map. */
+class Transport extends TransportStream {
   /** winston's transport name. */
   name: string
   /**
@@ -71,8 +71,10 @@ export class ChainlogTransport extends TransportStream {
     w.on('new', (file: string) => this.emit('new', file))
     w.on('rotate', (e: RotateEvent) => this.emit('rotate', e.from, e.to))
     w.on('remove', (file: string) => this.emit('logRemoved', file))
-    w.on('recovery', (e: object) => this.emit('recovery', e))
-    w.on('truncation', (e: object) => this.emit('truncation', e))
+    w.on('archive', (file: string) => this.emit('archive', file))
+    w.on('foreign', (e: ForeignEvent) => this.emit('foreign', e))
+    w.on('recovery', (e: RecoveryEvent) => this.emit('recovery', e))
+    w.on('truncation', (e: TruncationEvent) => this.emit('truncation', e))
     w.on('resume', (e: ResumeEvent) => this.emit('resume', { refused: e.refused }))
     w.on('error', (err: Error) => this.emit('error', err))
   }
@@ -89,7 +91,7 @@ export class ChainlogTransport extends TransportStream {
       this.writer.write(typeof message === 'string' ? message : String(message))
     } catch (err) {
       // WRITER_CLOSED: logged after the transport ended.
-      this.emit('error', err)
+      this.emit('error', err as Error)
       callback()
       return
     }
@@ -134,3 +136,28 @@ export class ChainlogTransport extends TransportStream {
     return this.open ? this.writer.head() : null
   }
 }
+
+/** The transport: winston-transport's stream, with its events typed by {@link ChainlogTransportEvents}. */
+export type ChainlogTransport = Omit<Transport, keyof TypedEmitter<ChainlogTransportEvents>> & TypedEmitter<ChainlogTransportEvents>
+
+/**
+ * A winston transport that appends each log entry to a hash-chained,
+ * rotating log (docs/FORMAT.md). The record's line is exactly
+ * `info[Symbol.for('message')]`, the string winston's File transport would
+ * write; a multi-line entry (a stack trace) is one record, escaped.
+ *
+ * Events, as in winston-daily-rotate-file: `'logged'` (info), `'new'`
+ * (path), `'rotate'` (oldPath, newPath), `'logRemoved'` (path), `'error'`
+ * (err, message starting with a chainlog code), plus `'foreign'`, `'recovery'`,
+ * `'truncation'` and `'resume'` ({ refused }) from the core writer.
+ *
+ * `'finish'` (after `logger.end()`) means every entry logged has been handed
+ * to the OS, and with `fsync: true` is on disk.
+ *
+ * @example
+ * const logger = winston.createLogger({
+ *   format: winston.format.json(),
+ *   transports: [new ChainlogTransport({ filename: 'logs/app.log', maxSize: '10m', maxFiles: 14 })],
+ * })
+ */
+export const ChainlogTransport = Transport as unknown as { new (options?: ChainlogTransportOptions): ChainlogTransport; readonly prototype: ChainlogTransport }

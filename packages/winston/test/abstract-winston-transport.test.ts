@@ -27,7 +27,7 @@ Object.assign(globalThis, mocha)
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-abstract-'))
 const made: ChainlogTransport[] = []
 afterAll(async () => {
-  await Promise.all(made.map((t) => new Promise((resolve) => (t.once('finish', resolve), t.end()))))
+  await Promise.all(made.map((t) => new Promise<void>((resolve) => (t.once('finish', () => resolve()), t.end()))))
   fs.rmSync(dir, { recursive: true, force: true })
 })
 

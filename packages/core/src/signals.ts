@@ -1,8 +1,11 @@
 import { constants } from 'node:os'
 
-/** What exitOnSignals needs of a logger: pino's `logger.flush(cb)`. */
-export interface Flushable {
-  flush(callback?: (err?: Error) => void): void
+/**
+ * What exitOnSignals needs of a logger: pino's `logger.flush(cb)`, or a
+ * `flush()` that returns a promise (the winston transport's).
+ */
+export interface SignalFlushable {
+  flush(callback?: (err?: Error) => void): unknown
 }
 
 export interface ExitOnSignalsOptions {
@@ -32,14 +35,15 @@ export interface ExitOnSignalsOptions {
  * pino then ends the transport on exit, which closes the chain's file. A
  * `close()` that throws or rejects is reported on stderr, and the log is
  * flushed all the same. A second signal during all this exits at once; so
- * does `timeout`. Returns a function that removes the handlers.
+ * does `timeout`. Returns a function that removes the handlers. `who`
+ * names the package in those stderr lines.
  *
  * @example
  * const app = Fastify({ logger: { transport: { target: '@chainlog/pino', options: { file: 'logs/app.log' } } } })
  * exitOnSignals(app.log, { close: () => app.close() })
  */
-export function exitOnSignals(logger: Flushable, options: ExitOnSignalsOptions = {}): () => void {
-  if (!logger || typeof logger.flush !== 'function') throw new TypeError('exitOnSignals(logger) expects a pino logger (an object with flush(cb))')
+export function exitOnSignals(logger: SignalFlushable, options: ExitOnSignalsOptions = {}, who = '@chainlog/core'): () => void {
+  if (!logger || typeof logger.flush !== 'function') throw new TypeError('exitOnSignals(logger) expects a pino logger or a chainlog transport (an object with flush)')
   const signals = options.signals ?? ['SIGTERM', 'SIGINT']
   const timeout = options.timeout ?? 10_000
   const close = options.close
@@ -52,19 +56,22 @@ export function exitOnSignals(logger: Flushable, options: ExitOnSignalsOptions =
     if (exiting) process.exit(code)
     exiting = true
     const timer = setTimeout(() => {
-      process.stderr.write(`@chainlog/pino: ${close ? 'close and ' : ''}flush did not finish within ${timeout} ms after ${signal}; exiting\n`)
+      process.stderr.write(`${who}: ${close ? 'close and ' : ''}flush did not finish within ${timeout} ms after ${signal}; exiting\n`)
       process.exit(code)
     }, timeout)
-    const flush = () =>
-      logger.flush((err) => {
-        clearTimeout(timer)
-        if (err) process.stderr.write(`@chainlog/pino: flush failed after ${signal}: ${err.message}\n`)
-        process.exit(code)
-      })
+    const flushed = (err?: Error) => {
+      clearTimeout(timer)
+      if (err) process.stderr.write(`${who}: flush failed after ${signal}: ${err.message}\n`)
+      process.exit(code)
+    }
+    const flush = () => {
+      const done = logger.flush(flushed) as PromiseLike<unknown> | undefined
+      if (done && typeof done.then === 'function') done.then(() => flushed(), flushed)
+    }
     if (!close) return flush()
     // new Promise: close() may throw synchronously or return a plain value.
     new Promise((resolve) => resolve(close())).then(flush, (err: unknown) => {
-      process.stderr.write(`@chainlog/pino: close failed after ${signal}: ${err instanceof Error ? err.message : String(err)}\n`)
+      process.stderr.write(`${who}: close failed after ${signal}: ${err instanceof Error ? err.message : String(err)}\n`)
       flush()
     })
   }
