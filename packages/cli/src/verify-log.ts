@@ -76,8 +76,7 @@ Options:
 
 Exit status:
   0  the chain, or the segment given, is intact (a line still being written is not counted)
-  1  a chain is broken, tampered with or TRUNCATED, its seals fail (--verify-key), it does not
-     extend the signed checkpoint, or a proof or signature fails
+  1  a chain is broken, tampered with or TRUNCATED, its seals fail, it does not extend the signed checkpoint, or a proof or signature fails
   2  nothing could be checked: usage error, unreadable path, no chainlog record, wrong key
 With --shipped: 0 every chain is complete, 1 gaps, forks, cut records or tampering,
 2 the input cannot be read.
