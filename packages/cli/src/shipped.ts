@@ -34,8 +34,6 @@ export async function verifyShippedLog(run: ShippedRun): Promise<number> {
   return report.ok ? EXIT_OK : EXIT_BROKEN
 }
 
-const timeOf = (line: string | null) => lineTime(line?.startsWith('\\m') ? line.slice(2) : line)
-
 /** The report as --json prints it: core's report, each chain with its time range. */
 export function shippedJson(report: ShippedReport): object {
   return {
@@ -53,8 +51,8 @@ export function shippedJson(report: ShippedReport): object {
       algorithm: c.algorithm,
       records: c.records,
       duplicates: c.duplicates,
-      firstTime: timeOf(c.firstLine),
-      lastTime: timeOf(c.lastLine),
+      firstTime: lineTime(c.firstLine),
+      lastTime: lineTime(c.lastLine),
       head: c.head,
       runs: c.runs,
       problems: c.problems,
@@ -88,8 +86,8 @@ export function formatShipped(report: ShippedReport): string {
 function chain(c: ShippedChain): string[] {
   const out = [c.chain === null ? `records of no known chain: ${c.verdict}` : `chain ${c.chain}: ${c.verdict}`]
   if (c.records) out.push(row('records', `${formatCount(c.records)} in chain order${c.duplicates ? `, ${plural(c.duplicates, 'duplicate')} collapsed` : ''}${c.algorithm ? ` (${c.algorithm})` : ''}`))
-  const t0 = timeOf(c.firstLine)
-  const t1 = timeOf(c.lastLine)
+  const t0 = lineTime(c.firstLine)
+  const t1 = lineTime(c.lastLine)
   if (t0 || t1) out.push(row('time', `${t0 ?? '?'} → ${t1 ?? '?'}`))
   if (c.head) out.push(row('head', `${c.head.hash}${c.head.count === null ? '' : ` (record ${formatCount(c.head.count)} of the chain)`}`))
   if (c.runs.length > 1) c.runs.forEach((r, i) => out.push(row(i === 0 ? 'runs' : '', `${at(r.first)} … ${at(r.last)}: ${plural(r.records, 'record')}`)))

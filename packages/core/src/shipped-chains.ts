@@ -219,22 +219,6 @@ async function order(main: Run[], pass: ReadPass, timesOf: TimesOf): Promise<voi
   main.splice(0, main.length, ...lead, ...placed.flatMap((p, k) => [p, ...slots[k]!]))
 }
 
-/** The time of a stored line, in ms: pino's `time` (ms, or s with unixTime) or winston's `timestamp`, a metadata record's `time`. */
-export function storedTime(stored: string): number | undefined {
-  const json = stored.startsWith('\\m') ? stored.slice(2) : stored
-  if (json.charCodeAt(0) !== 0x7b) return undefined
-  try {
-    const o = JSON.parse(json) as { time?: unknown; timestamp?: unknown }
-    for (const t of [o.time, o.timestamp]) {
-      if (typeof t === 'number' && Number.isFinite(t)) return t < 1e11 ? t * 1000 : t
-      if (typeof t === 'string' && !Number.isNaN(Date.parse(t))) return Date.parse(t)
-    }
-  } catch {
-    // not JSON: no time
-  }
-  return undefined
-}
-
 function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, succ: Int32Array, key: Uint8Array | undefined, cutAfter: Map<number, Fragment[]>, cutEnds: Fragment[], needed: Map<number, Run>, parentOf: Map<object, number>): RebuiltChain {
   const { index } = pass
   const badOf = new Map(pass.bad.map((b) => [b.index, b]))

@@ -9,7 +9,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ChainlogError, ErrorCodes, pathError } from './errors'
 import type { Finding, RebuiltChain, Run } from './shipped-chains'
-import { rebuild, storedTime } from './shipped-chains'
+import { recordTime } from './record-time'
+import { rebuild } from './shipped-chains'
 import { fetchLines, placeOf, readShipped, tempDir, type ReadPass } from './shipped-read'
 import { LOSS_REASONS, type ShippedChain, type ShippedOptions, type ShippedProblem, type ShippedRecord, type ShippedReport, type ShippedVerdict } from './shipped-report'
 
@@ -44,8 +45,8 @@ export async function verifyShipped(input: string[] | NodeJS.ReadableStream, opt
       const text = await fetchLines(pass.sources, ordinals, options.field)
       const out = new Map<number, number>()
       for (const [o, t] of text) {
-        const ms = storedTime(t.slice(65, -65))
-        if (ms !== undefined) out.set(o, ms)
+        const ms = recordTime(t.slice(65, -65))
+        if (typeof ms === 'number') out.set(o, ms)
       }
       return out
     }
