@@ -12,7 +12,7 @@ import { verifyInput } from './source'
 import { version } from './version'
 
 const HELP = `Usage: verify-log [options] <path...>
-       verify-log --shipped [--field <path>] [--json] <path...|->
+       verify-log --shipped [--field <path>] [--checkpoint <file>] [--json] <path...|->
 
 Checks a chainlog log: every record must match its hash and link to the record
 before it, across rotated and gzipped files. Prints VALID, BROKEN (with the
@@ -40,7 +40,9 @@ Options:
                              order, with duplicates, from any number of chains, bare or
                              in an envelope (Loki, Elasticsearch, Vector, Fluent Bit,
                              Docker json-file, CRI, syslog); the chains are rebuilt from
-                             their links, and gaps, forks and cut records are reported
+                             their links, and gaps, forks and cut records are reported;
+                             --expect-head and --checkpoint say whether the chain holding
+                             the head reaches it, and how many records its end misses
       --field <path>         with --shipped: the JSON member holding the record
                              (a dotted path: message, _source.log, kubernetes.log)
       --progress             show the progress bar even for small inputs (terminal only)
@@ -52,7 +54,8 @@ Exit status:
   0  the chain is intact (a partial last line still being written is reported, not counted)
   1  the chain is broken, tampered with or TRUNCATED, or its seals fail (--verify-key)
   2  usage error, unreadable path, input that is not a chainlog file, missing or wrong key
-With --shipped: 0 every chain is complete, 1 gaps, forks, cut records or tampering,
+With --shipped: 0 every chain is complete (and reaches the expected head), 1 gaps, forks,
+cut records, tampering or an expected head not reached,
 2 the input cannot be read.
 `
 
@@ -106,7 +109,8 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
     const other = NOT_SHIPPED.find((o) => values[o] !== undefined)
     if (other) throw usage(`--${other} does not apply to --shipped`)
     const { input, key } = chainInput('verify-log', values, positionals)
-    return verifyShippedLog({ input, ...(values.field !== undefined && { field: values.field }), ...(key && { key }), json: values.json === true, quiet: values.quiet === true, all: values.all === true })
+    const expected = parseExpectation(values)
+    return verifyShippedLog({ input, ...(values.field !== undefined && { field: values.field }), ...(key && { key }), ...(expected?.hash !== undefined && { checkpoint: { hash: expected.hash, ...(expected.count !== undefined && { count: expected.count }) } }), json: values.json === true, quiet: values.quiet === true, all: values.all === true })
   }
   if (values.progress && values['no-progress']) throw usage('--progress and --no-progress exclude each other')
   const { input, jobs, key } = chainInput('verify-log', values, positionals)

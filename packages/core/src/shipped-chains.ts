@@ -68,8 +68,14 @@ const sameKey = (a: Uint32Array, b: Uint32Array) => a[0] === b[0] && a[1] === b[
  */
 export type TimesOf = (ordinals: number[]) => Promise<Map<number, number>>
 
-/** Walks every run, groups the runs into chains and judges each chain. */
-export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined, timesOf: TimesOf): Promise<{ chains: RebuiltChain[]; loose: Finding[] }> {
+/** Where a record was found in the rebuilt chains: its run and its distance from the run's first record. */
+export type Placed = { run: Run; k: number } | null
+
+/**
+ * Walks every run, groups the runs into chains and judges each chain.
+ * `watch` names records whose place the caller wants (a checkpoint's head): `placed` gives it.
+ */
+export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined, timesOf: TimesOf, watch: number[] = []): Promise<{ chains: RebuiltChain[]; loose: Finding[]; placed: (i: number) => Placed }> {
   const { index } = pass
   const { succ, forks } = links
   const n = index.size
@@ -77,6 +83,7 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
   // Records others must be placed by: fork parents, and the records a cut start follows.
   const needed = new Map<number, Run>()
   for (const [p] of forks) needed.set(p, null as unknown as Run)
+  for (const w of watch) needed.set(w, null as unknown as Run)
   const cutAfter = new Map<number, Fragment[]>()
   const cutEnds: Fragment[] = []
   const loose: Finding[] = []
@@ -174,7 +181,11 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
   for (const f of cutEnds) {
     if (!(f as Fragment & { used?: boolean }).used) loose.push({ reason: 'CUT', message: 'the end of a record without its start: the rest of a line a shipper cut', subject: { ordinal: f.ordinal }, order: 0 })
   }
-  return { chains, loose }
+  const placed = (i: number): Placed => {
+    const run = needed.get(i)
+    return run ? { run, k: run.at.get(i)! } : null
+  }
+  return { chains, loose, placed }
 }
 
 /** Where a metadata record says it is: a header's seq, a seal's count, with the chain id. */
