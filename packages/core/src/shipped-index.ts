@@ -40,7 +40,8 @@ export const Flag = {
   SHADOWED: 64,
 } as const
 
-const hexValue = new Int8Array(128).fill(-1)
+/** Per byte, its value as a lowercase hex digit, or -1: one load per character, no branch. */
+const hexValue = new Int8Array(256).fill(-1)
 for (let i = 0; i < 10; i++) hexValue[0x30 + i] = i
 for (let i = 0; i < 6; i++) hexValue[0x61 + i] = 10 + i
 
@@ -49,11 +50,18 @@ function word(b: Uint8Array, at: number): number {
   let w = 0
   let bad = 0
   for (let i = at; i < at + 8; i++) {
-    const v = hexValue[b[i]! & 0x7f]! | (b[i]! & 0x80 ? -1 : 0)
+    const v = hexValue[b[i]!]!
     bad |= v
     w = (w << 4) | (v & 15)
   }
   return bad < 0 ? -1 : w >>> 0
+}
+
+/** Whether the `n` bytes at `at` of `b` are all lowercase hex digits. */
+function isHex(b: Uint8Array, at: number, n: number): boolean {
+  let bad = 0
+  for (let i = at; i < at + n; i++) bad |= hexValue[b[i]!]!
+  return bad >= 0
 }
 
 /** The first 128 bits of a hash as hex text, as 4 words. */
@@ -106,8 +114,7 @@ export class RecordIndex {
       next[w] = v
     }
     // The rest of each field: checked, not kept.
-    for (let w = 4; w < 8; w++) if (word(b, at + w * 8) === -1 || word(b, hashAt + w * 8) === -1) return false
-    return true
+    return isHex(b, at + 32, 32) && isHex(b, hashAt + 32, 32)
   }
 
   /**
