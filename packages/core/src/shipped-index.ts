@@ -98,20 +98,27 @@ export class RecordIndex {
   /** Copies beyond 65,535 of one record (rare: the per-record counter saturates). */
   private readonly manyDups = new Map<number, number>()
 
-  /** The keys {@link parse} read, for the next {@link add}. */
-  private readonly next = new Uint32Array(WORDS)
-
   /**
    * Reads the keys of a record whose `prev` is bytes [at, at+64) of `b` and
-   * whose hash field is [hashAt, hashAt+64), for the next {@link add}.
+   * whose hash field is [hashAt, hashAt+64), for the next {@link add}: into
+   * the slot that record will take, so that adding copies nothing.
    * @returns false when either is not 64 lowercase hex characters.
    */
   parse(b: Uint8Array, at: number, hashAt: number): boolean {
-    const next = this.next
-    for (let w = 0; w < 8; w++) {
-      const v = word(b, (w < 4 ? at : hashAt) + (w & 3) * 8)
-      if (v === -1) return false
-      next[w] = v
+    const i = this.size
+    if (i >>> CHUNK_BITS === this.keys.length) {
+      this.keys.push(new Uint32Array(CHUNK * WORDS))
+      this.ords.push(new Uint32Array(CHUNK))
+      this.words.push(new Uint32Array(CHUNK))
+    }
+    const keys = this.keys[i >>> CHUNK_BITS]!
+    const o = (i & MASK) * WORDS
+    for (let w = 0; w < 4; w++) {
+      const p = word(b, at + w * 8)
+      const h = word(b, hashAt + w * 8)
+      if (p === -1 || h === -1) return false
+      keys[o + w] = p
+      keys[o + 4 + w] = h
     }
     // The rest of each field: checked, not kept.
     return isHex(b, at + 32, 32) && isHex(b, hashAt + 32, 32)
@@ -123,15 +130,8 @@ export class RecordIndex {
    */
   add(ordinal: number, flags: number, alg: number): number {
     const i = this.size++
-    const c = i >>> CHUNK_BITS
-    if (c === this.keys.length) {
-      this.keys.push(new Uint32Array(CHUNK * WORDS))
-      this.ords.push(new Uint32Array(CHUNK))
-      this.words.push(new Uint32Array(CHUNK))
-    }
-    this.keys[c]!.set(this.next, (i & MASK) * WORDS)
-    this.ords[c]![i & MASK] = ordinal
-    this.words[c]![i & MASK] = (flags & 0xff) | ((alg & 0xff) << 8)
+    this.ords[i >>> CHUNK_BITS]![i & MASK] = ordinal
+    this.words[i >>> CHUNK_BITS]![i & MASK] = (flags & 0xff) | ((alg & 0xff) << 8)
     return i
   }
 
@@ -245,6 +245,7 @@ export class RecordIndex {
     const tkeys = new Uint32Array(slots * 4)
     const succ = new Int32Array(n).fill(-1)
     const forks: Array<[number, number]> = []
+    const linkedBits = new Int32Array((n >>> 5) + 1)
     for (let from = 0; from < parts; ) {
       let to = from + 1
       while (to < parts && hashStarts[to + 1]! - hashStarts[from]! <= cap && prevStarts[to + 1]! - prevStarts[from]! <= cap) to++
@@ -315,9 +316,10 @@ export class RecordIndex {
           }
         }
         for (let q = (prevStarts[p]! - prevBase) * 5, end = (prevStarts[p + 1]! - prevBase) * 5; q < end; q += 5) {
+          // Duplicates are not skipped here (a later group may be the one to find them a duplicate):
+          // the children that turn out copies are dropped below. Nor is their word read: the prev
+          // pass touches no per-record array but succ and a bit set that stays in cache.
           const i = prevCopy[q + 4]!
-          const w = words[i >>> CHUNK_BITS]!
-          if (w[i & MASK]! & (Flag.DUP | Flag.SHADOWED)) continue
           const p0 = prevCopy[q]!
           const p1 = prevCopy[q + 1]!
           const p2 = prevCopy[q + 2]!
@@ -333,13 +335,14 @@ export class RecordIndex {
             }
           }
           if (found === -1 || found === i) continue
-          w[i & MASK]! |= Flag.LINKED
+          linkedBits[i >>> 5]! |= 1 << (i & 31)
           if (succ[found] === -1) succ[found] = i
           else forks.push([found, i])
         }
       }
       from = to
     }
+    for (let i = 0; i < n; i++) if (linkedBits[i >>> 5]! & (1 << (i & 31))) words[i >>> CHUNK_BITS]![i & MASK]! |= Flag.LINKED
     // A record linked before its hash's partition showed it a duplicate (or an altered copy) is no
     // child: the copy that stays takes its place, and only two distinct children make a fork.
     const gone = (i: number) => (this.flags(i) & (Flag.DUP | Flag.SHADOWED)) !== 0
