@@ -7,11 +7,11 @@
  * reader captured is verified with the built verify-log, from a file and
  * from stdin.
  *
- * Several writers on one pipe give several chains, interleaved. Until
- * `verify-log --shipped` takes interleaved chains, the test separates them
- * the way the format allows (each record names its predecessor's hash, each
- * chain starts at a header naming its chain id) and verifies each chain's
- * lines on its own.
+ * Several writers on one pipe give several chains, interleaved. The test
+ * separates them the way the format allows (each record names its
+ * predecessor's hash, each chain starts at a header naming its chain id) and
+ * verifies each chain's lines on its own, and `verify-log --shipped` must
+ * find the same chains in the capture as it is.
  */
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -183,5 +183,15 @@ describe('several writers on one pipe', () => {
     // The capture as it is holds four headers: verify-log without --shipped names the first foreign line.
     const whole = await verified(p.capture)
     expect(whole.status).toBe(1)
+    // verify-log --shipped takes the capture as it is, and finds the same four chains, each complete.
+    const shipped = await cli(VERIFY_LOG, ['--shipped', '--json', p.capture])
+    expect(shipped.status).toBe(0)
+    const report = JSON.parse(shipped.stdout) as { verdict: string; records: number; chains: { chain: string; verdict: string; records: number; head: { hash: string } }[] }
+    expect(report).toMatchObject({ verdict: 'VALID', records: 4 * 1001 })
+    expect(new Map(report.chains.map((c) => [c.chain, c.records]))).toEqual(new Map([...chains].map(([id, c]) => [id, c.length])))
+    for (const c of report.chains) {
+      expect(c.verdict).toBe('VALID')
+      expect(c.head.hash).toBe(chains.get(c.chain)!.at(-1)!.slice(-64))
+    }
   }, 90_000)
 })
