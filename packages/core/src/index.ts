@@ -7,6 +7,8 @@ export { ChainlogError, ErrorCodes, invalidOption, systemErrorMeaning, type Erro
 export { archiveFiles, type ArchiveOptions, type ArchiveResult } from './archive'
 export { loadKey } from './key'
 export { withoutDatePlaceholder } from './naming'
+export { periodOfDateUnit, translateDatePattern, type DateUnit } from './date-pattern'
+export { forwardEvents, type EventNames, type ForwardedEvent, type ForwardedEvents } from './forward'
 export { checkOptionNames, checkWriterOptions, nextBoundary, parseBoolean, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type Frequency, type OptionNames, type Refusal } from './settings'
 export { ChainWriter, createChainWriter, openChainWriter, type OpenOptions } from './writer'
 export type { ChainHead } from './discovery'
