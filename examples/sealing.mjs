@@ -28,10 +28,11 @@ function cli(...args) {
 }
 
 // 1. Keys. In production: `npx -p @chainlog/cli chainlog keygen --out /etc/myapp/chainlog`
-// (one-hour epochs for a year). Here 2-second epochs, so that the key
-// evolves while the example runs.
+// (one-hour epochs for a year, a seal at least every minute). Here 2-second
+// epochs, so that the key evolves while the example runs, and a heartbeat of
+// one second, fixed in verify.key: the writer seals at least that often.
 console.log('1. keys: verify.key is public (give it to whoever verifies), seal.key private (0600, for the writer only)')
-if (cli('chainlog', 'keygen', '--out', 'keys', '--interval', '2s', '--epochs', '600') !== 0) process.exit(1)
+if (cli('chainlog', 'keygen', '--out', 'keys', '--interval', '2s', '--epochs', '600', '--heartbeat', '1s') !== 0) process.exit(1)
 console.log(`   seal.key holds the seed of epoch ${epochOf()}`)
 
 // 2. A sealed log: a seal every 100 records, and at least every second

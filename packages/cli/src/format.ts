@@ -1,4 +1,5 @@
 /** Small formatting helpers for the human-readable output. */
+import { recordTime } from '@chainlog/core'
 
 /** 1234567 → "1,234,567". */
 export function formatCount(n: number): string {
@@ -31,30 +32,12 @@ export function printable(text: string): string {
 }
 
 /**
- * The time of a log line as ISO-8601, when it carries one: pino's `"time"`
- * (epoch milliseconds by default, seconds with `unixTime`, or an ISO string)
- * or winston's `"timestamp"` (as formatted; ISO when it parses as a date).
+ * The time of a log line as ISO-8601, when it carries one (core's
+ * {@link recordTime}: pino's `"time"`, winston's `"timestamp"`); a timestamp
+ * that reads as no date is shown as written.
  */
 export function lineTime(line: string | null): string | null {
-  if (line === null || line.charCodeAt(0) !== 0x7b /* { */) return null
-  let obj: unknown
-  try {
-    obj = JSON.parse(line)
-  } catch {
-    return null
-  }
-  if (!obj || typeof obj !== 'object') return null
-  const { time, timestamp } = obj as { time?: unknown; timestamp?: unknown }
-  for (const t of [time, timestamp]) {
-    if (typeof t === 'number' && Number.isFinite(t)) {
-      const ms = t < 1e11 ? t * 1000 : t
-      const d = new Date(ms)
-      if (!Number.isNaN(d.getTime())) return d.toISOString()
-    }
-    if (typeof t === 'string' && t !== '') {
-      const ms = Date.parse(t)
-      return Number.isNaN(ms) ? t : new Date(ms).toISOString()
-    }
-  }
-  return null
+  const t = recordTime(line)
+  if (t === undefined) return null
+  return typeof t === 'string' ? t : new Date(t).toISOString()
 }

@@ -16,10 +16,12 @@ export interface ShippedRun {
   json: boolean
   quiet: boolean
   all: boolean
+  /** A head kept elsewhere (--expect-head, --checkpoint): the chain holding it must reach it. */
+  checkpoint?: { hash: string; count?: number }
 }
 
 /** Options that mean nothing for shipped lines. */
-export const NOT_SHIPPED = ['expect-head', 'expect-count', 'checkpoint', 'verify-key', 'as-of', 'jobs'] as const
+export const NOT_SHIPPED = ['expect-count', 'verify-key', 'as-of', 'jobs'] as const
 
 /** Runs `verify-log --shipped`; the exit status: 0 every chain complete, 1 otherwise. */
 export async function verifyShippedLog(run: ShippedRun): Promise<number> {
@@ -27,14 +29,13 @@ export async function verifyShippedLog(run: ShippedRun): Promise<number> {
   const report = await verifyShipped(run.input === '-' ? stdin() : run.input, {
     ...(run.field !== undefined && { field: run.field }),
     ...(run.key && { key: run.key }),
+    ...(run.checkpoint && { checkpoint: run.checkpoint }),
     limit: run.all ? Number.MAX_SAFE_INTEGER : 20,
   })
   if (run.json) process.stdout.write(JSON.stringify(shippedJson(report)) + '\n')
   else if (!run.quiet) process.stdout.write(formatShipped(report))
   return report.ok ? EXIT_OK : EXIT_BROKEN
 }
-
-const timeOf = (line: string | null) => lineTime(line?.startsWith('\\m') ? line.slice(2) : line)
 
 /** The report as --json prints it: core's report, each chain with its time range. */
 export function shippedJson(report: ShippedReport): object {
@@ -53,14 +54,16 @@ export function shippedJson(report: ShippedReport): object {
       algorithm: c.algorithm,
       records: c.records,
       duplicates: c.duplicates,
-      firstTime: timeOf(c.firstLine),
-      lastTime: timeOf(c.lastLine),
+      firstTime: lineTime(c.firstLine),
+      lastTime: lineTime(c.lastLine),
       head: c.head,
       runs: c.runs,
       problems: c.problems,
       problemCount: c.problemCount,
       recovered: c.recovered,
+      ...(c.reachesHead !== undefined && { reachesHead: c.reachesHead }),
     })),
+    ...(report.checkpoint && { checkpoint: report.checkpoint }),
   }
 }
 
@@ -78,6 +81,11 @@ const HEADLINE = {
 export function formatShipped(report: ShippedReport): string {
   const out = [HEADLINE[report.verdict], '']
   for (const c of report.chains) out.push(...chain(c), '')
+  const cp = report.checkpoint
+  if (cp) {
+    const at = cp.count === null ? '' : ` (record ${formatCount(cp.count)})`
+    out.push(row('checkpoint', cp.reached ? `${cp.chain === null ? 'the' : `chain ${cp.chain}`} reaches the expected head ${cp.hash}${at}` : `NOT reached: ${cp.message}`))
+  }
   const kinds = Object.entries(report.envelopes).map(([k, n]) => `${formatCount(n)} ${k === 'record' ? 'bare records' : k}`)
   out.push(row('input', `${plural(report.lines, 'line')} in ${plural(report.inputs.length, 'file')}${kinds.length ? ` (${kinds.join(', ')})` : ''}`))
   out.push(row('records', `${formatCount(report.records)} distinct in ${plural(report.chains.filter((c) => c.chain !== null).length, 'chain')}; ${plural(report.duplicates, 'duplicate')} collapsed`))
@@ -88,10 +96,10 @@ export function formatShipped(report: ShippedReport): string {
 function chain(c: ShippedChain): string[] {
   const out = [c.chain === null ? `records of no known chain: ${c.verdict}` : `chain ${c.chain}: ${c.verdict}`]
   if (c.records) out.push(row('records', `${formatCount(c.records)} in chain order${c.duplicates ? `, ${plural(c.duplicates, 'duplicate')} collapsed` : ''}${c.algorithm ? ` (${c.algorithm})` : ''}`))
-  const t0 = timeOf(c.firstLine)
-  const t1 = timeOf(c.lastLine)
+  const t0 = lineTime(c.firstLine)
+  const t1 = lineTime(c.lastLine)
   if (t0 || t1) out.push(row('time', `${t0 ?? '?'} → ${t1 ?? '?'}`))
-  if (c.head) out.push(row('head', `${c.head.hash}${c.head.count === null ? '' : ` (record ${formatCount(c.head.count)} of the chain)`}`))
+  if (c.head) out.push(row('head', `${c.head.hash}${c.head.count === null ? '' : ` (record ${formatCount(c.head.count)} of the chain)`}${c.reachesHead === undefined ? '' : c.reachesHead ? '; reaches the expected head' : '; does NOT reach the expected head'}`))
   if (c.runs.length > 1) c.runs.forEach((r, i) => out.push(row(i === 0 ? 'runs' : '', `${at(r.first)} … ${at(r.last)}: ${plural(r.records, 'record')}`)))
   if (c.recovered) out.push(row('recovered', `${plural(c.recovered, 'line')} torn by a crash, named by the writer's recovery record`))
   for (const p of c.problems) out.push(...problem(p))

@@ -17,7 +17,7 @@ import { verifyInput } from './source'
 import { version } from './version'
 
 const HELP = `Usage: verify-log [options] <path...>
-       verify-log --shipped [--field <path>] [--json] <path...|->
+       verify-log --shipped [--field <path>] [--checkpoint <file>] [--json] <path...|->
 
 Checks a chainlog log: every record must match its hash and link to the record
 before it, across rotated and gzipped files. Prints VALID, BROKEN (with the
@@ -63,7 +63,9 @@ Options:
                              order, with duplicates, from any number of chains, bare or
                              in an envelope (Loki, Elasticsearch, Vector, Fluent Bit,
                              Docker json-file, CRI, syslog); the chains are rebuilt from
-                             their links, and gaps, forks and cut records are reported
+                             their links, and gaps, forks and cut records are reported;
+                             --expect-head and --checkpoint say whether the chain holding
+                             the head reaches it, and how many records its end misses
       --field <path>         with --shipped: the JSON member holding the record
                              (a dotted path: message, _source.log, kubernetes.log)
       --heartbeat <time>     with a verification key made before keys fixed the
@@ -76,10 +78,10 @@ Options:
 
 Exit status:
   0  the chain, or the segment given, is intact (a line still being written is not counted)
-  1  a chain is broken, tampered with or TRUNCATED, its seals fail (--verify-key), it does not
-     extend the signed checkpoint, or a proof or signature fails
+  1  a chain is broken, tampered with or TRUNCATED, its seals fail, it does not extend the signed checkpoint, or a proof or signature fails
   2  nothing could be checked: usage error, unreadable path, no chainlog record, wrong key
-With --shipped: 0 every chain is complete, 1 gaps, forks, cut records or tampering,
+With --shipped: 0 every chain is complete (and reaches the expected head), 1 gaps, forks,
+cut records, tampering or an expected head not reached,
 2 the input cannot be read.
 `
 
@@ -143,7 +145,8 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
     const other = NOT_SHIPPED.find((o) => values[o] !== undefined)
     if (other) throw usage(`--${other} does not apply to --shipped`)
     const { input, key } = chainInput('verify-log', values, positionals)
-    return verifyShippedLog({ input, ...(values.field !== undefined && { field: values.field }), ...(key && { key }), json: values.json === true, quiet: values.quiet === true, all: values.all === true })
+    const expected = parseExpectation(values)
+    return verifyShippedLog({ input, ...(values.field !== undefined && { field: values.field }), ...(key && { key }), ...(expected?.hash !== undefined && { checkpoint: { hash: expected.hash, ...(expected.count !== undefined && { count: expected.count }) } }), json: values.json === true, quiet: values.quiet === true, all: values.all === true })
   }
   if (values.progress && values['no-progress']) throw usage('--progress and --no-progress exclude each other')
   const witnesses = (values['witness-key'] ?? []).map((f) => loadVerifierKey(f, 'witness'))

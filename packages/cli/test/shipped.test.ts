@@ -319,3 +319,100 @@ describe('input that cannot be read: exit 2', () => {
     expect((await verifyLog(['--shipped', '--field', 'a..b', file])).status).toBe(2)
   })
 })
+
+describe('a head kept elsewhere: --checkpoint and --expect-head', () => {
+  interface Checked extends Report {
+    checkpoint: { hash: string; count: number | null; chain: string | null; reached: boolean; foundAt: number | null; missing: number | null; reason: string | null; message: string | null }
+    chains: Array<Report['chains'][number] & { reachesHead?: boolean }>
+  }
+  const checkpointFile = () => {
+    const file = path.join(tmpDir(), 'head.json')
+    fs.writeFileSync(file, JSON.stringify(head) + '\n') // as `chainlog head <path> > head.json` prints it
+    return file
+  }
+  const checked = async (args: string[]) => {
+    const r = await shipped(args)
+    return { ...r, report: r.report as Checked }
+  }
+
+  test('a complete chain reaches the head: VALID, exit 0, found at the checkpoint count', async () => {
+    const { status, report, text } = await checked(['--checkpoint', checkpointFile(), write('all.log', shuffle(chain))])
+    expect(status).toBe(0)
+    expect(report.status).toBe('VALID')
+    expect(report.checkpoint).toMatchObject({ hash: head.hash, count: head.count, reached: true, foundAt: head.count, missing: null, reason: null })
+    expect(report.chains[0]!.reachesHead).toBe(true)
+    expect(text).toContain('; reaches the expected head')
+  })
+
+  test("records lost at the chain's end: HEAD_MISSING after its last record, with how many, exit 1", async () => {
+    // Without the checkpoint nothing in the input shows the last 7 records gone.
+    const file = write('no-end.log', shuffle(chain.slice(0, -7)))
+    const lines = fs.readFileSync(file, 'utf8').split('\n')
+    expect((await shipped([file])).status).toBe(0)
+    const { status, report, text } = await checked(['--checkpoint', checkpointFile(), file])
+    expect(status).toBe(1)
+    expect(report.status).toBe('INCOMPLETE')
+    const last = chain.at(-8)!
+    expect(report.chains[0]!.problems.map((p) => `${p.reason} ${p.file}:${p.line} ${p.missing}`)).toEqual([`HEAD_MISSING ${file}:${lines.indexOf(last) + 1} 7`])
+    expect(report.chains[0]!.problems[0]!.message).toBe(`the chain ends at record ${head.count - 7}, before the expected head at record ${head.count}: its last 7 records are not in the input`)
+    expect(report.chains[0]!.problems[0]!.after).toMatchObject({ hash: last.slice(-64), position: head.count - 8 })
+    expect(report.checkpoint).toMatchObject({ reached: false, missing: 7, reason: 'HEAD_MISSING' })
+    expect(report.chains[0]!.reachesHead).toBe(false)
+    expect(text).toContain('does NOT reach the expected head')
+    // --expect-head gives no count: the loss is found, not counted.
+    const bare = await checked(['--expect-head', head.hash, file])
+    expect(bare.status).toBe(1)
+    expect(bare.report.chains[0]!.problems.map((p) => `${p.reason} ${p.line} ${p.missing}`)).toEqual([`HEAD_MISSING ${lines.indexOf(last) + 1} null`])
+  })
+
+  test('the last record rewritten with its hash recomputed: HEAD_REWRITTEN at its line, BROKEN', async () => {
+    const r = chain.at(-1)!
+    const stored = r.slice(65, -65).replace('"reqId":', '"reqIx":')
+    expect(stored).not.toBe(r.slice(65, -65))
+    const forged = `${r.slice(0, 64)}|${stored}|${sha256(`${r.slice(0, 64)}|${stored}`)}`
+    const file = write('forged-end.log', shuffle([...chain.slice(0, -1), forged]))
+    const lines = fs.readFileSync(file, 'utf8').split('\n')
+    expect((await shipped([file])).status).toBe(0)
+    const { status, report } = await checked(['--checkpoint', checkpointFile(), file])
+    expect(status).toBe(1)
+    expect(report.status).toBe('BROKEN')
+    expect(report.chains[0]!.problems.map((p) => `${p.reason} ${p.file}:${p.line}`)).toEqual([`HEAD_REWRITTEN ${file}:${lines.indexOf(forged) + 1}`])
+    expect(report.checkpoint).toMatchObject({ reached: false, reason: 'HEAD_REWRITTEN' })
+  })
+
+  test('the head found at another count: HEAD_ELSEWHERE', async () => {
+    const file = path.join(tmpDir(), 'later.json')
+    fs.writeFileSync(file, JSON.stringify({ hash: head.hash, count: head.count + 5 }))
+    const input = write('all.log', shuffle(chain))
+    const lines = fs.readFileSync(input, 'utf8').split('\n')
+    const { status, report } = await checked(['--checkpoint', file, input])
+    expect(status).toBe(1)
+    expect(report.status).toBe('BROKEN')
+    expect(report.chains[0]!.problems.map((p) => `${p.reason} ${p.line}`)).toEqual([`HEAD_ELSEWHERE ${lines.indexOf(chain.at(-1)!) + 1}`])
+    expect(report.checkpoint).toMatchObject({ reached: false, foundAt: head.count, reason: 'HEAD_ELSEWHERE' })
+  })
+
+  test('two chains: the one holding the head is judged; with its end lost, the report says no chain holds it', async () => {
+    const other = (await writeChain(tmpDir(), LINES.slice(0, 50), { size: 4000 })).flatMap((f) => linesOf(f).map((b) => b.toString()))
+    const both = await checked(['--checkpoint', checkpointFile(), write('two.log', shuffle([...chain, ...other]))])
+    expect(both.status).toBe(0)
+    expect(both.report.chains.map((c) => [c.records, c.reachesHead ?? 'not judged']).sort()).toEqual([[chain.length, true], [other.length, 'not judged']].sort())
+    const lost = await checked(['--checkpoint', checkpointFile(), write('two-lost.log', shuffle([...chain.slice(0, -3), ...other]))])
+    expect(lost.status).toBe(1)
+    expect(lost.report.status).toBe('INCOMPLETE')
+    expect(lost.report.chains.map((c) => c.status)).toEqual(['VALID', 'VALID'])
+    expect(lost.report.checkpoint).toMatchObject({ chain: null, reached: false, reason: 'HEAD_MISSING', missing: null })
+    expect(lost.text).toContain('NOT reached: no chain in the input holds the expected head hash')
+  })
+
+  test('usage errors: exit 2', async () => {
+    const file = write('all.log', shuffle(chain))
+    const bad = await verifyLog(['--shipped', '--expect-head', 'abc', file])
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toBe('verify-log: --expect-head must be a head hash: 64 lowercase hex characters; got "abc"\n')
+    expect((await verifyLog(['--shipped', '--expect-count', '5', file])).stderr).toBe('verify-log: --expect-count does not apply to --shipped\n')
+    const none = await verifyLog(['--shipped', '--checkpoint', path.join(tmpDir(), 'nope.json'), file])
+    expect(none.status).toBe(2)
+    expect(none.stderr).toMatch(/^verify-log: cannot read checkpoint .*nope\.json: no such file\n$/)
+  })
+})

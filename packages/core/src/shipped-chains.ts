@@ -68,8 +68,14 @@ const sameKey = (a: Uint32Array, b: Uint32Array) => a[0] === b[0] && a[1] === b[
  */
 export type TimesOf = (ordinals: number[]) => Promise<Map<number, number>>
 
-/** Walks every run, groups the runs into chains and judges each chain. */
-export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined, timesOf: TimesOf): Promise<{ chains: RebuiltChain[]; loose: Finding[] }> {
+/** Where a record was found in the rebuilt chains: its run and its distance from the run's first record. */
+export type Placed = { run: Run; k: number } | null
+
+/**
+ * Walks every run, groups the runs into chains and judges each chain.
+ * `watch` names records whose place the caller wants (a checkpoint's head): `placed` gives it.
+ */
+export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined, timesOf: TimesOf, watch: number[] = []): Promise<{ chains: RebuiltChain[]; loose: Finding[]; placed: (i: number) => Placed }> {
   const { index } = pass
   const { succ, forks } = links
   const n = index.size
@@ -77,6 +83,7 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
   // Records others must be placed by: fork parents, and the records a cut start follows.
   const needed = new Map<number, Run>()
   for (const [p] of forks) needed.set(p, null as unknown as Run)
+  for (const w of watch) needed.set(w, null as unknown as Run)
   const cutAfter = new Map<number, Fragment[]>()
   const cutEnds: Fragment[] = []
   const loose: Finding[] = []
@@ -133,7 +140,10 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
       }
       run.last = j
       const next = succ[j]!
-      if (next === -1 || index.flags(next) & Flag.SEEN) {
+      // Each record follows one record at most, so a walk meets a record it has seen only on a ring
+      // of links (a hash collision), and then at its start; checking that, not the next record's
+      // flags, keeps one memory access per step the next one waits for.
+      if (next === -1 || next === start || k >= n) {
         run.length = k + 1
         break
       }
@@ -174,7 +184,11 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
   for (const f of cutEnds) {
     if (!(f as Fragment & { used?: boolean }).used) loose.push({ reason: 'CUT', message: 'the end of a record without its start: the rest of a line a shipper cut', subject: { ordinal: f.ordinal }, order: 0 })
   }
-  return { chains, loose }
+  const placed = (i: number): Placed => {
+    const run = needed.get(i)
+    return run ? { run, k: run.at.get(i)! } : null
+  }
+  return { chains, loose, placed }
 }
 
 /** Where a metadata record says it is: a header's seq, a seal's count, with the chain id. */
@@ -217,22 +231,6 @@ async function order(main: Run[], pass: ReadPass, timesOf: TimesOf): Promise<voi
     ;(slot === -1 ? lead : slots[slot]!).push(r)
   }
   main.splice(0, main.length, ...lead, ...placed.flatMap((p, k) => [p, ...slots[k]!]))
-}
-
-/** The time of a stored line, in ms: pino's `time` (ms, or s with unixTime) or winston's `timestamp`, a metadata record's `time`. */
-export function storedTime(stored: string): number | undefined {
-  const json = stored.startsWith('\\m') ? stored.slice(2) : stored
-  if (json.charCodeAt(0) !== 0x7b) return undefined
-  try {
-    const o = JSON.parse(json) as { time?: unknown; timestamp?: unknown }
-    for (const t of [o.time, o.timestamp]) {
-      if (typeof t === 'number' && Number.isFinite(t)) return t < 1e11 ? t * 1000 : t
-      if (typeof t === 'string' && !Number.isNaN(Date.parse(t))) return Date.parse(t)
-    }
-  } catch {
-    // not JSON: no time
-  }
-  return undefined
 }
 
 function judge(id: string | null, main: Run[], branches: Run[], pass: ReadPass, succ: Int32Array, key: Uint8Array | undefined, cutAfter: Map<number, Fragment[]>, cutEnds: Fragment[], needed: Map<number, Run>, parentOf: Map<object, number>): RebuiltChain {

@@ -19,6 +19,8 @@ const MASK = CHUNK - 1
 const WORDS = 8
 /** Records per partition of {@link RecordIndex.link}: its table (about 20 bytes a slot) stays in the CPU's cache. */
 const PARTITION = 1 << 17
+/** Passes over the index that copy out the keys of {@link RecordIndex.link}'s partitions: each holds an eighth of the records. */
+const GROUPS = 8
 
 /** Flag bits of a record. */
 export const Flag = {
@@ -38,7 +40,8 @@ export const Flag = {
   SHADOWED: 64,
 } as const
 
-const hexValue = new Int8Array(128).fill(-1)
+/** Per byte, its value as a lowercase hex digit, or -1: one load per character, no branch. */
+const hexValue = new Int8Array(256).fill(-1)
 for (let i = 0; i < 10; i++) hexValue[0x30 + i] = i
 for (let i = 0; i < 6; i++) hexValue[0x61 + i] = 10 + i
 
@@ -47,11 +50,18 @@ function word(b: Uint8Array, at: number): number {
   let w = 0
   let bad = 0
   for (let i = at; i < at + 8; i++) {
-    const v = hexValue[b[i]! & 0x7f]! | (b[i]! & 0x80 ? -1 : 0)
+    const v = hexValue[b[i]!]!
     bad |= v
     w = (w << 4) | (v & 15)
   }
   return bad < 0 ? -1 : w >>> 0
+}
+
+/** Whether the `n` bytes at `at` of `b` are all lowercase hex digits. */
+function isHex(b: Uint8Array, at: number, n: number): boolean {
+  let bad = 0
+  for (let i = at; i < at + n; i++) bad |= hexValue[b[i]!]!
+  return bad >= 0
 }
 
 /** The first 128 bits of a hash as hex text, as 4 words. */
@@ -88,24 +98,30 @@ export class RecordIndex {
   /** Copies beyond 65,535 of one record (rare: the per-record counter saturates). */
   private readonly manyDups = new Map<number, number>()
 
-  /** The keys {@link parse} read, for the next {@link add}. */
-  private readonly next = new Uint32Array(WORDS)
-
   /**
    * Reads the keys of a record whose `prev` is bytes [at, at+64) of `b` and
-   * whose hash field is [hashAt, hashAt+64), for the next {@link add}.
+   * whose hash field is [hashAt, hashAt+64), for the next {@link add}: into
+   * the slot that record will take, so that adding copies nothing.
    * @returns false when either is not 64 lowercase hex characters.
    */
   parse(b: Uint8Array, at: number, hashAt: number): boolean {
-    const next = this.next
-    for (let w = 0; w < 8; w++) {
-      const v = word(b, (w < 4 ? at : hashAt) + (w & 3) * 8)
-      if (v === -1) return false
-      next[w] = v
+    const i = this.size
+    if (i >>> CHUNK_BITS === this.keys.length) {
+      this.keys.push(new Uint32Array(CHUNK * WORDS))
+      this.ords.push(new Uint32Array(CHUNK))
+      this.words.push(new Uint32Array(CHUNK))
+    }
+    const keys = this.keys[i >>> CHUNK_BITS]!
+    const o = (i & MASK) * WORDS
+    for (let w = 0; w < 4; w++) {
+      const p = word(b, at + w * 8)
+      const h = word(b, hashAt + w * 8)
+      if (p === -1 || h === -1) return false
+      keys[o + w] = p
+      keys[o + 4 + w] = h
     }
     // The rest of each field: checked, not kept.
-    for (let w = 4; w < 8; w++) if (word(b, at + w * 8) === -1 || word(b, hashAt + w * 8) === -1) return false
-    return true
+    return isHex(b, at + 32, 32) && isHex(b, hashAt + 32, 32)
   }
 
   /**
@@ -114,15 +130,8 @@ export class RecordIndex {
    */
   add(ordinal: number, flags: number, alg: number): number {
     const i = this.size++
-    const c = i >>> CHUNK_BITS
-    if (c === this.keys.length) {
-      this.keys.push(new Uint32Array(CHUNK * WORDS))
-      this.ords.push(new Uint32Array(CHUNK))
-      this.words.push(new Uint32Array(CHUNK))
-    }
-    this.keys[c]!.set(this.next, (i & MASK) * WORDS)
-    this.ords[c]![i & MASK] = ordinal
-    this.words[c]![i & MASK] = (flags & 0xff) | ((alg & 0xff) << 8)
+    this.ords[i >>> CHUNK_BITS]![i & MASK] = ordinal
+    this.words[i >>> CHUNK_BITS]![i & MASK] = (flags & 0xff) | ((alg & 0xff) << 8)
     return i
   }
 
@@ -198,27 +207,37 @@ export class RecordIndex {
    * Records are taken a partition at a time (by the top bits of the hash),
    * with a table that holds copies of the hash keys: millions of records in
    * shuffled order would otherwise cost a cache miss in a 100 MB index for
-   * every probe.
+   * every probe. The keys of a few partitions at a time are first copied out
+   * in partition order, so that each partition reads its keys in sequence
+   * instead of from all over the index (a cache and TLB miss per record).
    */
   link(): Links {
     const n = this.size
     let bits = 0
     while (n >>> bits > PARTITION) bits++
     const parts = 1 << bits
-    // Record numbers grouped by partition of their hash (at 4) and of their prev (at 0), in order within each.
-    const group = (at: 0 | 4) => {
-      const starts = new Uint32Array(parts + 1)
-      for (let i = 0; i < n; i++) starts[(bits === 0 ? 0 : this.keys[i >>> CHUNK_BITS]![(i & MASK) * WORDS + at]! >>> (32 - bits)) + 1]!++
-      for (let p = 0; p < parts; p++) starts[p + 1]! += starts[p]!
-      const order = new Uint32Array(n)
-      const fill = starts.slice(0, parts)
-      for (let i = 0; i < n; i++) order[fill[bits === 0 ? 0 : this.keys[i >>> CHUNK_BITS]![(i & MASK) * WORDS + at]! >>> (32 - bits)]!++] = i
-      return { order, starts }
+    const keys = this.keys
+    const words = this.words
+    const partOf = (w: number) => (bits === 0 ? 0 : w >>> (32 - bits))
+    // Records per partition of their hash (at 4) and of their prev (at 0).
+    const hashStarts = new Uint32Array(parts + 1)
+    const prevStarts = new Uint32Array(parts + 1)
+    for (let i = 0; i < n; i++) {
+      const k = keys[i >>> CHUNK_BITS]!
+      const o = (i & MASK) * WORDS
+      hashStarts[partOf(k[o + 4]!) + 1]!++
+      prevStarts[partOf(k[o]!) + 1]!++
     }
-    const byHash = group(4)
-    const byPrev = group(0)
     let most = 0
-    for (let p = 0; p < parts; p++) most = Math.max(most, byHash.starts[p + 1]! - byHash.starts[p]!)
+    for (let p = 0; p < parts; p++) {
+      most = Math.max(most, hashStarts[p + 1]!, prevStarts[p + 1]!)
+      hashStarts[p + 1]! += hashStarts[p]!
+      prevStarts[p + 1]! += prevStarts[p]!
+    }
+    // Partitions are copied out GROUPS at a time (an eighth of the records each, about 5 MB per million records).
+    const cap = Math.max(most, Math.ceil(n / GROUPS))
+    const hashCopy = new Uint32Array(cap * 5)
+    const prevCopy = new Uint32Array(cap * 5)
     let slots = 1024
     while (slots < most + (most >>> 1)) slots *= 2
     const mask = slots - 1
@@ -226,65 +245,113 @@ export class RecordIndex {
     const tkeys = new Uint32Array(slots * 4)
     const succ = new Int32Array(n).fill(-1)
     const forks: Array<[number, number]> = []
-    for (let p = 0; p < parts; p++) {
-      index.fill(-1)
-      for (let q = byHash.starts[p]!; q < byHash.starts[p + 1]!; q++) {
-        const i = byHash.order[q]!
-        const k = this.keys[i >>> CHUNK_BITS]!
-        const o = (i & MASK) * WORDS + 4
-        const h = k[o]!
-        const words = this.words[i >>> CHUNK_BITS]!
-        const bad = (words[i & MASK]! & Flag.BAD) !== 0
-        for (let s = h & mask; ; s = (s + 1) & mask) {
-          const j = index[s]!
-          if (j === -1) {
-            index[s] = i
-            tkeys.set(k.subarray(o, o + 4), s * 4)
-            break
-          }
-          const t = s * 4
-          if (tkeys[t] !== h || tkeys[t + 1] !== k[o + 1] || tkeys[t + 2] !== k[o + 2] || tkeys[t + 3] !== k[o + 3]) continue
-          // A copy that fails its hash beside one that verifies is an altered copy: it stays out of the
-          // links (its BAD flag still reports it), and the one that verifies takes its place.
-          if (bad) {
-            words[i & MASK]! |= Flag.SHADOWED
-            break
-          }
-          if ((this.flags(j) & Flag.BAD) !== 0) {
-            this.setFlag(j, Flag.SHADOWED)
-            index[s] = i
-            break
-          }
-          words[i & MASK]! |= Flag.DUP
-          const d = this.words[j >>> CHUNK_BITS]!
-          if (d[j & MASK]! >>> 16 < 0xffff) d[j & MASK]! += 0x10000
-          else this.manyDups.set(j, (this.manyDups.get(j) ?? 0) + 1)
-          break
-        }
-      }
-      for (let q = byPrev.starts[p]!; q < byPrev.starts[p + 1]!; q++) {
-        const i = byPrev.order[q]!
-        const words = this.words[i >>> CHUNK_BITS]!
-        if (words[i & MASK]! & (Flag.DUP | Flag.SHADOWED)) continue
-        const k = this.keys[i >>> CHUNK_BITS]!
+    const linkedBits = new Int32Array((n >>> 5) + 1)
+    for (let from = 0; from < parts; ) {
+      let to = from + 1
+      while (to < parts && hashStarts[to + 1]! - hashStarts[from]! <= cap && prevStarts[to + 1]! - prevStarts[from]! <= cap) to++
+      // One pass in index order: each record's hash key and prev key (with its number) to its partition's place.
+      const hashFill = hashStarts.slice(from, to)
+      const prevFill = prevStarts.slice(from, to)
+      const hashBase = hashStarts[from]!
+      const prevBase = prevStarts[from]!
+      for (let i = 0; i < n; i++) {
+        const k = keys[i >>> CHUNK_BITS]!
         const o = (i & MASK) * WORDS
-        const w0 = k[o]!
-        let found = -1
-        for (let s = w0 & mask; ; s = (s + 1) & mask) {
-          const j = index[s]!
-          if (j === -1) break
-          const t = s * 4
-          if (tkeys[t] === w0 && tkeys[t + 1] === k[o + 1] && tkeys[t + 2] === k[o + 2] && tkeys[t + 3] === k[o + 3]) {
-            found = j
+        const hp = partOf(k[o + 4]!) - from
+        if (hp >= 0 && hp < to - from) {
+          const t = (hashFill[hp]!++ - hashBase) * 5
+          hashCopy[t] = k[o + 4]!
+          hashCopy[t + 1] = k[o + 5]!
+          hashCopy[t + 2] = k[o + 6]!
+          hashCopy[t + 3] = k[o + 7]!
+          hashCopy[t + 4] = i
+        }
+        const pp = partOf(k[o]!) - from
+        if (pp >= 0 && pp < to - from) {
+          const t = (prevFill[pp]!++ - prevBase) * 5
+          prevCopy[t] = k[o]!
+          prevCopy[t + 1] = k[o + 1]!
+          prevCopy[t + 2] = k[o + 2]!
+          prevCopy[t + 3] = k[o + 3]!
+          prevCopy[t + 4] = i
+        }
+      }
+      for (let p = from; p < to; p++) {
+        index.fill(-1)
+        for (let q = (hashStarts[p]! - hashBase) * 5, end = (hashStarts[p + 1]! - hashBase) * 5; q < end; q += 5) {
+          const h0 = hashCopy[q]!
+          const h1 = hashCopy[q + 1]!
+          const h2 = hashCopy[q + 2]!
+          const h3 = hashCopy[q + 3]!
+          const i = hashCopy[q + 4]!
+          for (let s = h0 & mask; ; s = (s + 1) & mask) {
+            const j = index[s]!
+            const t = s * 4
+            if (j === -1) {
+              index[s] = i
+              tkeys[t] = h0
+              tkeys[t + 1] = h1
+              tkeys[t + 2] = h2
+              tkeys[t + 3] = h3
+              break
+            }
+            if (tkeys[t] !== h0 || tkeys[t + 1] !== h1 || tkeys[t + 2] !== h2 || tkeys[t + 3] !== h3) continue
+            // A copy that fails its hash beside one that verifies is an altered copy: it stays out of the
+            // links (its BAD flag still reports it), and the one that verifies takes its place.
+            const w = words[i >>> CHUNK_BITS]!
+            if ((w[i & MASK]! & Flag.BAD) !== 0) {
+              w[i & MASK]! |= Flag.SHADOWED
+              break
+            }
+            const d = words[j >>> CHUNK_BITS]!
+            if ((d[j & MASK]! & Flag.BAD) !== 0) {
+              d[j & MASK]! |= Flag.SHADOWED
+              index[s] = i
+              break
+            }
+            w[i & MASK]! |= Flag.DUP
+            if (d[j & MASK]! >>> 16 < 0xffff) d[j & MASK]! += 0x10000
+            else this.manyDups.set(j, (this.manyDups.get(j) ?? 0) + 1)
             break
           }
         }
-        if (found === -1 || found === i) continue
-        words[i & MASK]! |= Flag.LINKED
-        if (succ[found] === -1) succ[found] = i
-        else forks.push([found, i])
+        for (let q = (prevStarts[p]! - prevBase) * 5, end = (prevStarts[p + 1]! - prevBase) * 5; q < end; q += 5) {
+          // Duplicates are not skipped here (a later group may be the one to find them a duplicate):
+          // the children that turn out copies are dropped below. Nor is their word read: the prev
+          // pass touches no per-record array but succ and a bit set that stays in cache.
+          const i = prevCopy[q + 4]!
+          const p0 = prevCopy[q]!
+          const p1 = prevCopy[q + 1]!
+          const p2 = prevCopy[q + 2]!
+          const p3 = prevCopy[q + 3]!
+          let found = -1
+          for (let s = p0 & mask; ; s = (s + 1) & mask) {
+            const j = index[s]!
+            if (j === -1) break
+            const t = s * 4
+            if (tkeys[t] === p0 && tkeys[t + 1] === p1 && tkeys[t + 2] === p2 && tkeys[t + 3] === p3) {
+              found = j
+              break
+            }
+          }
+          if (found === -1 || found === i) continue
+          linkedBits[i >>> 5]! |= 1 << (i & 31)
+          if (succ[found] === -1) succ[found] = i
+          else forks.push([found, i])
+        }
       }
+      from = to
     }
-    return { succ, forks }
+    for (let i = 0; i < n; i++) if (linkedBits[i >>> 5]! & (1 << (i & 31))) words[i >>> CHUNK_BITS]![i & MASK]! |= Flag.LINKED
+    // A record linked before its hash's partition showed it a duplicate (or an altered copy) is no
+    // child: the copy that stays takes its place, and only two distinct children make a fork.
+    const gone = (i: number) => (this.flags(i) & (Flag.DUP | Flag.SHADOWED)) !== 0
+    const real: Array<[number, number]> = []
+    for (const [parent, child] of forks) {
+      if (gone(child)) continue
+      if (gone(succ[parent]!)) succ[parent] = child
+      else real.push([parent, child])
+    }
+    return { succ, forks: real }
   }
 }

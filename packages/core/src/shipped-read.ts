@@ -176,21 +176,31 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
       const chunks = isStream ? (input as AsyncIterable<Buffer>) : openChainFile(input, gz, { highWaterMark: 1 << 20 })
       let rest: Buffer | null = null
       let line = 0
+      // `offset` is the input's byte offset of what `take` is given (take marks lines by it).
       for await (const raw of chunks) {
         const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw
         if (copy !== -1) fs.writeSync(copy, chunk)
         read += chunk.length
-        const b: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk
-        const base = rest ? rest.length : 0
+        options.onProgress?.(read)
         let s = 0
-        for (let e = b.indexOf(LF, base); e !== -1; e = b.indexOf(LF, s)) {
-          take(b, s, e, ++line)
+        if (rest) {
+          // Only the line that spans two chunks is joined: joining whole chunks would copy the input once more.
+          const e = chunk.indexOf(LF)
+          if (e === -1) {
+            rest = Buffer.concat([rest, chunk])
+            if (rest.length > 64 * 1024 * 1024) throw new ChainlogError(ErrorCodes.IO_ERROR, `${name}: a line longer than 64 MiB; this is not a log export`, { path: name })
+            continue
+          }
+          take(Buffer.concat([rest, chunk.subarray(0, e)]), 0, rest.length + e, ++line)
+          offset += rest.length
+          s = e + 1
+        }
+        for (let e = chunk.indexOf(LF, s); e !== -1; e = chunk.indexOf(LF, s)) {
+          take(chunk, s, e, ++line)
           s = e + 1
         }
         offset += s
-        rest = s < b.length ? b.subarray(s) : null
-        if (rest && offset > 0 && s === 0 && rest.length > 64 * 1024 * 1024) throw new ChainlogError(ErrorCodes.IO_ERROR, `${name}: a line longer than 64 MiB; this is not a log export`, { path: name })
-        options.onProgress?.(read)
+        rest = s < chunk.length ? chunk.subarray(s) : null
       }
       if (rest) take(rest, 0, rest.length, ++line)
       for (const x of reader.end()) handle(x, source.first)

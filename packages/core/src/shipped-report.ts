@@ -28,11 +28,17 @@ export const ShippedReasons = {
   BAD_HEADER: 'BAD_HEADER',
   /** A seal record's count or chain is not its place. */
   SEAL_MISPLACED: 'SEAL_MISPLACED',
+  /** The head a checkpoint names is not in the input: the chain ends before it (records lost or cut from the end), or it falls in a gap. */
+  HEAD_MISSING: 'HEAD_MISSING',
+  /** The chain holds a record at the position a checkpoint gives its head, with another hash: the chain was rewritten. */
+  HEAD_REWRITTEN: 'HEAD_REWRITTEN',
+  /** The checkpoint's head hash is at another position of the chain than the checkpoint's count. */
+  HEAD_ELSEWHERE: 'HEAD_ELSEWHERE',
 } as const
 export type ShippedReason = (typeof ShippedReasons)[keyof typeof ShippedReasons]
 
 /** Reasons that only a shipper's losses explain; the others are tampering (or a writer's fault). */
-export const LOSS_REASONS: ReadonlySet<ShippedReason> = new Set<ShippedReason>(['GAP', 'START_MISSING', 'CUT'])
+export const LOSS_REASONS: ReadonlySet<ShippedReason> = new Set<ShippedReason>(['GAP', 'START_MISSING', 'CUT', 'HEAD_MISSING'])
 
 /** One record of the input, where it was found. */
 export interface ShippedRecord {
@@ -63,7 +69,7 @@ export interface ShippedProblem {
   after?: ShippedRecord | null
   /** For GAP, START_MISSING and CUT: the first record after it (null at the chain's end). */
   before?: ShippedRecord | null
-  /** For GAP and START_MISSING: how many records are missing, from header seq values and seals; null when they cannot tell. */
+  /** For GAP, START_MISSING and HEAD_MISSING: how many records are missing (for HEAD_MISSING, at the chain's end), from header seq values, seals and the checkpoint's count; null when they cannot tell. */
   missing?: number | null
   /** For FORK: the records that share the `prev`. */
   records?: ShippedRecord[]
@@ -96,6 +102,28 @@ export interface ShippedChain {
   problemCount: number
   /** Torn lines that a writer's recovery record accounts for (not problems). */
   recovered: number
+  /** With a checkpoint, on the chain it was judged against: whether the chain holds its head (at its count, when both are known). */
+  reachesHead?: boolean
+}
+
+/** What a checkpoint (an outside head: hash, and count when known) says of the shipped chains. */
+export interface ShippedCheckpoint {
+  hash: string
+  count: number | null
+  /**
+   * The chain it was judged against: the one holding the head hash, else the
+   * only chain of the input; null when the input holds several chains and
+   * none holds the head (which one lost its end, nothing tells).
+   */
+  chain: string | null
+  /** The head is in the input (and at the checkpoint's count, when positions tell). */
+  reached: boolean
+  /** The record number (1-based chain position) of the record with the head hash, when found and positions tell. */
+  foundAt: number | null
+  /** Records missing after the chain's last record in the input, up to the head: known from the count and the chain's positions. */
+  missing: number | null
+  reason: ShippedReason | null
+  message: string | null
 }
 
 /** The report of {@link verifyShipped}. */
@@ -114,6 +142,8 @@ export interface ShippedReport {
   /** Lines (or joined pieces) of each envelope found. */
   envelopes: { [e in Envelope]?: number }
   chains: ShippedChain[]
+  /** With {@link ShippedOptions.checkpoint}: whether the chains reach its head. */
+  checkpoint?: ShippedCheckpoint
 }
 
 /** Options of {@link verifyShipped}. */
@@ -126,4 +156,10 @@ export interface ShippedOptions {
   limit?: number
   /** Called as input is read with the bytes read so far. */
   onProgress?: (bytes: number) => void
+  /**
+   * A head kept elsewhere (what `chainlog head` prints): the chain holding
+   * it must reach it; records missing at the chain's end are counted when
+   * the count and the chain's positions tell.
+   */
+  checkpoint?: { hash: string; count?: number }
 }

@@ -9,7 +9,10 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ChainlogError, ErrorCodes, pathError } from './errors'
 import type { Finding, RebuiltChain, Run } from './shipped-chains'
-import { rebuild, storedTime } from './shipped-chains'
+import { recordTime } from './record-time'
+import { rebuild } from './shipped-chains'
+import { judgeCheckpoint, type CheckpointOutcome } from './shipped-checkpoint'
+import { keyOf } from './shipped-index'
 import { fetchLines, placeOf, readShipped, tempDir, type ReadPass } from './shipped-read'
 import { LOSS_REASONS, type ShippedChain, type ShippedOptions, type ShippedProblem, type ShippedRecord, type ShippedReport, type ShippedVerdict } from './shipped-report'
 
@@ -44,13 +47,25 @@ export async function verifyShipped(input: string[] | NodeJS.ReadableStream, opt
       const text = await fetchLines(pass.sources, ordinals, options.field)
       const out = new Map<number, number>()
       for (const [o, t] of text) {
-        const ms = storedTime(t.slice(65, -65))
-        if (ms !== undefined) out.set(o, ms)
+        const ms = recordTime(t.slice(65, -65))
+        if (typeof ms === 'number') out.set(o, ms)
       }
       return out
     }
-    const { chains, loose } = await rebuild(pass, links, options.key, timesOf)
-    return await report(pass, chains, loose, options)
+    const cp = options.checkpoint
+    if (cp !== undefined && (!/^[0-9a-f]{64}$/.test(cp.hash) || (cp.count !== undefined && !(Number.isSafeInteger(cp.count) && cp.count >= 0)))) {
+      throw new ChainlogError(ErrorCodes.INVALID_OPTION, `checkpoint must be {"hash": "<64 lowercase hex>", "count": <whole number>}; got ${JSON.stringify(cp)}`)
+    }
+    // The record holding the checkpoint's head, found on its first 128 bits as every link is.
+    const holder = cp ? pass.index.findMany([keyOf(cp.hash)])[0]! : -1
+    const { chains, loose, placed } = await rebuild(pass, links, options.key, timesOf, holder === -1 ? [] : [holder])
+    const nth = (first: number, k: number) => {
+      let j = first
+      for (let step = 0; step < k; step++) j = links.succ[j]!
+      return j
+    }
+    const outcome = cp ? judgeCheckpoint(cp, holder, placed, chains, nth) : null
+    return await report(pass, chains, loose, options, outcome)
   } finally {
     tmp.remove()
   }
@@ -78,7 +93,7 @@ function resolve(paths: string[]): string[] {
   return out
 }
 
-async function report(pass: ReadPass, chains: RebuiltChain[], loose: Finding[], options: ShippedOptions): Promise<ShippedReport> {
+async function report(pass: ReadPass, chains: RebuiltChain[], loose: Finding[], options: ShippedOptions, outcome: CheckpointOutcome | null): Promise<ShippedReport> {
   const limit = options.limit ?? LIMIT
   const { index } = pass
   // The records a report names, read back from the inputs once.
@@ -146,6 +161,7 @@ async function report(pass: ReadPass, chains: RebuiltChain[], loose: Finding[], 
       problems: findings.map(problem),
       problemCount: c.findings.length,
       recovered: c.recovered,
+      ...(outcome?.chain === c && { reachesHead: outcome.result.reached }),
     }
   })
   if (loose.length) {
@@ -153,7 +169,9 @@ async function report(pass: ReadPass, chains: RebuiltChain[], loose: Finding[], 
   }
   out.sort((a, b) => (a.chain === null ? 1 : 0) - (b.chain === null ? 1 : 0) || (a.firstLine ?? '').localeCompare(b.firstLine ?? ''))
   const rank = { VALID: 0, INCOMPLETE: 1, BROKEN: 2 } as const
-  const verdict = out.reduce<ShippedVerdict>((v, c) => (rank[c.verdict] > rank[v] ? c.verdict : v), 'VALID')
+  let verdict = out.reduce<ShippedVerdict>((v, c) => (rank[c.verdict] > rank[v] ? c.verdict : v), 'VALID')
+  // A head no chain holds, with several chains: no chain's verdict carries it, the report's does.
+  if (outcome && outcome.chain === null && !outcome.result.reached && verdict === 'VALID') verdict = 'INCOMPLETE'
   const duplicates = out.reduce((s, c) => s + c.duplicates, 0)
   return {
     ok: verdict === 'VALID' && out.length > 0,
@@ -165,5 +183,6 @@ async function report(pass: ReadPass, chains: RebuiltChain[], loose: Finding[], 
     skipped: pass.skipped,
     envelopes: pass.envelopes,
     chains: out,
+    ...(outcome && { checkpoint: outcome.result }),
   }
 }

@@ -146,3 +146,5 @@ export type ChainlogTransport = Omit<Transport, keyof TypedEmitter<ChainlogTrans
  * })
  */
 export const ChainlogTransport = Transport as unknown as { new (options?: ChainlogTransportOptions): ChainlogTransport; readonly prototype: ChainlogTransport }
+// The class keeps the name users see in `.name`, stack traces and logs, as before its type was split out.
+Object.defineProperty(Transport, 'name', { value: 'ChainlogTransport' })
