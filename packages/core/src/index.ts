@@ -8,6 +8,7 @@ export { archiveFiles, type ArchiveOptions, type ArchiveResult } from './archive
 export { loadKey } from './key'
 export { withoutDatePlaceholder } from './naming'
 export { periodOfDateUnit, translateDatePattern, type DateUnit } from './date-pattern'
+export { DAILY_ROTATE_FILE_REFUSALS, PINO_ROLL_LIMIT_REFUSALS, SONIC_BOOM_REFUSALS, type Refusals } from './refusals'
 export { forwardEvents, type EventNames, type ForwardedEvent, type ForwardedEvents } from './forward'
 export { checkOptionNames, checkWriterOptions, nextBoundary, parseBoolean, parseFrequency, parseSize, periodStart, type ChainWriterOptions, type Frequency, type OptionNames, type Refusal } from './settings'
 export { ChainWriter, createChainWriter, openChainWriter, type OpenOptions } from './writer'

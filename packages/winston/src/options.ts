@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { checkOptionNames, withoutDatePlaceholder, checkWriterOptions, invalidOption, parseBoolean, periodOfDateUnit, translateDatePattern, type ChainWriterOptions, type OptionNames, type Refusal } from '@chainlog/core'
+import { checkOptionNames, withoutDatePlaceholder, checkWriterOptions, invalidOption, parseBoolean, periodOfDateUnit, translateDatePattern, DAILY_ROTATE_FILE_REFUSALS, type ChainWriterOptions, type OptionNames } from '@chainlog/core'
 
 /** winston-transport reads these itself. */
 const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
@@ -54,29 +54,11 @@ export interface ChainlogTransportOptions extends Pick<ChainWriterOptions, (type
   watchLog?: true
 }
 
-/**
- * winston-daily-rotate-file's options whose meaning chainlog does not have,
- * each with the reason and what to do instead. Values listed in `accepts`
- * mean what chainlog does anyway, so a configuration copied from
- * winston-daily-rotate-file keeps working where it can.
- */
-const REFUSED: { [name: string]: string | Refusal } = {
-  stream: 'for a chain on a stream use destination (1 for stdout, or the stream); winston.transports.Stream writes lines without a chain',
-  auditFile: 'there is no audit file: chainlog finds its files by name, and records each deleted file in the chain itself, where verify-log checks it; remove auditFile',
-  auditHashType: 'there is no audit file: chainlog records each deleted file, with its last hash, in the chain itself; remove auditHashType',
-  utc: { why: 'dates in file names and daily or hourly rotation follow local time; for UTC, run the process with TZ=UTC', accepts: [false] },
-  options: 'the file is always opened for appending; remove options',
-  // chainlog checks the path before each write: a removed or replaced file is
-  // reported (FILE_REMOVED) and writing goes on in a new file of the chain.
-  watchLog: { why: 'chainlog always notices a removed or replaced file before its next write and goes on in a new file; remove watchLog', accepts: [true] },
-  eol: { why: 'each record ends with LF, as the format requires (docs/FORMAT.md)', accepts: ['\n'] },
-}
-
 const NAMES: OptionNames = {
   package: '@chainlog/winston',
   example: "{ filename: 'logs/app.log' }",
   takes: [...WINSTON_OPTIONS, ...ROTATION_OPTIONS, ...PASSED],
-  refused: REFUSED,
+  refused: DAILY_ROTATE_FILE_REFUSALS,
 }
 
 /**
