@@ -1,8 +1,8 @@
 import type { Transform, TransformCallback } from 'node:stream'
 import build from 'pino-abstract-transport'
-import type { ChainHead, ChainWriter, TypedEmitter } from '@chainlog/core'
+import { forwardEvents, type ChainHead, type ChainWriter, type TypedEmitter } from '@chainlog/core'
 import type { Emit } from './bridge'
-import { Events, forwardEvents, type ChainlogPinoEvents } from './events'
+import { Events, FORWARDED, type ChainlogPinoEvents } from './events'
 
 /** The stream chainlog() returns: pino-abstract-transport's, tied to a chain writer; its events are typed by {@link ChainlogPinoEvents}. */
 export interface ChainlogDestination extends Omit<Transform, keyof TypedEmitter<ChainlogPinoEvents>>, TypedEmitter<ChainlogPinoEvents> {
@@ -30,10 +30,8 @@ export interface DestinationOptions {
 
 /** Any object makes pino-abstract-transport pass the line on as it is (`parse: 'lines'`): the line is never parsed. */
 const KEEP = {}
-
-/** Runs of lines per writeLines() at most: a long synchronous burst (pino in this thread) goes to core as it comes. */
+/** Runs of lines per writeChunk() at most: a long synchronous burst (pino in this thread) goes to core as it comes. */
 const BATCH_LINES = 1024
-
 /** A separator for String.prototype.split that cuts once, at the last LF: [whole lines, the partial last line]. */
 const LAST_LF = {
   [Symbol.split](text: string): string[] {
@@ -46,14 +44,15 @@ const LAST_LF = {
 /**
  * Makes pino's output stream for `writer`: pino-abstract-transport cuts
  * pino's output into runs of whole lines, and the runs of one event-loop turn
- * go to core in one `writeLines()`, one record per line (core hashes such a block in place; one
+ * go to core in one `writeChunk()`, one record per line (core hashes such a block in place; one
  * call per line costs far more CPU: bench/pino.bench.mjs, #18).
  */
 export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
   /** The disk is failing: there is no 'drain' until it recovers, and core's maxBuffered bounds the memory, so keep writing. */
   let stalled = false
+  /** Lines went to core since the last head report. */
   let dirty = false
-  /** Runs of whole lines (each ending with its LF) the stream has handed over since the last writeLines(). */
+  /** Runs of whole lines (each ending with its LF) the stream has handed over since the last writeChunk(). */
   let batch: string[] = []
   const take = (line: string) => {
     const n = batch.push(line)
@@ -66,11 +65,9 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     metadata: false,
     close: (err: Error, cb: Function) => closeWriter(err, cb as (err?: Error | null) => void),
   }) as unknown as Transform & { matcher: unknown; _writableState: { decodeStrings: boolean } }
-  // split2 cuts its text with `text.split(stream.matcher)` and keeps the last
-  // piece for the next chunk. Its default, /\r?\n/, would drop the CR of a
-  // CRLF, and one item per line costs far more than the hash (#18). So cut
-  // at the last LF only: each item is then a run of whole lines (a CR stays in
-  // its line, and core stores it escaped), which core takes as one block.
+  // split2 cuts with `text.split(stream.matcher)`, keeping the last piece. Its default, /\r?\n/, drops the CR
+  // of a CRLF, and one item per line costs far more than the hash (#18). Cut at the last LF only: each item is
+  // then a run of whole lines (a CR stays in its line, and core stores it escaped), which core takes as one block.
   stream.matcher = LAST_LF
   // thread-stream writes strings; left as they are, split2's decoder passes them
   // through instead of Writable encoding each chunk to UTF-8 for split2 to decode.
@@ -80,9 +77,8 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   /** Hands the batch to core in one piece; while core asks to wait, the paused stream holds back pino. */
   function writeBatch(): void {
     if (batch.length === 0) return
-    // Runs end with their LF; only the last line of pino's output, handed over at the end, may not.
-    let text = batch.length === 1 ? batch[0]! : batch.join('')
-    if (text.charCodeAt(text.length - 1) !== 0x0a) text += '\n'
+    // Runs end with their LF; only the last line of pino's output, handed over at the end, may not: core keeps it, and writes it on close or flushSync.
+    const text = batch.length === 1 ? batch[0]! : batch.join('')
     batch = []
     dirty = true
     // On a failing disk past maxBuffered core refuses the lines without
@@ -90,7 +86,7 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     // first refusal as 'error' and counts them for 'resume'. Logging goes on
     // with the disk; failing the stream would end the worker for good, and
     // thread-stream can then lose the error or throw in the application.
-    if (!writer.writeLines(text) && !stalled) stream.pause()
+    if (!writer.writeChunk(text) && !stalled) stream.pause()
   }
   /** Hands core every line the stream holds, whatever its backpressure (flush, flushSync, the end). */
   function drain(): void {
@@ -98,15 +94,11 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     while (stream.read() !== null);
     writeBatch()
   }
-  const resume = (failing: boolean) => {
-    stalled = failing
-    stream.resume()
-  }
-  forwardEvents(writer, report)
+  const resume = (failing: boolean) => void ((stalled = failing), stream.resume())
+  forwardEvents(writer, FORWARDED, report)
   writer.on('drain', () => resume(false))
   writer.on('resume', () => resume(false))
   writer.on('error', () => resume(true))
-
   const reportHead = () => {
     let head: ChainHead
     try {
@@ -136,7 +128,6 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   // this may run inside drain()'s read(); resumed, so that the stream ends.
   const cut = stream._flush.bind(stream)
   stream._flush = (callback: TransformCallback) => cut((err) => (err ? callback(err) : process.nextTick(() => (drain(), stream.resume(), closeWriter(null, callback)))))
-
   const destination: Omit<ChainlogDestination, keyof Transform> = {
     writer,
     flush(callback?: (err?: Error | null) => void): void {

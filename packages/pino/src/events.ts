@@ -1,5 +1,4 @@
-import type { ChainHead, ChainWriter, ForeignEvent, RecoveryEvent, ResumeEvent, RotateEvent, TruncationEvent, WritableStreamEvents } from '@chainlog/core'
-import type { Emit } from './bridge'
+import type { ChainHead, ForwardedEvents, WritableStreamEvents } from '@chainlog/core'
 
 /**
  * Events of the transport. In a worker they are emitted on the stream that
@@ -27,38 +26,20 @@ export const Events = {
   RESUME: 'chainlog:resume',
 } as const
 
+/** The writer's events under the transport's names, for core's forwardEvents: payloads go as plain data, which crosses threads by structured clone. */
+export const FORWARDED = { new: Events.NEW, rotate: Events.ROTATE, remove: Events.REMOVE, archive: Events.ARCHIVE, foreign: Events.FOREIGN, recovery: Events.RECOVERY, truncation: Events.TRUNCATION, resume: Events.RESUME, error: 'error' } as const
+
 /**
  * Every event the destination emits, with its arguments: chainlog's (in a
  * worker they reach the stream `pino.transport()` returned with the same
  * payloads) and the stream's own. The destination's `on`, `once` and `off` follow it.
  */
-export interface ChainlogPinoEvents extends WritableStreamEvents {
-  [Events.NEW]: [file: string]
-  [Events.ROTATE]: [event: RotateEvent]
-  [Events.REMOVE]: [file: string]
-  [Events.ARCHIVE]: [file: string]
-  [Events.FOREIGN]: [event: ForeignEvent]
-  [Events.RECOVERY]: [event: RecoveryEvent]
-  [Events.TRUNCATION]: [event: TruncationEvent]
+export interface ChainlogPinoEvents extends WritableStreamEvents, ForwardedEvents<typeof FORWARDED> {
   [Events.HEAD]: [head: ChainHead]
-  [Events.RESUME]: [event: ResumeEvent]
   /** The readable side (pino-abstract-transport's): runs of lines, as the destination hands them to core. */
   data: [run: string]
   end: []
   pause: []
   resume: []
   readable: []
-}
-
-/** Reports the writer's events under the transport's names, as plain data (in a worker they cross threads by structured clone). */
-export function forwardEvents(writer: ChainWriter, report: Emit): void {
-  writer.on('new', (file: string) => report(Events.NEW, file))
-  writer.on('rotate', (e: RotateEvent) => report(Events.ROTATE, { from: e.from, to: e.to }))
-  writer.on('remove', (file: string) => report(Events.REMOVE, file))
-  writer.on('archive', (file: string) => report(Events.ARCHIVE, file))
-  writer.on('foreign', (e: ForeignEvent) => report(Events.FOREIGN, { files: [...e.files], current: e.current }))
-  writer.on('recovery', (e: object) => report(Events.RECOVERY, { ...e }))
-  writer.on('truncation', (e: TruncationEvent) => report(Events.TRUNCATION, { ...e }))
-  writer.on('resume', (e: ResumeEvent) => report(Events.RESUME, { refused: e.refused }))
-  writer.on('error', (err: Error) => report('error', err))
 }

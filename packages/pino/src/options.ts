@@ -1,4 +1,4 @@
-import { checkOptionNames, checkWriterOptions, invalidOption, type ChainWriterOptions, type OptionNames } from '@chainlog/core'
+import { checkOptionNames, checkWriterOptions, invalidOption, PINO_ROLL_LIMIT_REFUSALS, SONIC_BOOM_REFUSALS, type ChainWriterOptions, type OptionNames } from '@chainlog/core'
 
 /** Options handed to the core writer unchanged (core's doc comments describe them). */
 const PASSED = ['destination', 'frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval'] as const
@@ -35,23 +35,11 @@ export interface ResolvedOptions {
   headInterval?: number
 }
 
-/** sonic-boom's options that chainlog does not take, with the reason. */
-const REFUSED: { [name: string]: string } = {
-  dest: 'use file, or destination for a stream (1 for stdout)',
-  fd: 'use file, or destination for a stream: 1 for stdout, 2 for stderr',
-  sync: "chainlog writes in the transport's own pace; use logger.flush() or fsync: true for durability",
-  minLength: 'chainlog batches records itself',
-  maxLength: 'chainlog bounds memory with maxBuffered',
-  periodicFlush: 'chainlog hands records to the OS within one event-loop turn',
-  contentMode: 'records are always UTF-8 text',
-  retryEAGAIN: 'chainlog retries failed writes itself',
-}
-
 const NAMES: OptionNames = {
   package: '@chainlog/pino',
   example: "{ file: 'logs/app.log' }",
   takes: ['file', 'size', 'limit', 'headInterval', ...PASSED],
-  refused: REFUSED,
+  refused: SONIC_BOOM_REFUSALS,
   // Added by pino and thread-stream to every transport's options; not the user's.
   injected: ['$context', 'pinoWillSendConfig'],
 }
@@ -61,9 +49,7 @@ const LIMIT_NAMES: OptionNames = {
   example: '{ count: 14 }',
   prefix: 'limit.',
   takes: ['count'],
-  refused: {
-    removeOtherLogFiles: { why: 'chainlog deletes only files of its own chain, and records each deletion in the chain; remove other files yourself', accepts: [false] },
-  },
+  refused: PINO_ROLL_LIMIT_REFUSALS,
 }
 
 /**

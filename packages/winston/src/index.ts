@@ -1,5 +1,6 @@
 import { ChainlogTransport } from './transport'
 
 export { ChainlogTransport, type ChainlogTransportEvents } from './transport'
-export { resolveOptions, translateDatePattern, type ChainlogTransportOptions } from './options'
+export { resolveOptions, type ChainlogTransportOptions } from './options'
+export { translateDatePattern } from '@chainlog/core'
 export default ChainlogTransport

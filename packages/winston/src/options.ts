@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { checkOptionNames, withoutDatePlaceholder, checkWriterOptions, invalidOption, parseBoolean, type ChainWriterOptions, type OptionNames, type Refusal } from '@chainlog/core'
+import { checkOptionNames, withoutDatePlaceholder, checkWriterOptions, invalidOption, parseBoolean, periodOfDateUnit, translateDatePattern, DAILY_ROTATE_FILE_REFUSALS, type ChainWriterOptions, type OptionNames } from '@chainlog/core'
 
 /** winston-transport reads these itself. */
 const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
@@ -54,98 +54,11 @@ export interface ChainlogTransportOptions extends Pick<ChainWriterOptions, (type
   watchLog?: true
 }
 
-/**
- * winston-daily-rotate-file's options whose meaning chainlog does not have,
- * each with the reason and what to do instead. Values listed in `accepts`
- * mean what chainlog does anyway, so a configuration copied from
- * winston-daily-rotate-file keeps working where it can.
- */
-const REFUSED: { [name: string]: string | Refusal } = {
-  stream: 'for a chain on a stream use destination (1 for stdout, or the stream); winston.transports.Stream writes lines without a chain',
-  auditFile: 'there is no audit file: chainlog finds its files by name, and records each deleted file in the chain itself, where verify-log checks it; remove auditFile',
-  auditHashType: 'there is no audit file: chainlog records each deleted file, with its last hash, in the chain itself; remove auditHashType',
-  utc: { why: 'dates in file names and daily or hourly rotation follow local time; for UTC, run the process with TZ=UTC', accepts: [false] },
-  options: 'the file is always opened for appending; remove options',
-  // chainlog checks the path before each write: a removed or replaced file is
-  // reported (FILE_REMOVED) and writing goes on in a new file of the chain.
-  watchLog: { why: 'chainlog always notices a removed or replaced file before its next write and goes on in a new file; remove watchLog', accepts: [true] },
-  eol: { why: 'each record ends with LF, as the format requires (docs/FORMAT.md)', accepts: ['\n'] },
-}
-
 const NAMES: OptionNames = {
   package: '@chainlog/winston',
   example: "{ filename: 'logs/app.log' }",
   takes: [...WINSTON_OPTIONS, ...ROTATION_OPTIONS, ...PASSED],
-  refused: REFUSED,
-}
-
-/**
- * moment.js format tokens and their date-fns equivalents, longest first
- * (moment: https://momentjs.com/docs/#/displaying/format/, date-fns: format()).
- * The value tells the rotation period a token implies.
- */
-const TOKENS: [moment: string, dateFns: string, unit: Unit][] = [
-  ['YYYY', 'yyyy', 'year'], ['YY', 'yy', 'year'],
-  ['MMMM', 'MMMM', 'month'], ['MMM', 'MMM', 'month'], ['MM', 'MM', 'month'], ['M', 'M', 'month'],
-  ['Q', 'q', 'month'],
-  ['DDDD', 'DDD', 'day'], ['DDD', 'D', 'day'], ['DD', 'dd', 'day'], ['Do', 'do', 'day'], ['D', 'd', 'day'],
-  ['dddd', 'EEEE', 'day'], ['ddd', 'EEE', 'day'], ['d', 'e', 'day'], ['E', 'i', 'day'],
-  ['WW', 'II', 'week'], ['W', 'I', 'week'], ['ww', 'ww', 'week'], ['w', 'w', 'week'],
-  ['HH', 'HH', 'hour'], ['H', 'H', 'hour'], ['hh', 'hh', 'hour'], ['h', 'h', 'hour'], ['kk', 'kk', 'hour'], ['k', 'k', 'hour'],
-  ['A', 'a', 'hour'], ['a', 'aaa', 'hour'],
-  ['mm', 'mm', 'minute'], ['m', 'm', 'minute'],
-  ['ss', 'ss', 'second'], ['s', 's', 'second'],
-]
-type Unit = 'year' | 'month' | 'week' | 'day' | 'hour' | 'minute' | 'second'
-const ORDER: Unit[] = ['second', 'minute', 'hour', 'day', 'week', 'month', 'year']
-
-/**
- * Translates a moment.js date pattern to date-fns, and finds its smallest unit.
- * Text in `[brackets]` is literal in moment; it becomes `'quoted'` in date-fns.
- * @throws ChainlogError INVALID_OPTION for a letter that is not a token chainlog knows
- */
-export function translateDatePattern(pattern: string): { dateFormat: string; unit: Unit } {
-  let out = ''
-  let smallest: Unit | null = null
-  for (let i = 0; i < pattern.length;) {
-    const c = pattern[i]!
-    if (c === '[') {
-      const end = pattern.indexOf(']', i)
-      if (end === -1) throw invalidOption(`datePattern ${JSON.stringify(pattern)} has an unclosed [`)
-      const literal = pattern.slice(i + 1, end)
-      if (literal) out += `'${literal.replace(/'/g, "''")}'`
-      i = end + 1
-      continue
-    }
-    const token = TOKENS.find(([m]) => pattern.startsWith(m, i))
-    if (token) {
-      out += token[1]
-      if (!smallest || ORDER.indexOf(token[2]) < ORDER.indexOf(smallest)) smallest = token[2]
-      i += token[0].length
-      continue
-    }
-    if (/[a-zA-Z]/.test(c)) throw invalidOption(`datePattern ${JSON.stringify(pattern)}: ${JSON.stringify(c)} is not a moment.js token chainlog supports; put literal text in [brackets]`)
-    out += c === "'" ? "''" : c
-    i++
-  }
-  if (!smallest) throw invalidOption(`datePattern ${JSON.stringify(pattern)} has no date or time token`)
-  return { dateFormat: out, unit: smallest }
-}
-
-/** The rotation period of a date pattern's smallest unit, as core's frequency. */
-function periodOf(unit: Unit, pattern: string): ChainWriterOptions['frequency'] {
-  switch (unit) {
-    case 'second':
-      return 1000
-    case 'minute':
-      return 60_000
-    case 'hour':
-      return 'hourly'
-    case 'day':
-      return 'daily'
-    default:
-      throw invalidOption(`datePattern ${JSON.stringify(pattern)} rotates by ${unit}, which chainlog cannot do; use a pattern with a day token such as 'YYYY-MM-DD', or set frequency (such as '24h') to keep this pattern in the names, with numbered files in each ${unit}`)
-  }
+  refused: DAILY_ROTATE_FILE_REFUSALS,
 }
 
 /**
@@ -192,7 +105,7 @@ export function resolveOptions(options: unknown): ChainWriterOptions {
     const m = /^(\d+)([mh])$/.exec(o.frequency as string)
     if (!m || Number(m[1]) < 1) throw invalidOption(`frequency must be minutes or hours such as '5m' or '3h'; got ${JSON.stringify(o.frequency)}`)
     writer.frequency = Number(m[1]) * (m[2] === 'm' ? 60_000 : 3_600_000)
-  } else writer.frequency = periodOf(unit, pattern)
+  } else writer.frequency = periodOfDateUnit(unit, pattern)
 
   if (o.maxSize !== undefined) writer.size = o.maxSize
   if (o.maxFiles !== undefined) {

@@ -1,36 +1,28 @@
 import TransportStream from 'winston-transport'
-import { flushOnExit, openChainWriter, type ChainHead, type ChainWriter, type ForeignEvent, type RecoveryEvent, type ResumeEvent, type RotateEvent, type TruncationEvent, type TypedEmitter, type WritableStreamEvents } from '@chainlog/core'
+import { flushOnExit, forwardEvents, openChainWriter, type ChainHead, type ChainWriter, type ForwardedEvents, type TypedEmitter, type WritableStreamEvents } from '@chainlog/core'
 import { resolveOptions, type ChainlogTransportOptions } from './options'
 
 /** winston's finished line (triple-beam's MESSAGE): what its File transport writes. */
 const MESSAGE = Symbol.for('message')
 
 type Callback = (err?: Error | null) => void
-interface Info {
-  [MESSAGE]?: unknown
-  [key: string]: unknown
-}
+interface Info { [MESSAGE]?: unknown; [key: string]: unknown }
 
 const noop = () => {}
+
+/** The writer's events under winston-daily-rotate-file's names ('rotate' takes two arguments there: see listen). */
+export const EVENT_NAMES = { new: 'new', remove: 'logRemoved', archive: 'archive', foreign: 'foreign', recovery: 'recovery', truncation: 'truncation', resume: 'resume', error: 'error' } as const
 
 /**
  * Every event the transport emits, with its arguments: winston-daily-rotate-file's
  * names, the core writer's `foreign`, `recovery`, `truncation` and `resume`, and the stream's own.
  * The transport's `on`, `once` and `off` follow it.
  */
-export interface ChainlogTransportEvents extends WritableStreamEvents {
+export interface ChainlogTransportEvents extends WritableStreamEvents, ForwardedEvents<typeof EVENT_NAMES> {
   /** The entry was taken (queued in order); not a durability signal. */
   logged: [info: object]
-  new: [file: string]
   rotate: [oldPath: string, newPath: string]
-  logRemoved: [file: string]
-  archive: [file: string]
-  foreign: [event: ForeignEvent]
-  recovery: [event: RecoveryEvent]
-  truncation: [event: TruncationEvent]
-  resume: [event: ResumeEvent]
 }
-
 
 /** The class behind {@link ChainlogTransport}, whose type adds the event map. */
 class Transport extends TransportStream {
@@ -68,15 +60,8 @@ class Transport extends TransportStream {
 
   /** Forwards the core writer's events under winston-daily-rotate-file's names. */
   private listen(w: ChainWriter): void {
-    w.on('new', (file: string) => this.emit('new', file))
-    w.on('rotate', (e: RotateEvent) => this.emit('rotate', e.from, e.to))
-    w.on('remove', (file: string) => this.emit('logRemoved', file))
-    w.on('archive', (file: string) => this.emit('archive', file))
-    w.on('foreign', (e: ForeignEvent) => this.emit('foreign', e))
-    w.on('recovery', (e: RecoveryEvent) => this.emit('recovery', e))
-    w.on('truncation', (e: TruncationEvent) => this.emit('truncation', e))
-    w.on('resume', (e: ResumeEvent) => this.emit('resume', { refused: e.refused }))
-    w.on('error', (err: Error) => this.emit('error', err))
+    forwardEvents(w, EVENT_NAMES, (name, ...args) => this.emit(name, ...args))
+    w.on('rotate', (e) => this.emit('rotate', e.from, e.to))
   }
 
   /** Called by winston-transport for each entry that passes the level filter. */
