@@ -185,3 +185,11 @@ describe('an attacker who recomputes every hash', () => {
     expect(breaks[0]!.message).toContain(`the checkpoint record's root for ${recorded[3]!.meta.size} records is ${recorded[3]!.meta.root}`)
   })
 })
+
+test('the frozen fixture (format-1/checkpoints): every recorded root verifies, and so does its app.log.checkpoint', async () => {
+  const dir = path.join(__dirname, 'fixtures/format-1/checkpoints')
+  const base = path.join(dir, 'app.log')
+  const out = ok(await verifyLog([base, '--checkpoint', `${base}.checkpoint`, '--checkpoint-key', path.join(dir, 'checkpoint.vkey')]))
+  expect(out).toContain('VALID')
+  expect(checkpointRecords(dir).length).toBe(chainFiles(dir).length + 1)
+})

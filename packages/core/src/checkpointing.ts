@@ -54,6 +54,7 @@ export class Checkpointing {
   private errorReported = false
   /** The tree reaches the end of the file rotation just left: its next leaf is the new file's header. */
   private carry = false
+  private fresh: { path: string; end: number } | null = null
 
   /** @throws ChainlogError BAD_KEY when the key cannot be read */
   constructor(checkpointKey: string, ctx: CheckpointingContext) {
@@ -70,6 +71,7 @@ export class Checkpointing {
    * resume) is reported once and logging goes on.
    */
   checkpoint(force = false): void {
+    const fresh = this.carry
     this.triedMono = performance.now()
     let meta: CheckpointMeta
     let note: string
@@ -89,11 +91,21 @@ export class Checkpointing {
     this.tree!.append(recordLeaf(this.ctx.at.prev))
     this.cursor!.offset = this.ctx.at.cur!.end
     this.lastSize = this.tree!.size
+    this.fresh = fresh ? { path: this.ctx.at.cur!.path, end: this.ctx.at.cur!.end } : null
     try {
       replaceFile(this.file, note)
     } catch (err) {
       this.report(err)
     }
+  }
+
+  /**
+   * Whether `cur` holds nothing after its header but this writer's rotation
+   * checkpoint: it still takes at least one record, however small `size` is
+   * (or rotation by size would start file after file).
+   */
+  isFresh(cur: { path: string; end: number }): boolean {
+    return this.fresh !== null && this.fresh.path === cur.path && this.fresh.end === cur.end
   }
 
   /**

@@ -231,7 +231,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     while (this.queue.length && (budget > 0 || all)) {
       const cur = this.at.cur!
       // A file always takes at least one record after its header, however large.
-      const batch = this.queue.encode(this.at.prev, this.hashing.hashFn, cur.sink.batchBytes, this.settings.size - cur.end, cur.end <= cur.headerEnd)
+      const batch = this.queue.encode(this.at.prev, this.hashing.hashFn, cur.sink.batchBytes, this.settings.size - cur.end, cur.end <= cur.headerEnd || this.checkpointing?.isFresh(cur) === true)
       if (batch.records > 0) {
         this.put(cur, batch)
         this.queue.commit(batch)
