@@ -3,7 +3,7 @@
 // and its ratio to the peer it replaces, in one table; also written to
 // bench/RESULTS.md with the machine it ran on.
 //
-//   node bench/run.mjs [--rounds 5] [--only pino,winston,verify,writers,seal,storage] [--no-write]
+//   node bench/run.mjs [--rounds 5] [--only pino,winston,verify,writers,seal,checkpoint,storage] [--no-write]
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -54,6 +54,10 @@ if (want('writers')) {
 if (want('seal') && fs.existsSync(path.join(here, 'seal.bench.mjs'))) {
   const { run } = await import('./seal.bench.mjs')
   for (const r of await run({ rounds })) add('sealing', r.name, r.linesPerSec, 'lines/s', r.peer ? r.ratio : null, r.peer ?? null, r.peer ? { ratio: 0.95 } : null)
+}
+if (want('checkpoint')) {
+  const { run } = await import('./checkpoint.bench.mjs')
+  for (const r of await run({ rounds })) add('checkpoints', r.name, r.linesPerSec, 'lines/s', r.peer ? r.ratio : null, r.peer ?? null, r.peer ? { ratio: 0.9 } : null)
 }
 
 if (want('storage')) {

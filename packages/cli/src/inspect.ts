@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs'
 import type { FileSummary, VerifyReport } from '@chainlog/core'
-import { isKnownMeta, type HeaderMeta, type Meta, type SealMeta } from '@chainlog/core/format'
+import { isKnownMeta, type HeaderMeta, type Meta, type SealMeta, type CheckpointMeta } from '@chainlog/core/format'
 import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, type RunContext } from './exit'
 import { formatBytes, formatCount, lineTime, plural, printable } from './format'
@@ -50,7 +50,7 @@ interface FileInfo {
 }
 
 /** The metadata records inspect lists one by one (headers go into the file table, seals are counted). */
-type RecordedMeta = Exclude<Meta, HeaderMeta | SealMeta>
+type RecordedMeta = Exclude<Meta, HeaderMeta | SealMeta | CheckpointMeta>
 
 interface MetaInfo {
   file: string
@@ -76,7 +76,7 @@ export async function inspect(args: string[], ctx: RunContext): Promise<number> 
     all: true,
     onMeta(meta, where) {
       // Seals and the types a later version may add are counted by type.
-      if (!isKnownMeta(meta) || meta.t === 'seal') others.set(meta.t, (others.get(meta.t) ?? 0) + 1)
+      if (!isKnownMeta(meta) || meta.t === 'seal' || meta.t === 'checkpoint') others.set(meta.t, (others.get(meta.t) ?? 0) + 1)
       else if (meta.t === 'header') headers.set(where.file, meta)
       else metas.push({ file: where.file, line: where.line, meta })
     },

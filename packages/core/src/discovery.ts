@@ -9,6 +9,7 @@ import { checkDirectory, openSink, type Sink } from './sink'
 import type { Turns } from './lease'
 import type { Lock } from './lock'
 import type { Sealing } from './sealing'
+import type { Checkpointing } from './checkpointing'
 import type { Rotation } from './rotation'
 import type { Emit, ForeignEvent, RecoveryEvent, TruncationEvent } from './events'
 import type { LogFileEntry } from './naming'
@@ -330,6 +331,7 @@ export interface OpeningContext {
   discovery: Discovery
   rotation: Rotation
   sealing: Sealing | null
+  checkpointing: Checkpointing | null
   /** How the rooms' timers, started once the log is open, take their turns. */
   turns: Turns
   /** The writer holds the lock as its lease (then it is not let go here). */
@@ -413,6 +415,7 @@ export class Opening {
       this.ctx.discovery.discover()
       this.ctx.rotation.tidy()
       this.ctx.sealing?.begin()
+      this.ctx.checkpointing?.checkpoint()
     } finally {
       this.ctx.lock.releaseLock()
     }
@@ -421,6 +424,7 @@ export class Opening {
     if (!this.ctx.closing()) {
       rotation.startTimer(turns)
       sealing?.startHeartbeat(turns)
+      this.ctx.checkpointing?.startTimer(turns)
     }
     this.ctx.opened()
   }
@@ -431,6 +435,7 @@ export class Opening {
     this.ctx.rotation.stop()
     this.ctx.sealing?.stop()
     this.ctx.sealing?.close()
+    this.ctx.checkpointing?.stop()
     this.ctx.failed(this.error)
     return this.error
   }

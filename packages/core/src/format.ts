@@ -6,7 +6,7 @@
  * `@chainlog/core`.
  */
 export { ALGORITHMS, createHashFn, isAlgorithm, keyId, MIN_KEY_BYTES, type Algorithm, type HashFn, type Implementation } from './algorithm'
-export { FORMAT_VERSION, isHeader, isKnownMeta, metaLine, parseMeta, type ArchiveMeta, type DeletedFile, type FileEnd, type HeaderMeta, type Meta, type RecoveryMeta, type RetentionMeta, type TruncationMeta, type UnknownMeta } from './meta'
+export { FORMAT_VERSION, isHeader, isKnownMeta, metaLine, parseMeta, type ArchiveMeta, type CheckpointMeta, type DeletedFile, type FileEnd, type HeaderMeta, type Meta, type RecoveryMeta, type RetentionMeta, type TruncationMeta, type UnknownMeta } from './meta'
 export { encodeRecord, escapeLine, ESCAPE_PREFIX, GENESIS, hasRecordBounds, HASH_HEX, isHash, isHashBytes, lineKind, META_PREFIX, parseRecord, RECORD_OVERHEAD, unescapeLine, type LineKind, type Record } from './record'
 export { checkSealSignature, epochOf, rootFromProof, SEAL_ALGORITHM, Sealer, sealMessage, type SealKind, type SealMeta } from './seal'
 export { ChainVerifier } from './verifier'

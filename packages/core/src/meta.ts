@@ -112,8 +112,24 @@ export interface TruncationMeta {
   at: { line: number; offset: number }
 }
 
-/** The metadata records format 1 defines (FORMAT.md §4–§7.1, §13): a closed union on `t`. */
-export type Meta = HeaderMeta | RetentionMeta | ArchiveMeta | RecoveryMeta | TruncationMeta | SealMeta
+/**
+ * Written by a writer with `checkpointKey` (FORMAT.md §14.6): the tree of
+ * every record before this one, as the checkpoint signed into
+ * `<base>.checkpoint` states it. The verifier checks it against the tree it rebuilds.
+ */
+export interface CheckpointMeta {
+  t: 'checkpoint'
+  time: string
+  /** Leaves (records of the chain) before this record. */
+  size: number
+  /** The tree's root, base64. */
+  root: string
+  /** The compact range at `size` (subtree roots, largest first, base64): where a writer resumes the tree. */
+  range: string[]
+}
+
+/** The metadata records format 1 defines (FORMAT.md §4–§7.1, §13, §14.6): a closed union on `t`. */
+export type Meta = HeaderMeta | RetentionMeta | ArchiveMeta | RecoveryMeta | TruncationMeta | SealMeta | CheckpointMeta
 
 /**
  * A metadata record of a type this version does not define (written by a
@@ -126,7 +142,7 @@ export interface UnknownMeta {
 }
 
 /** The `t` of every {@link Meta}. */
-const KNOWN: ReadonlySet<string> = new Set<Meta['t']>(['header', 'retention', 'archive', 'recovery', 'truncation', 'seal'])
+const KNOWN: ReadonlySet<string> = new Set<Meta['t']>(['header', 'retention', 'archive', 'recovery', 'truncation', 'seal', 'checkpoint'])
 
 /** Serializes metadata into a stored line (an unknown type too: a tool may copy records it does not read). */
 export function metaLine(meta: Meta | UnknownMeta): string {

@@ -31,6 +31,8 @@ export const BreakReasons = {
   FILE_TRUNCATED: 'FILE_TRUNCATED',
   /** A file verified by an earlier run (`verify-log --state`) no longer has the SHA-256 it had then: changed or truncated. */
   FILE_CHANGED: 'FILE_CHANGED',
+  /** A checkpoint record's size or root is not the tree of the records before it (FORMAT.md §14.6). */
+  CHECKPOINT_MISMATCH: 'CHECKPOINT_MISMATCH',
 } as const
 export type BreakReason = (typeof BreakReasons)[keyof typeof BreakReasons] | SealReason
 

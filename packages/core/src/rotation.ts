@@ -10,6 +10,7 @@ import type { LogFileEntry } from './naming'
 import { nextBoundary, periodStart } from './settings'
 import { countLines, readTail } from './scan'
 import type { Sealing } from './sealing'
+import type { Checkpointing } from './checkpointing'
 import { openSink, type Sink } from './sink'
 import { StreamSink, streamName } from './stream-sink'
 import type { Emit, RotateEvent } from './events'
@@ -21,6 +22,7 @@ export interface RotationContext {
   hashing: Hashing
   at: Position
   sealing: Sealing | null
+  checkpointing: Checkpointing | null
   appendNow: AppendNow
   emit: Emit<'new' | 'rotate' | 'remove' | 'archive' | 'error'>
 }
@@ -96,8 +98,11 @@ export class Rotation {
     const { at, sealing } = this.ctx
     const old = at.cur!
     if (sealing && reason !== 'file-removed') sealing.seal('rotation')
+    if (reason !== 'file-removed') this.ctx.checkpointing?.beforeRotation()
     const seq = countTo(old)
     this.startFile(old.number + 1, old.header.index + 1, old.name, at.prev, seq, reason === 'size' || reason === 'time' ? undefined : reason)
+    // Right after the header: each file holds the tree's state, where a writer opening it resumes (checkpointing.ts).
+    if (reason !== 'file-removed') this.ctx.checkpointing?.checkpoint(true)
     this.ctx.emit('rotate', { from: old.path, to: at.cur!.path } satisfies RotateEvent)
     this.retain(old.path)
   }

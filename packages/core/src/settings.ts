@@ -74,6 +74,15 @@ export interface ChainWriterOptions {
   sealEvery?: number
   /** With `sealKey`: seal at least this often, in ms, also when nothing is logged (heartbeat). Default: the heartbeat fixed in the keys at keygen (60000 for keys without one); never longer than it. */
   sealInterval?: number
+  /**
+   * Path of `checkpoint.key` made by `chainlog keygen --checkpoint`: keep
+   * `<base>.checkpoint` up to date with the latest signed checkpoint (at
+   * open, every `checkpointInterval`, at rotation and at close), each also
+   * recorded in the chain (docs/FORMAT.md §14.6).
+   */
+  checkpointKey?: string
+  /** With `checkpointKey`: checkpoint at least this often, in ms, when records were added. Default 60000. */
+  checkpointInterval?: number
   /** Clock, for tests and fixtures. */
   now?: () => number
   /** Chain id for a new chain, for tests and fixtures. Random by default. */
@@ -108,9 +117,14 @@ export interface Settings {
   sealEvery: number
   /** Undefined when not given: the sealing keys' heartbeat applies (sealing.ts). */
   sealInterval: number | undefined
+  checkpointKey?: string
+  checkpointInterval: number
   now: () => number
   chainId?: string
 }
+
+/** Default checkpointInterval, ms. */
+const DEFAULT_CHECKPOINT_INTERVAL = 60_000
 
 /** Default highWaterMark: write() returns false while more than this many bytes wait in the queue. */
 const HIGH_WATER_MARK = 16 * 1024 * 1024
@@ -181,7 +195,13 @@ function settle(options: ChainWriterOptions, readKey: boolean): Settings {
     staleLockMs,
     sealEvery: options.sealEvery === undefined ? DEFAULT_SEAL_EVERY : parseCount(options.sealEvery, 'sealEvery'),
     sealInterval: options.sealInterval === undefined ? undefined : parseCount(options.sealInterval, 'sealInterval'),
+    checkpointInterval: options.checkpointInterval === undefined ? DEFAULT_CHECKPOINT_INTERVAL : parseCount(options.checkpointInterval, 'checkpointInterval'),
     now: options.now ?? Date.now,
+  }
+  if (settings.checkpointInterval < 100) throw invalidOption(`checkpointInterval must be at least 100 ms; got ${settings.checkpointInterval}`)
+  if (options.checkpointKey !== undefined) {
+    if (typeof options.checkpointKey !== 'string' || options.checkpointKey === '') throw invalidOption(`checkpointKey must be the path of checkpoint.key made by chainlog keygen --checkpoint; got ${JSON.stringify(options.checkpointKey)}`)
+    settings.checkpointKey = options.checkpointKey
   }
   if (settings.sealEvery < 1) throw invalidOption('sealEvery must be at least 1 record')
   if (settings.sealInterval !== undefined && settings.sealInterval < 100) throw invalidOption(`sealInterval must be at least 100 ms; got ${settings.sealInterval}`)

@@ -11,6 +11,7 @@ import { conclude, type Break, type Problem, type TornTail, type VerifierOptions
 import { newRunScan, scanRun } from './run-scan'
 import { SealWatch } from './seal-watch'
 import { explainsHeld, truncationBreak } from './truncation-break'
+import { CheckpointWatch } from './checkpoint-watch'
 
 const LF = 0x0a
 const BACKSLASH = 0x5c
@@ -70,7 +71,8 @@ export class ChainVerifier {
   private fileLast: { buf: Buffer; start: number; end: number } | null = null
   private readonly scan = newRunScan()
   /** scanRun may take lines: no per-line callback wants each of them. */
-  private readonly fast: boolean
+  private fast: boolean
+  private readonly checkpoints = new CheckpointWatch()
 
   constructor(options: VerifierOptions = {}) {
     this.options = options
@@ -379,6 +381,7 @@ export class ChainVerifier {
     this.fileRecords++
     this.headHash = hash
     this.headCount = this.position
+    this.checkpoints.leaf(hash)
     this.options.onRecord?.(hash, { file: this.file, line: this.lineNo })
   }
 
@@ -466,8 +469,12 @@ export class ChainVerifier {
     }
     // Only metadata gets here: an escaped line returned above, and line 1 is a header.
     const sealProblem = this.seals && meta ? this.seals.record(meta, known, { file: this.file, line: this.lineNo, offset: lineOffset, position: this.position, prev, chain: this.headers.chain ?? '' }) : null
+    const checkpointProblem = known?.t === 'checkpoint' ? this.checkpoints.record(known, this.position, prev) : null
+    // From the first checkpoint record on, each record is a leaf: no more runs taken whole.
+    if (this.checkpoints.active) this.fast = false
     this.accept(found)
     if (meta) this.metaSeen(meta, lineOffset)
+    if (checkpointProblem) this.addBreakAt({ file: this.file, line: this.lineNo, offset: lineOffset }, checkpointProblem)
     if (cut) this.addBreakAt(cut, this.headers.truncated(known as TruncationMeta, cut))
     if (sealProblem) this.addBreakAt(sealProblem.place, sealBreak(sealProblem, shorten(buf, start, end)))
   }

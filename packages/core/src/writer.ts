@@ -16,6 +16,7 @@ import { decodeLine, escapeLine, GENESIS, isPlainText, RECORD_OVERHEAD } from '.
 import { Rotation } from './rotation'
 import type { ChainWriterEvents, Emit } from './events'
 import { Sealing } from './sealing'
+import { Checkpointing } from './checkpointing'
 import { isCut } from './truncation'
 
 /** Queued bytes that start a batch at once rather than on the next turn of the event loop. */
@@ -61,6 +62,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   private readonly discovery: Discovery
   private readonly rotation: Rotation
   private readonly sealing: Sealing | null
+  private readonly checkpointing: Checkpointing | null
   /** Where the next record goes; discovery and rotation move it under the lock. */
   private readonly at: Position = { cur: null, prev: GENESIS, chain: '' }
   /** Records waiting to be appended, in order; flush() waits for its appended count to pass its mark. */
@@ -104,10 +106,11 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     const emit = ((event: keyof ChainWriterEvents, ...args: unknown[]) => void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args)) as Emit<keyof ChainWriterEvents>
     const room = { settings, hashing: this.hashing, at: this.at, appendNow: (stored: string[]) => this.appendNow(stored), emit }
     this.sealing = settings.sealKey ? new Sealing(settings.sealKey, room) : null
-    this.rotation = new Rotation({ ...room, sealing: this.sealing })
+    this.checkpointing = settings.checkpointKey ? new Checkpointing(settings.checkpointKey, room) : null
+    this.rotation = new Rotation({ ...room, sealing: this.sealing, checkpointing: this.checkpointing })
     this.discovery = new Discovery({ ...room, rotation: this.rotation })
     this.outage = new Outage({ lease: this.lease, emit, rejectWaiters: (err) => this.rejectWaiters(err), settle: () => this.settle(), closing: () => this.closing !== null })
-    this.opening = new Opening({ settings, lock, discovery: this.discovery, rotation: this.rotation, sealing: this.sealing, turns: this.lease.turns, leased: () => this.lease.held, closing: () => this.closing !== null, failed: (err) => this.openFailed(err), opened: () => {
+    this.opening = new Opening({ settings, lock, discovery: this.discovery, rotation: this.rotation, sealing: this.sealing, checkpointing: this.checkpointing, turns: this.lease.turns, leased: () => this.lease.held, closing: () => this.closing !== null, failed: (err) => this.openFailed(err), opened: () => {
       this.emit('ready')
       if (this.queue.length) this.lease.schedule()
     } })
@@ -228,7 +231,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     while (this.queue.length && (budget > 0 || all)) {
       const cur = this.at.cur!
       // A file always takes at least one record after its header, however large.
-      const batch = this.queue.encode(this.at.prev, this.hashing.hashFn, cur.sink.batchBytes, this.settings.size - cur.end, cur.end <= cur.headerEnd)
+      const batch = this.queue.encode(this.at.prev, this.hashing.hashFn, cur.sink.batchBytes, this.settings.size - cur.end, cur.end <= cur.headerEnd || this.checkpointing?.isFresh(cur) === true)
       if (batch.records > 0) {
         this.put(cur, batch)
         this.queue.commit(batch)
@@ -354,12 +357,15 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     this.closing = (async () => {
       this.rotation.stop()
       this.sealing?.stop()
+      this.checkpointing?.stop()
       try {
         if (await this.start().then(() => true, () => false)) {
           await flushed
           // A last look under the lock (the seal's turn takes one too): a cut while the writer sat idle is recorded before it goes (#12).
           if (this.sealing) await this.lease.locked(() => this.sealing!.seal('close'))
-          else if (!this.outage.failure) await this.lease.locked(() => this.discovery.refresh()).catch(() => undefined)
+          else if (!this.outage.failure && !this.checkpointing) await this.lease.locked(() => this.discovery.refresh()).catch(() => undefined)
+          // After the close seal, which it covers: the last checkpoint names the chain as this writer leaves it.
+          if (this.checkpointing && !this.outage.failure) await this.lease.locked(() => this.checkpointing!.checkpoint())
         }
       } finally {
         this.sealing?.close()

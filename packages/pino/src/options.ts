@@ -1,7 +1,7 @@
 import { checkOptionNames, checkWriterOptions, invalidOption, PINO_ROLL_LIMIT_REFUSALS, SONIC_BOOM_REFUSALS, type ChainWriterOptions, type OptionNames } from '@chainlog/core'
 
 /** Options handed to the core writer unchanged (core's doc comments describe them). */
-const PASSED = ['destination', 'frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval'] as const
+const PASSED = ['destination', 'frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval', 'checkpointKey', 'checkpointInterval'] as const
 
 /**
  * Options of the pino transport: core's options under pino-roll's names,

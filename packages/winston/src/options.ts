@@ -4,7 +4,7 @@ import { checkOptionNames, withoutDatePlaceholder, checkWriterOptions, invalidOp
 /** winston-transport reads these itself. */
 const WINSTON_OPTIONS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections', 'name', 'log', 'logv', 'close', 'highWaterMark'] as const
 /** Handed to the core writer unchanged (core's doc comments describe them). */
-const PASSED = ['destination', 'algorithm', 'keyFile', 'fsync', 'mode', 'maxBuffered', 'extension', 'sealKey', 'sealEvery', 'sealInterval'] as const
+const PASSED = ['destination', 'algorithm', 'keyFile', 'fsync', 'mode', 'maxBuffered', 'extension', 'sealKey', 'sealEvery', 'sealInterval', 'checkpointKey', 'checkpointInterval'] as const
 /** winston-daily-rotate-file's names, translated below. */
 const ROTATION_OPTIONS = ['filename', 'dirname', 'datePattern', 'frequency', 'maxSize', 'maxFiles', 'zippedArchive', 'createSymlink', 'symlinkName', 'mkdir'] as const
 
