@@ -224,17 +224,27 @@ describe('tampering, on a log written by pino', () => {
     const lines = note.split('\n')
     const at = (line: number, col: number) => lines.slice(0, line).reduce((n, l) => n + l.length + 1, 0) + col
     const sig = lines[4]!
-    const cases: [string, number, string, RegExp][] = [
-      ['origin', at(0, 3), 'CHECKPOINT_UNVERIFIED', /^the signature of .* does not verify|^no signature by a known key/],
-      ['size', at(1, 0), 'CHECKPOINT_UNVERIFIED', /^the signature of example\.com\/\w+\/app \(key id [0-9a-f]{8}\) does not verify: the note was altered or signed by another key$/],
-      ['root', at(2, 10), 'CHECKPOINT_UNVERIFIED', /does not verify: the note was altered/],
-      ['blank line', at(3, 0), 'PROOF_FAILED', /^the bundle's checkpoint is malformed: /],
-      ['signature name', at(4, sig.indexOf(' ') + 3), 'CHECKPOINT_UNVERIFIED', /^no signature by a known key/],
-      ['key id', at(4, sig.lastIndexOf(' ') + 2), 'CHECKPOINT_UNVERIFIED', /^no signature by a known key/],
-      ['signature', at(4, sig.length - 10), 'CHECKPOINT_UNVERIFIED', /does not verify: the note was altered/],
+    // The text parts get a bit flipped in a character; the base64 parts (the root, and the
+    // signature line's key id and signature) a bit flipped in a decoded byte, so that what is
+    // tested is the flipped value and never, by chance, a character outside base64.
+    const inBase64 = (line: number, start: number, byte: number) => {
+      const text = lines[line]!.slice(start)
+      const flipped = flipB64(text, byte)
+      return lines.map((l, j) => (j === line ? l.slice(0, start) + flipped : l)).join('\n')
+    }
+    const sigStart = sig.lastIndexOf(' ') + 1
+    const cases: [string, string, string, RegExp][] = [
+      ['origin', flipChar(note, at(0, 3), 0x01), 'CHECKPOINT_UNVERIFIED', /^the signature of .* does not verify|^no signature by a known key/],
+      ['size', flipChar(note, at(1, 0), 0x01), 'CHECKPOINT_UNVERIFIED', /^the signature of example\.com\/\w+\/app \(key id [0-9a-f]{8}\) does not verify: the note was altered or signed by another key$/],
+      ['root', inBase64(2, 0, 7), 'CHECKPOINT_UNVERIFIED', /does not verify: the note was altered/],
+      ['blank line', flipChar(note, at(3, 0), 0x01), 'PROOF_FAILED', /^the bundle's checkpoint is malformed: /],
+      ['signature name', flipChar(note, at(4, sig.indexOf(' ') + 3), 0x01), 'CHECKPOINT_UNVERIFIED', /^no signature by a known key/],
+      ['key id', inBase64(4, sigStart, 1), 'CHECKPOINT_UNVERIFIED', /^no signature by a known key/],
+      ['signature', inBase64(4, sigStart, 60), 'CHECKPOINT_UNVERIFIED', /does not verify: the note was altered/],
     ]
-    for (const [part, i, code, message] of cases) {
-      const f = await check({ ...bundle, checkpoint: flipChar(note, i, 0x01) })
+    for (const [part, checkpoint, code, message] of cases) {
+      expect(checkpoint, part).not.toBe(note)
+      const f = await check({ ...bundle, checkpoint })
       expect([part, f.status, f.code], f.message).toEqual([part, 1, code])
       expect(f.message, part).toMatch(message)
     }
