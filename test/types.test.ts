@@ -19,7 +19,7 @@ const ATTW = path.join(ROOT, 'node_modules/@arethetypeswrong/cli/dist/index.js')
 let packed: PackedProject
 
 beforeAll(() => {
-  packed = packedProject({ name: 'types-user', extra: ['@types/node'] })
+  packed = packedProject({ name: 'types-user' })
   for (const setup of SETUPS) fs.cpSync(path.join(FIXTURES, setup), path.join(packed.project, setup), { recursive: true })
 }, 300_000)
 

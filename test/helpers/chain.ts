@@ -8,7 +8,9 @@ import { onTestFinished } from 'vitest'
 import { verify, type VerifyOptions, type VerifyReport } from '@chainlog/core'
 import { lineKind, parseRecord, unescapeLine } from '@chainlog/core/format'
 
-export const ROOT = path.resolve(__dirname, '../..')
+import { ROOT } from './root'
+
+export { ROOT }
 export const PY_VERIFIER = path.join(ROOT, 'docs/verify_chain.py')
 
 /** A fresh directory under os.tmpdir(), removed when the current test ends. */

@@ -1,79 +1,68 @@
 // The four published packages as a user meets them (issue #13): built, packed
 // with `npm pack`, and installed from the tarballs into a project outside the
-// repository, next to the real pino, winston and fastify. One per test file:
-// call packedProject() in beforeAll (the install takes tens of seconds).
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+// repository, next to the real pino, winston and fastify.
+//
+// One install serves the whole run: test/helpers/packed-setup.ts (the
+// integration project's global setup) starts it in the background when the
+// run starts (test/helpers/packed-install.ts), and packedProject() waits for
+// it and gives each test file a directory of its own inside that project.
+// Installing once instead of once a file takes about a minute off the suite,
+// and the install overlaps the tests that do not need it.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import { ROOT } from './chain'
+import { inject } from 'vitest'
+import { PUBLISHED, ROOT, type PackedInstall, type Published } from './packed-install'
 
-export { ROOT }
+export { PUBLISHED, ROOT, type Published }
 
-/** The published packages, by directory under packages/. */
-export const PUBLISHED = ['core', 'pino', 'winston', 'cli'] as const
-export type Published = (typeof PUBLISHED)[number]
-
-/** What the user's project installs from the registry besides chainlog: the versions this repository tests with. */
-const PEERS = ['pino', 'winston', 'fastify', 'pino-pretty']
+declare module 'vitest' {
+  export interface ProvidedContext {
+    packedInstall: PackedInstall
+  }
+}
 
 export interface PackedProject {
-  /** The temporary directory holding the tarballs and the project; removed by cleanup(). */
+  /** The directory holding the tarballs and the project. */
   work: string
-  /** The user's project: package.json, node_modules, and nothing of the repository. */
+  /** This test file's directory in the user's project: none of the repository, and its own files only. */
   project: string
   /** Path of each package's tarball. */
   tarballs: Record<Published, string>
-  /** Runs npm in the project (or `cwd`); throws with npm's output if it fails. */
-  npm(args: string[], cwd?: string): string
   /** Runs an executable installed in the project's node_modules/.bin. */
   bin(name: string, args: string[], cwd?: string): SpawnSyncReturns<string>
+  /** Removes this file's directory. */
   cleanup(): void
 }
 
-/** Runs npm; a failure carries npm's stderr, which execFileSync's message leaves out. */
-function npm(args: string[], cwd: string): string {
-  const res = spawnSync('npm', args, { cwd, encoding: 'utf8' })
-  if (res.status !== 0) throw new Error(`npm ${args.join(' ')} exited ${res.status}:\n${res.stdout}\n${res.stderr}`)
-  return res.stdout
-}
-
-/** The version of `name` installed in the repository, so that the user's install is served from npm's cache. */
-function repoVersion(name: string): string {
-  return JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version
-}
-
-/** Builds the packages (turbo: a no-op when nothing changed) and packs them into `dir`. */
-export function packAll(dir: string): Record<Published, string> {
-  execFileSync('npx', ['--no-install', 'turbo', 'run', 'build', ...PUBLISHED.map((p) => `--filter=@chainlog/${p}`)], { cwd: ROOT, stdio: 'ignore' })
-  const out = JSON.parse(npm(['pack', '--json', '--pack-destination', dir, ...PUBLISHED.map((p) => path.join(ROOT, 'packages', p))], dir)) as { filename: string }[]
-  if (out.length !== PUBLISHED.length) throw new Error(`npm pack made ${out.length} tarballs, expected ${PUBLISHED.length}`)
-  return Object.fromEntries(PUBLISHED.map((p, i) => [p, path.join(dir, out[i].filename)])) as Record<Published, string>
+/** Blocks until the run's install has written its status (beforeAll is synchronous in these files). */
+function awaitInstall(status: string, timeoutMs: number): Record<Published, string> {
+  const deadline = Date.now() + timeoutMs
+  const tick = new Int32Array(new SharedArrayBuffer(4))
+  while (!fs.existsSync(status)) {
+    if (Date.now() > deadline) throw new Error(`the packed install did not finish in ${timeoutMs / 1000} s (${status})`)
+    Atomics.wait(tick, 0, 0, 200)
+  }
+  const done = JSON.parse(fs.readFileSync(status, 'utf8')) as { tarballs?: Record<Published, string>; error?: string }
+  if (!done.tarballs) throw new Error(`the packed install failed: ${done.error}`)
+  return done.tarballs
 }
 
 /**
- * Packs core, pino, winston and cli (and core's optional @chainlog/native) and installs the tarballs, with pino,
- * winston, fastify and pino-pretty (and `extra`, e.g. `['typescript']`), into
- * a new project in os.tmpdir(). `npm install --prefer-offline`: the cache where
- * it can, else the registry (a cache-only install fails on a fresh machine,
- * since `npm ci` never caches registry metadata).
+ * The user's project with the packed tarballs installed, and a directory of
+ * this test file's own in it (`name`), so that files running side by side
+ * never see each other's logs. Call it in beforeAll.
  */
-export function packedProject(options: { name?: string; extra?: string[] } = {}): PackedProject {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-packed-'))
-  const tarballs = packAll(work)
-  const project = path.join(work, 'project')
-  fs.mkdirSync(project)
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: options.name ?? 'chainlog-user', private: true }, null, 2))
-  const peers = [...PEERS, ...(options.extra ?? [])].map((name) => `${name}@${repoVersion(name)}`)
-  // core's optional dependency (#17), as the registry would serve it: its tarball, built from source at install where it can be.
-  const native = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work, path.join(ROOT, 'packages', 'native')], work)) as { filename: string }[]
-  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...Object.values(tarballs), path.join(work, native[0].filename), ...peers], project)
+export function packedProject(options: { name: string }): PackedProject {
+  const { work, status } = inject('packedInstall')
+  const tarballs = awaitInstall(status, 280_000)
+  const root = path.join(work, 'project')
+  const project = fs.mkdtempSync(path.join(root, `${options.name}-`))
   return {
     work,
     project,
     tarballs,
-    npm: (args, cwd = project) => npm(args, cwd),
-    bin: (name, args, cwd = project) => spawnSync(path.join(project, 'node_modules/.bin', name), args, { cwd, encoding: 'utf8' }),
-    cleanup: () => fs.rmSync(work, { recursive: true, force: true }),
+    bin: (name, args, cwd = project) => spawnSync(path.join(root, 'node_modules/.bin', name), args, { cwd, encoding: 'utf8' }),
+    cleanup: () => fs.rmSync(project, { recursive: true, force: true }),
   }
 }

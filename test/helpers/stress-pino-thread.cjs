@@ -17,4 +17,10 @@ transport.once('close', () => {
   clearInterval(keepAlive)
   parentPort.postMessage({ done: true })
 })
-transport.end()
+// Flush first, then end: thread-stream's end() gives up after ten waits on the
+// worker (about 10 s on a loaded machine for 50,000 lines queued at once),
+// while flush(cb) waits for the worker to take every line, however long that is.
+logger.flush((err) => {
+  if (err) parentPort.postMessage({ error: err.message })
+  else transport.end()
+})
