@@ -12,6 +12,10 @@ const JS_PATH = { CHAINLOG_HASH_PATH: 'js' }
 // package's `npm test` runs its own project; the root runs them in turn.
 export default defineConfig({
   test: {
+    // Two files at a time in every project. Vitest's default in a run is one less than the
+    // cores, which on a 2-core machine (CI's) is one file at a time, while most files here
+    // wait on child processes, timers and the disk more than they compute.
+    maxWorkers: 2,
     projects: [
       { test: { name: 'core', include: ['packages/core/test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'core-js', include: HASH_SUITES_CORE, env: JS_PATH, testTimeout: 60_000 } },
@@ -21,9 +25,9 @@ export default defineConfig({
       // The JS path hashes several times slower: its fuzz properties get the time the native ones take less of.
       { test: { name: 'cli-js', include: HASH_SUITES_CLI, env: JS_PATH, testTimeout: 120_000, globalSetup: ['packages/cli/test/global-setup.ts'] } },
       // The cross-package suite: real loggers, child processes, signals, and the programs a user
-      // meets (npm, tsc, Go, rsyslog). Its files run two at a time, as the cores allow; the packed
+      // meets (npm, tsc, Go, rsyslog). Its files, like every project's, run two at a time; the packed
       // tarballs are installed once for the run, in the background (test/helpers/packed-setup.ts).
-      { test: { name: 'integration', include: ['test/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, maxWorkers: 2, globalSetup: ['test/helpers/packed-setup.ts'] } },
+      { test: { name: 'integration', include: ['test/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, globalSetup: ['test/helpers/packed-setup.ts'] } },
     ],
   },
 })
