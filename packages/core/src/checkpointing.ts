@@ -35,7 +35,9 @@ const MARK = Buffer.from('\\m{"t":"checkpoint"')
  * between this writer's turns, and the chain as it is under the lock is the
  * only truth they share. Reading back what was appended since the last
  * checkpoint costs one read of bytes still in the page cache and about two
- * hashes per record, once per interval, and nothing on the path of a write.
+ * hashes per record (one call into @chainlog/native for the whole run, where
+ * it is built: hash-path.ts), once per interval, and nothing on the path of a
+ * write.
  * A writer that opens (a restart, after kill -9) or finds the file changed
  * under it resumes from the last checkpoint record of the current file
  * (each new file gets one right after its header), or from the chain's
@@ -170,13 +172,7 @@ export class Checkpointing {
   /** Appends the leaf of every record between byte `from` and `to` of `file`. */
   private readRecords(file: string, from: number, to: number, tree: CompactTree, whole?: Buffer): void {
     if (to <= from) return
-    const buf = whole ? whole.subarray(from, to) : readRange(file, from, to)
-    for (let start = 0; start < buf.length; ) {
-      const nl = buf.indexOf(0x0a, start)
-      if (nl === -1) break
-      tree.append(recordLeaf(buf.toString('latin1', nl - HASH_HEX, nl)))
-      start = nl + 1
-    }
+    tree.appendRecords(whole ? whole.subarray(from, to) : readRange(file, from, to))
   }
 
   /** At least every `checkpointInterval`, when records were added (by any writer). */
