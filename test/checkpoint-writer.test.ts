@@ -137,6 +137,20 @@ test('two pino writers on one log: each extends the tree from the chain as it is
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
+test('records longer than the chunk the writer reads back (256 KiB) are taken into the tree whole', async () => {
+  const dir = tempDir()
+  const base = path.join(dir, 'app.log')
+  const origin = 'example.com/long/app'
+  const { key, vkey } = await keysIn(dir, origin)
+  // Rotation every few records, a checkpoint at each: the tree reads back records of 300,000 bytes and more.
+  const r = await runChild('pino-child.cjs', { file: base, count: 24, pad: 300_000, scenario: 'normal', options: { size: '1m', checkpointKey: key } })
+  expect(r.code, r.stderr + r.stdout).toBe(0)
+  expect(r.stdout).not.toContain('transport-error')
+  expect(chainFiles(dir).length).toBeGreaterThan(3)
+  expect(await checkAll(base, vkey, origin)).toBeGreaterThan(24)
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
 describe('an attacker who recomputes every hash', () => {
   let dir: string
   let base: string

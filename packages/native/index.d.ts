@@ -27,3 +27,11 @@ export function scanRecords(hasher: Hasher, buf: Uint8Array, start: number, limi
 
 /** The OpenSSL version string of the Node that loaded the addon. */
 export function opensslVersion(): string
+
+/**
+ * Extends the RFC 6962 compact range in `range` (the complete subtrees' roots, largest first, 32 bytes each; the
+ * tree size in `state[0]`) with the leaf of every complete line of `buf[start, end)`, whose hash field is its last
+ * 64 hex characters before the LF. Stops at the first line that is shorter or not hex there. `state` receives
+ * [size, end after the last record taken in, start of the malformed line or -1].
+ */
+export function extendTree(buf: Uint8Array, start: number, end: number, range: Uint8Array, state: Float64Array): void

@@ -27,6 +27,7 @@ interface NativeAddon {
   chainRecords(h: object, out: Uint8Array, start: number, ends: Float64Array, count: number, prev: string): number
   scanRecords(h: object, buf: Uint8Array, start: number, limit: number, expected: string, watch: string | null, state: Float64Array): void
   opensslVersion(): string
+  extendTree(buf: Uint8Array, start: number, end: number, range: Uint8Array, state: Float64Array): void
 }
 
 /**
@@ -120,4 +121,23 @@ export function createBatchHasher(algorithm: string, key?: Uint8Array): BatchHas
     chainRecords: (out, start, ends, count, prev) => addon.chainRecords(h, out, start, ends, count, prev),
     scanRecords: (buf, start, limit, expected, watch, state) => addon.scanRecords(h, buf, start, limit, expected, watch, state),
   }
+}
+
+/**
+ * The native extension of an RFC 6962 compact range over a buffer of records
+ * (#16): `range` holds the complete subtrees' roots, largest first, 32 bytes
+ * each, and `state[0]` the tree size. state: [size, end after the last record
+ * taken in, start of the malformed line it stopped at or -1].
+ * @internal
+ */
+export type TreeExtender = (buf: Uint8Array, start: number, end: number, range: Uint8Array, state: Float64Array) => void
+
+/**
+ * The tree extender on the native path, or null on the JS path (tree.ts then
+ * hashes record by record with `crypto.hash()`, to the same roots).
+ * @internal
+ */
+export function createTreeExtender(): TreeExtender | null {
+  const { addon } = load()
+  return addon ? addon.extendTree : null
 }

@@ -6,6 +6,8 @@
  * proofs, and their verification (RFC 9162 §2.1.3.2, §2.1.4.2). Pure: no I/O.
  */
 import * as crypto from 'node:crypto'
+import { createTreeExtender } from './hash-path'
+import { HASH_HEX } from './record'
 
 /** A tree hash: 32 bytes. */
 export type TreeHash = Uint8Array
@@ -58,6 +60,13 @@ function split(n: number): number {
 
 const isOdd = (n: number) => n % 2 === 1
 const half = (n: number) => Math.floor(n / 2)
+
+/** The number of 1 bits of a size: how many complete subtrees make up its tree. */
+function bitCount(size: number): number {
+  let bits = 0
+  for (let n = size; n > 0; n = half(n)) if (isOdd(n)) bits++
+  return bits
+}
 
 /**
  * A tree of known leaves, kept as every level of complete subtrees, so that a
@@ -165,10 +174,14 @@ export class MerkleTree {
   }
 }
 
+/** The most subtree roots a compact range holds: one per 1 bit of a size below 2^53, with room to spare. */
+const RANGE_HASHES = 64
+
 /**
  * The root of a tree held only as its right edge (a compact range): a writer
  * extends it with one leaf at a time in O(1) amortized hashes and O(log n)
- * memory, without keeping the leaves.
+ * memory, without keeping the leaves, or with a whole buffer of records at
+ * once ({@link CompactTree.appendRecords}).
  */
 export class CompactTree {
   /** Roots of the complete subtrees that make up the tree, largest first. */
@@ -178,8 +191,7 @@ export class CompactTree {
   /** Starts from a compact range saved earlier ({@link CompactTree.state}). */
   constructor(state?: { size: number; hashes: TreeHash[] }) {
     if (state) {
-      let bits = 0
-      for (let n = state.size; n > 0; n = half(n)) if (isOdd(n)) bits++
+      const bits = bitCount(state.size)
       if (bits !== state.hashes.length) throw new RangeError(`a compact range of ${state.size} leaves holds ${bits} hashes; got ${state.hashes.length}`)
       this.count = state.size
       this.stack.push(...state.hashes)
@@ -196,6 +208,48 @@ export class CompactTree {
     for (let n = this.count; isOdd(n); n = half(n)) h = nodeHash(this.stack.pop()!, h)
     this.stack.push(h)
     this.count++
+  }
+
+  /**
+   * Appends the leaf of every record in `buf[start, end)`: each complete line
+   * is a record whose hash field is its last 64 hex characters before the LF
+   * (a partial last line is left out). On the native path (hash-path.ts) the
+   * leaf hashes and merges of the whole run cost one call into
+   * @chainlog/native; on the JS path, two `crypto.hash()` per record on
+   * average. Both give the same tree bit for bit. Returns the offset after the
+   * last record taken in.
+   * @throws RangeError as {@link recordLeaf} does, at the first line whose hash field is not 64 hex characters, with every record before it appended
+   * @example
+   * const tree = new CompactTree()
+   * tree.appendRecords(fs.readFileSync('app.log'))  // the tree of file 0 of a chain
+   */
+  appendRecords(buf: Uint8Array, start = 0, end = buf.length): number {
+    const run = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).subarray(start, end)
+    const extend = createTreeExtender()
+    // A resumed range holds what a checkpoint record said: anything but 32-byte hashes stays on the JS path, which takes any.
+    if (!extend || this.stack.some((h) => h.length !== TREE_HASH_BYTES)) return start + this.appendEach(run, 0)
+    const range = new Uint8Array(RANGE_HASHES * TREE_HASH_BYTES)
+    this.stack.forEach((h, i) => range.set(h, i * TREE_HASH_BYTES))
+    const state = new Float64Array([this.count, 0, -1])
+    extend(run, 0, run.length, range, state)
+    this.count = state[0]!
+    this.stack.length = 0
+    for (let i = 0, n = bitCount(this.count); i < n; i++) this.stack.push(Buffer.from(range.subarray(i * TREE_HASH_BYTES, (i + 1) * TREE_HASH_BYTES)))
+    // The native loop stopped at a malformed line: the JS loop throws there the error it throws on its own path.
+    if (state[2]! >= 0) this.appendEach(run, state[2]!)
+    return start + state[1]!
+  }
+
+  /** The JS path of {@link CompactTree.appendRecords}, over run[from, ...): returns the offset after the last record. */
+  private appendEach(run: Buffer, from: number): number {
+    let at = from
+    for (let pos = from; pos < run.length; ) {
+      const nl = run.indexOf(0x0a, pos)
+      if (nl === -1) break
+      this.append(recordLeaf(run.toString('latin1', nl - HASH_HEX, nl)))
+      pos = at = nl + 1
+    }
+    return at
   }
 
   /** The root: the subtree roots folded from the right (RFC 6962's unbalanced right edge). */
