@@ -87,13 +87,13 @@ export class ChainVerifier {
    * Goes on after the `line` lines (`offset` bytes) an earlier run verified, ending with `prev` at
    * `position`; called after the file's header line (verify-state.ts). @internal
    */
-  resumeAfter(at: { line: number; offset: number; prev: string; position: number }): void {
+  resumeAfter(from: { line: number; offset: number; prev: string; position: number }): void {
     this.flushPending()
     this.headers.takeStartGap()
-    this.at.lineNo = at.line
-    this.at.offset = at.offset
-    this.expected = this.headHash = at.prev
-    this.position = this.headCount = at.position
+    this.at.lineNo = from.line
+    this.at.offset = from.offset
+    this.expected = this.headHash = from.prev
+    this.position = this.headCount = from.position
   }
 
   /** Feeds the next bytes of the current file. */
