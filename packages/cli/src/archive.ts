@@ -6,8 +6,8 @@
  * given back.
  */
 import { archiveFiles } from '@chainlog/core'
-import { parse, parseAsOf, readKey } from './args'
-import { EXIT_OK, usage, type RunContext } from './exit'
+import { command, parseAsOf, readKey } from './args'
+import { EXIT_OK, usage } from './exit'
 import { formatCount, plural } from './format'
 
 export const ARCHIVE_HELP = `Usage: chainlog archive <log> <file...> --to <dir> [options]
@@ -52,12 +52,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const
 
-export async function archive(args: string[], ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('chainlog archive', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(ARCHIVE_HELP)
-    return EXIT_OK
-  }
+export const archive = command<Values>('chainlog archive', OPTIONS, ARCHIVE_HELP, async (values, positionals, ctx) => {
   ctx.json = values.json === true
   const [log, ...files] = positionals
   if (log === undefined) throw usage('name the log (its base path, e.g. logs/app.log); see chainlog archive --help')
@@ -77,4 +72,4 @@ export async function archive(args: string[], ctx: RunContext): Promise<number> 
     `archived ${plural(result.record.files.length, 'file')} to ${result.record.to} (${formatCount(result.moved.length)} moved), recorded at ${result.recordedIn.file}:${result.recordedIn.line}\n${lines.join('\n')}\n`,
   )
   return EXIT_OK
-}
+})

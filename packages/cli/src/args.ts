@@ -1,13 +1,14 @@
 /**
  * Command-line parsing on node:util parseArgs, with its errors turned into
- * one-line usage messages, and the option values both commands share.
+ * one-line usage messages, the preamble every command shares (--help, the
+ * options it requires), and the option values several commands take.
  */
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ErrorCodes, loadKey, loadVerifyKey, systemErrorMeaning, type SystemErrorContext, type VerifyKey } from '@chainlog/core'
 import { isHash } from '@chainlog/core/format'
-import { usage } from './exit'
+import { EXIT_OK, usage, type RunContext } from './exit'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
@@ -30,6 +31,28 @@ export function parse<V>(command: string, args: string[], options: Options): Par
     }
     throw err
   }
+}
+
+/**
+ * A command: its arguments parsed as {@link parse} does, naming `name` in
+ * usage errors, and `--help` answered with `help` on stdout (exit status 0);
+ * otherwise `run` gets the values and positionals.
+ */
+export function command<V extends { help?: boolean }>(name: string, options: Options, help: string, run: (values: V, positionals: string[], ctx: RunContext) => Promise<number>): (args: string[], ctx: RunContext) => Promise<number> {
+  return async (args, ctx) => {
+    const { values, positionals } = parse<V>(name, args, options)
+    if (values.help) {
+      process.stdout.write(help)
+      return EXIT_OK
+    }
+    return run(values, positionals, ctx)
+  }
+}
+
+/** An option `name` cannot do without: its value, or the usage error `<name> needs <option>: <what>`. */
+export function required(name: string, value: string | undefined, option: string, what: string): string {
+  if (value === undefined) throw usage(`${name} needs ${option}: ${what}`)
+  return value
 }
 
 /** `--jobs`: a whole number from 1 to 256; the number of cores when absent. */

@@ -4,8 +4,8 @@
  */
 import { checkpointFile, loadCheckpointKey, replaceFile } from '@chainlog/core'
 import { signCheckpoint } from '@chainlog/core/format'
-import { inputPaths, parse, readKey } from './args'
-import { EXIT_OK, usage, type RunContext } from './exit'
+import { command, inputPaths, readKey, required } from './args'
+import { EXIT_OK, usage } from './exit'
 import { baseOf, treeOf } from './tree-input'
 
 export const CHECKPOINT_HELP = `Usage: chainlog checkpoint [options] <path...>
@@ -42,21 +42,16 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const
 
-export async function checkpoint(args: string[], _ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('chainlog checkpoint', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(CHECKPOINT_HELP)
-    return EXIT_OK
-  }
-  if (values.key === undefined) throw usage('chainlog checkpoint needs --key <file>: the checkpoint key from chainlog keygen --checkpoint')
+export const checkpoint = command<Values>('chainlog checkpoint', OPTIONS, CHECKPOINT_HELP, async (values, positionals, _ctx) => {
+  const keyFile = required('chainlog checkpoint', values.key, '--key <file>', 'the checkpoint key from chainlog keygen --checkpoint')
   const input = inputPaths('chainlog checkpoint', positionals)
   const base = values.write ? baseOf(input) : null
   if (values.write && base === null) throw usage('--write needs the log as one base path (logs/app.log), to write <base>.checkpoint beside it')
-  const signer = loadCheckpointKey(values.key)
+  const signer = loadCheckpointKey(keyFile)
   const chainKey = values['chain-key'] === undefined ? undefined : readKey(values['chain-key'])
   const { tree } = await treeOf(input, { ...(chainKey && { key: chainKey }) })
   const note = signCheckpoint({ origin: signer.name, size: tree.size, root: tree.root() }, signer)
   if (base !== null) replaceFile(checkpointFile(base), note)
   process.stdout.write(note)
   return EXIT_OK
-}
+})

@@ -3,8 +3,8 @@
  * proof between two checkpoints of the log, as the body of a C2SP
  * tlog-witness add-checkpoint request (#16).
  */
-import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
-import { EXIT_OK, ExitError, usage, type RunContext } from './exit'
+import { CHAIN_OPTIONS, chainInput, command, required, type ChainValues } from './args'
+import { EXIT_OK, ExitError, usage } from './exit'
 import { formatCount } from './format'
 import { extendsCheckpoint, signedCheckpoint, treeOf } from './tree-input'
 
@@ -38,15 +38,10 @@ export function addCheckpointBody(oldSize: number, proof: readonly Uint8Array[],
   return `old ${oldSize}\n${proof.map((h) => Buffer.from(h).toString('base64') + '\n').join('')}\n${note}`
 }
 
-export async function consistency(args: string[], _ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('chainlog consistency', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(CONSISTENCY_HELP)
-    return EXIT_OK
-  }
-  if (values.from === undefined) throw usage('chainlog consistency needs --from <file>: the older signed checkpoint')
+export const consistency = command<Values>('chainlog consistency', OPTIONS, CONSISTENCY_HELP, async (values, positionals, _ctx) => {
+  const fromFile = required('chainlog consistency', values.from, '--from <file>', 'the older signed checkpoint')
   const { input, key } = chainInput('chainlog consistency', values, positionals)
-  const from = signedCheckpoint(values.from, input, '--from')
+  const from = signedCheckpoint(fromFile, input, '--from')
   const to = signedCheckpoint(values.to, input, '--to')
   if (from.body.origin !== to.body.origin) throw usage(`the checkpoints are of two logs: ${JSON.stringify(from.body.origin)} (${from.source}) and ${JSON.stringify(to.body.origin)} (${to.source})`)
   if (from.body.size > to.body.size) throw usage(`--from ${from.source} (${formatCount(from.body.size)} records) is newer than --to ${to.source} (${formatCount(to.body.size)} records)`)
@@ -57,4 +52,4 @@ export async function consistency(args: string[], _ctx: RunContext): Promise<num
   }
   process.stdout.write(addCheckpointBody(from.body.size, tree.consistencyProof(from.body.size, to.body.size), to.note))
   return EXIT_OK
-}
+})

@@ -6,8 +6,8 @@
  */
 import type { Break } from '@chainlog/core'
 import { hasRecordBounds, HASH_HEX, unescapeLine } from '@chainlog/core/format'
-import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
-import { EXIT_BROKEN, EXIT_OK, ExitError, type RunContext } from './exit'
+import { CHAIN_OPTIONS, chainInput, command, type ChainValues } from './args'
+import { EXIT_BROKEN, EXIT_OK, ExitError } from './exit'
 import { formatCount, plural } from './format'
 import { LineOutput } from './output'
 import { verifyInput } from './source'
@@ -38,12 +38,7 @@ const OPTIONS = {
   ...CHAIN_OPTIONS,
 } as const
 
-export async function extract(args: string[], ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('chainlog extract', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(EXTRACT_HELP)
-    return EXIT_OK
-  }
+export const extract = command<Values>('chainlog extract', OPTIONS, EXTRACT_HELP, async (values, positionals, ctx) => {
   const { input, jobs, key } = chainInput('chainlog extract', values, positionals)
   const force = values.force === true
   if (input !== '-' && !force) {
@@ -92,7 +87,7 @@ export async function extract(args: string[], ctx: RunContext): Promise<number> 
   }
   process.stderr.write(`${ctx.name}: the chain is broken (${plural(report.breaks.length, 'break')}); lines after a break are not trustworthy\n`)
   return EXIT_BROKEN
-}
+})
 
 /** `printed`: undefined before any output; null when output stopped before the break; else the lines printed before it was found. */
 function refusal(b: Break, printed?: number | null): ExitError {

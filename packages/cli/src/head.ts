@@ -5,8 +5,8 @@
  * reaches it.
  */
 import { ChainlogError, ErrorCodes } from '@chainlog/core'
-import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
-import { EXIT_OK, ExitError, usage, type RunContext } from './exit'
+import { CHAIN_OPTIONS, chainInput, command, type ChainValues } from './args'
+import { EXIT_OK, ExitError, usage } from './exit'
 import { headOf } from './report'
 import { verifyInput } from './source'
 
@@ -27,12 +27,7 @@ Options:
 
 const OPTIONS = CHAIN_OPTIONS
 
-export async function head(args: string[], _ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<ChainValues>('chainlog head', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(HEAD_HELP)
-    return EXIT_OK
-  }
+export const head = command<ChainValues>('chainlog head', OPTIONS, HEAD_HELP, async (values, positionals, _ctx) => {
   const { input, jobs, key } = chainInput('chainlog head', values, positionals)
   const report = await verifyInput(input, { jobs, ...(key && { key }) })
   if (report.chains) {
@@ -47,4 +42,4 @@ export async function head(args: string[], _ctx: RunContext): Promise<number> {
   const { hash, count } = headOf(report)
   process.stdout.write(JSON.stringify({ chain: report.chain, hash, count, records: report.records, time: new Date().toISOString() }) + '\n')
   return EXIT_OK
-}
+})

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs'
 import type { FileSummary, VerifyReport } from '@chainlog/core'
 import { isKnownMeta, type HeaderMeta, type Meta, type SealMeta, type CheckpointMeta } from '@chainlog/core/format'
-import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
-import { EXIT_BROKEN, EXIT_OK, type RunContext } from './exit'
+import { CHAIN_OPTIONS, chainInput, command, type ChainValues } from './args'
+import { EXIT_BROKEN, EXIT_OK } from './exit'
 import { formatBytes, formatCount, lineTime, plural, printable } from './format'
 import { headOf } from './report'
 import { verifyInput } from './source'
@@ -58,12 +58,7 @@ interface MetaInfo {
   meta: RecordedMeta
 }
 
-export async function inspect(args: string[], ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('chainlog inspect', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(INSPECT_HELP)
-    return EXIT_OK
-  }
+export const inspect = command<Values>('chainlog inspect', OPTIONS, INSPECT_HELP, async (values, positionals, ctx) => {
   ctx.json = values.json === true
   const { input, jobs, key } = chainInput('chainlog inspect', values, positionals)
   const headers = new Map<string, HeaderMeta>()
@@ -92,7 +87,7 @@ export async function inspect(args: string[], ctx: RunContext): Promise<number> 
   if (values.json) process.stdout.write(JSON.stringify(result) + '\n')
   else process.stdout.write(formatInspect(report, files, metas, others))
   return report.verdict === 'BROKEN' ? EXIT_BROKEN : EXIT_OK
-}
+})
 
 function sizeOf(file: string): number | null {
   if (file === '-') return null

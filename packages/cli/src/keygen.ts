@@ -8,8 +8,8 @@ import * as path from 'node:path'
 import * as os from 'node:os'
 import { ErrorCodes, generateSealKeys, systemErrorMeaning, writeCheckpointKeys, writeSealKeys, type SystemErrorContext } from '@chainlog/core'
 import { isKeyName, NoteSigner } from '@chainlog/core/format'
-import { parse } from './args'
-import { EXIT_OK, ExitError, usage, type RunContext } from './exit'
+import { command } from './args'
+import { EXIT_OK, ExitError, usage } from './exit'
 import { formatCount, plural } from './format'
 
 export const KEYGEN_HELP = `Usage: chainlog keygen --out <dir> [options]
@@ -98,12 +98,7 @@ export function formatInterval(ms: number): string {
   return `${formatCount(ms)} ms`
 }
 
-export async function keygen(args: string[], _ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('chainlog keygen', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(KEYGEN_HELP)
-    return EXIT_OK
-  }
+export const keygen = command<Values>('chainlog keygen', OPTIONS, KEYGEN_HELP, async (values, positionals, _ctx) => {
   if (positionals.length) throw usage(`keygen takes no paths (got ${JSON.stringify(positionals[0])}); give the directory with --out <dir>`)
   const out = values.out
   if (out === undefined || out === '') throw usage(`keygen needs --out <dir>: the directory to write ${values.checkpoint ? 'checkpoint.key and checkpoint.vkey' : 'verify.key and seal.key'} to`)
@@ -146,7 +141,7 @@ export async function keygen(args: string[], _ctx: RunContext): Promise<number> 
       row('seal.key', `${sealFile}: private (0600); keep it on the logging host only and give it to the transport as sealKey`),
   )
   return EXIT_OK
-}
+})
 
 /** `keygen --checkpoint`: the Ed25519 key of a log's checkpoints, named after its origin. */
 function checkpointKeygen(out: string, values: Values): number {

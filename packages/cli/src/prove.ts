@@ -3,8 +3,8 @@
  * log, as a JSON bundle an auditor checks with no log at hand
  * (`verify-log --proof`, #16).
  */
-import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
-import { EXIT_OK, ExitError, usage, type RunContext } from './exit'
+import { CHAIN_OPTIONS, chainInput, command, type ChainValues } from './args'
+import { EXIT_OK, ExitError, usage } from './exit'
 import { formatCount } from './format'
 import { extendsCheckpoint, signedCheckpoint, treeOf } from './tree-input'
 
@@ -40,12 +40,7 @@ export function parsePlace(text: string): { file: string; line: number } {
   return { file: m[1]!, line: Number(m[2]) }
 }
 
-export async function prove(args: string[], _ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('chainlog prove', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(PROVE_HELP)
-    return EXIT_OK
-  }
+export const prove = command<Values>('chainlog prove', OPTIONS, PROVE_HELP, async (values, positionals, _ctx) => {
   if (positionals.length < 2) throw usage('chainlog prove needs the log and the record: chainlog prove <path...> <file>:<line>')
   const place = parsePlace(positionals.at(-1)!)
   const { input, key } = chainInput('chainlog prove', values, positionals.slice(0, -1))
@@ -68,4 +63,4 @@ export async function prove(args: string[], _ctx: RunContext): Promise<number> {
   }
   process.stdout.write(JSON.stringify(bundle, null, 2) + '\n')
   return EXIT_OK
-}
+})

@@ -7,8 +7,8 @@
 import * as fs from 'node:fs'
 import { cosignedFile, loadVerifierKey, readCheckpointFile, replaceFile } from '@chainlog/core'
 import { checkSignature, formatNote, parseCheckpoint, parseNote, type NoteVerifier } from '@chainlog/core/format'
-import { CHAIN_OPTIONS, chainInput, parse, type ChainValues } from './args'
-import { ExitError, EXIT_OK, usage, type RunContext } from './exit'
+import { CHAIN_OPTIONS, chainInput, command, required, type ChainValues } from './args'
+import { ExitError, EXIT_OK, usage } from './exit'
 import { addCheckpointBody } from './consistency'
 import { formatCount } from './format'
 import { baseOf, extendsCheckpoint, signedCheckpoint, treeOf } from './tree-input'
@@ -63,18 +63,13 @@ function lastCosigned(file: string, witness: NoteVerifier): number {
   }
 }
 
-export async function witness(args: string[], _ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('chainlog witness', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(WITNESS_HELP)
-    return EXIT_OK
-  }
-  if (values.url === undefined) throw usage('chainlog witness needs --url <url>: the witness to submit to')
-  if (values['witness-key'] === undefined) throw usage("chainlog witness needs --witness-key <file>: the witness's cosignature verifier key, to check what it answers")
+export const witness = command<Values>('chainlog witness', OPTIONS, WITNESS_HELP, async (values, positionals, _ctx) => {
+  const url = required('chainlog witness', values.url, '--url <url>', 'the witness to submit to')
+  const witnessKey = required('chainlog witness', values['witness-key'], '--witness-key <file>', "the witness's cosignature verifier key, to check what it answers")
   const { input, key } = chainInput('chainlog witness', values, positionals)
   const base = baseOf(input)
   if (base === null) throw usage('chainlog witness needs the log as one base path (logs/app.log), to keep <base>.cosigned beside it')
-  const w = loadVerifierKey(values['witness-key'], 'witness')
+  const w = loadVerifierKey(witnessKey, 'witness')
   const cp = signedCheckpoint(values.checkpoint, input, '--checkpoint')
   const { tree } = await treeOf(input, { ...(key && { key }) })
   const why = extendsCheckpoint(tree, cp.body)
@@ -82,8 +77,8 @@ export async function witness(args: string[], _ctx: RunContext): Promise<number>
   const cosigned = cosignedFile(base)
   let old = Math.min(lastCosigned(cosigned, w), cp.body.size)
   for (let attempt = 0; ; attempt++) {
-    const res = await post(values.url, addCheckpointBody(old, tree.consistencyProof(old, cp.body.size), cp.note))
-    if (res.status === 200) return keep(res.text, cp, w, cosigned, values.url)
+    const res = await post(url, addCheckpointBody(old, tree.consistencyProof(old, cp.body.size), cp.note))
+    if (res.status === 200) return keep(res.text, cp, w, cosigned, url)
     const said = res.text.trim().split('\n')[0]!.slice(0, 200)
     if (res.status === 409) {
       // The witness cosigned another size than we thought: tlog-witness says to retry from it, once.
@@ -100,7 +95,7 @@ export async function witness(args: string[], _ctx: RunContext): Promise<number>
     if (res.status === 422) throw new ExitError('WITNESS_INCONSISTENT', `the witness refuses the consistency proof from ${formatCount(old)} to ${formatCount(cp.body.size)} records (422): the log does not extend what the witness cosigned; it was rewritten${said ? ` (${said})` : ''}`)
     throw new ExitError('WITNESS_REFUSED', `the witness answered ${res.status}${said ? `: ${said}` : ''}`)
   }
-}
+})
 
 /** Checks the witness's cosignature and keeps the checkpoint with it in `<base>.cosigned`. */
 function keep(answer: string, cp: ReturnType<typeof signedCheckpoint>, w: NoteVerifier, file: string, url: string): number {

@@ -92,13 +92,14 @@ export function cosignedFile(base: string): string {
 
 /**
  * Replaces `file` with `text` atomically: a temporary file in the same
- * directory, fsync, then rename over it. A reader sees the old or the new
- * checkpoint, whole; a crash leaves at worst a `.tmp-` file, removed next time.
+ * directory, created with `mode`, fsync, then rename over it. A reader sees
+ * the old or the new file, whole; a crash leaves at worst a `.tmp-` file.
+ * A failure is thrown as `fail` maps it (by default a ChainlogError naming the file).
  */
-export function replaceFile(file: string, text: string): void {
+export function replaceFile(file: string, text: string, mode = 0o644, fail: (err: unknown) => Error = (err) => pathError(err, `cannot write ${file}`, file)): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`)
   try {
-    const fd = fs.openSync(tmp, 'w', 0o644)
+    const fd = fs.openSync(tmp, 'w', mode)
     try {
       fs.writeFileSync(fd, text)
       fs.fsyncSync(fd)
@@ -108,7 +109,7 @@ export function replaceFile(file: string, text: string): void {
     fs.renameSync(tmp, file)
   } catch (err) {
     fs.rmSync(tmp, { force: true })
-    throw pathError(err, `cannot write ${file}`, file)
+    throw fail(err)
   }
 }
 

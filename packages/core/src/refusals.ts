@@ -1,4 +1,4 @@
-import type { Refusal } from './settings'
+import type { Refusal } from './option-names'
 
 // The peers' options chainlog does not honour, as data for checkOptionNames:
 // every refusal message is written here, once, and reads the same in both

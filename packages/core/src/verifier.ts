@@ -1,13 +1,12 @@
 import type { Algorithm, HashFn } from './algorithm'
-import { matchAlgorithm } from './hash-proof'
-import { headOf, shorten, shortenText, SHOWN_BYTES } from './break-text'
-import { ChainlogError, ErrorCodes } from './errors'
+import { headOf, shorten, SHOWN_BYTES } from './break-text'
 import type { SkippedFile } from './inputs'
-import { appendedBreak, BreakLog, foreignEndBreak, hashBreak, holdLine, missingBreak, prevBreak, recovers, sealBreak, unmatchedBreak, wholeLine, type HeldLine } from './breaks'
+import { BreakLog, foreignEndBreak, hashBreak, holdLine, prevBreak, recovers, sealBreak, wholeLine, type HeldLine } from './breaks'
+import { FileBoundary, MAX_LINE_BYTES, userText, type UserLine } from './file-boundary'
 import { HeaderRules } from './header-rules'
 import { isHeader, isKnownMeta, parseMeta, type HeaderMeta, type Meta, type RecoveryMeta, type TruncationMeta, type UnknownMeta } from './meta'
 import { hasRecordBounds, HASH_HEX, isHash, unescapeLine } from './record'
-import { conclude, type Break, type Problem, type TornTail, type VerifierOptions, type VerifyReport } from './report'
+import { conclude, type Problem, type VerifierOptions, type VerifyReport } from './report'
 import { newRunScan, scanRun } from './run-scan'
 import { SealWatch } from './seal-watch'
 import { explainsHeld, truncationBreak } from './truncation-break'
@@ -15,8 +14,6 @@ import { CheckpointWatch } from './checkpoint-watch'
 
 const LF = 0x0a
 const BACKSLASH = 0x5c
-/** Longest line the verifier holds in memory; longer ones are reported MALFORMED and skipped. */
-export const MAX_LINE_BYTES = 256 * 1024 * 1024
 
 /**
  * Verifies a chain fed as a sequence of files, each as a sequence of byte
@@ -34,41 +31,23 @@ export class ChainVerifier {
   private expected: string | null = null
   /** Physical lines of the chain before the current one (absolute, from the first header's seq). */
   private position = 0
-  private file = ''
-  private lineNo = 0
-  private offset = 0
-  /** A partial line: the parts of it received so far, and their total length. */
-  private rest: Buffer[] | null = null
-  private restLength = 0
-  /** The current line is longer than MAX_LINE_BYTES: skip to its end. */
-  private skipping = false
-  /** The rest of the current file cannot be read (see abortFile). */
-  private aborted = false
+  /** The current file, its line and byte offset, and the rules where files meet. */
+  private readonly at: FileBoundary
   private pending: HeldLine | null = null
   private stopped = false
   private readonly report: VerifyReport = {
     ok: true, verdict: 'VALID', records: 0, files: [], algorithm: null, chain: null, head: null, breaks: [], recovered: [], partial: null, retention: [], archived: [], firstLine: null, lastLine: null, scope: 'log', segment: null, skipped: [],
   }
-  /** The chain position where the current file starts, and the breaks found before it. */
-  private fileStart = 0
-  private fileBreaks = 0
-  /** The file before the current one: its name, where it started, and whether it verified without a break. */
-  private before: { file: string; start: number; clean: boolean } | null = null
   /** Some line had the shape of a record: the input is chainlog, and a verdict is due. */
   private sawRecord = false
-  /** Stdin from mid-file, no key: the first line that matched no algorithm, held until a later one matches one. */
-  private unmatched: Break | null = null
   private readonly breaks: BreakLog
   /** The head, kept as two fields rather than an object per record. */
   private headHash: string | null = null
   private headCount = 0
-  private lastUser: { buf: Buffer; start: number; end: number } | null = null
+  private lastUser: UserLine | null = null
   private readonly seals: SealWatch | null
   private readonly watch: string | null
   private watchCount: number | null = null
-  private fileRecords = 0
-  private fileFirst: string | null = null
-  private fileLast: { buf: Buffer; start: number; end: number } | null = null
   private readonly scan = newRunScan()
   /** scanRun may take lines: no per-line callback wants each of them. */
   private fast: boolean
@@ -79,6 +58,7 @@ export class ChainVerifier {
     this.headers = new HeaderRules(options.key, options.keyVerified)
     this.report.scope = options.scope ?? 'log'
     this.breaks = new BreakLog(this.report.breaks, options)
+    this.at = new FileBoundary(this.headers, options, this.report, this.breaks)
     this.watch = options.checkpoint?.hash ?? null
     this.seals = options.verifyKey ? new SealWatch(options.verifyKey, { asOf: options.asOf, heartbeat: options.heartbeat }) : null
     this.fast = !options.onLine && !options.onRecord
@@ -96,65 +76,48 @@ export class ChainVerifier {
 
   /** The current file's byte offset: everything fed so far, a partial line included. */
   get bytesFed(): number {
-    return this.offset + this.restLength
+    return this.at.bytesFed
   }
 
   beginFile(name: string): void {
-    if (this.file !== '') this.before = { file: this.file, start: this.fileStart, clean: this.report.breaks.length === this.fileBreaks && this.pending === null }
-    this.fileStart = this.position
-    this.fileBreaks = this.report.breaks.length
-    this.file = name
-    this.lineNo = 0
-    this.offset = 0
-    this.rest = null
-    this.restLength = 0
-    this.skipping = false
-    this.aborted = false
-    this.fileRecords = 0
-    this.fileFirst = null
-    this.fileLast = null
-    this.report.files.push(name)
+    this.at.begin(name, this.position, this.pending !== null)
   }
 
   /**
    * Goes on after the `line` lines (`offset` bytes) an earlier run verified, ending with `prev` at
    * `position`; called after the file's header line (verify-state.ts). @internal
    */
-  resumeAfter(at: { line: number; offset: number; prev: string; position: number }): void {
+  resumeAfter(from: { line: number; offset: number; prev: string; position: number }): void {
     this.flushPending()
     this.headers.takeStartGap()
-    this.lineNo = at.line
-    this.offset = at.offset
-    this.expected = this.headHash = at.prev
-    this.position = this.headCount = at.position
+    this.at.lineNo = from.line
+    this.at.offset = from.offset
+    this.expected = this.headHash = from.prev
+    this.position = this.headCount = from.position
   }
 
   /** Feeds the next bytes of the current file. */
   feed(chunk: Buffer): void {
-    if (this.stopped || this.aborted) return
+    const at = this.at
+    if (this.stopped || at.aborted) return
     let pos = 0
-    if (this.rest) {
+    if (at.rest) {
       const nl = chunk.indexOf(LF)
       if (nl === -1) {
-        this.rest.push(chunk)
-        this.restLength += chunk.length
-        this.checkLong()
-        return
+        at.keep(chunk)
+        return this.checkLong()
       }
-      this.rest.push(chunk.subarray(0, nl))
-      const line = this.rest.length === 1 ? this.rest[0]! : Buffer.concat(this.rest, this.restLength + nl)
-      this.rest = null
-      this.restLength = 0
+      const line = at.join(chunk, nl)
       this.line(line, 0, line.length)
       if (this.stopped) return
       pos = nl + 1
     }
     const scan = this.scan
     for (;;) {
-      if (this.fast && this.pending === null && this.hashFn !== null && this.expected !== null && this.lineNo > 0) {
+      if (this.fast && this.pending === null && this.hashFn !== null && this.expected !== null && at.lineNo > 0) {
         scanRun(chunk, pos, chunk.length, this.expected, this.hashFn, this.watch, scan)
         if (scan.count > 0) {
-          if (this.seals) this.seals.userRun(chunk, pos, scan.end, this.file, this.lineNo + 1, this.offset)
+          if (this.seals) this.seals.userRun(chunk, pos, scan.end, at.file, at.lineNo + 1, at.offset)
           this.acceptRun(scan.count, scan.end - pos, scan.hash, scan.watchAt, chunk, scan.firstStart, scan.firstEnd, chunk, scan.lastStart, scan.lastEnd)
           pos = scan.end
         }
@@ -166,8 +129,7 @@ export class ChainVerifier {
       pos = nl + 1
     }
     if (pos < chunk.length) {
-      this.rest = [chunk.subarray(pos)]
-      this.restLength = chunk.length - pos
+      at.keep(chunk.subarray(pos))
       this.checkLong()
     }
   }
@@ -184,7 +146,7 @@ export class ChainVerifier {
   applyRun(run: { count: number; bytes: number; firstPrev: string; hash: string; alg: Algorithm; watchAt: number; firstLine: string; lastLine: string }): boolean {
     if (this.stopped) return true
     // The seal audit reads every record's time, which a worker's run does not carry.
-    if (this.rest || this.skipping || this.lineNo === 0 || !this.fast || this.seals || this.hashFn === null || this.headers.alg !== run.alg) return false
+    if (this.at.rest || this.at.skipping || this.at.lineNo === 0 || !this.fast || this.seals || this.hashFn === null || this.headers.alg !== run.alg) return false
     // The first line has a good hash, so the line-by-line logic would settle a held break here.
     if (this.pending) {
       this.flushPending()
@@ -198,35 +160,32 @@ export class ChainVerifier {
   }
 
   private acceptRun(count: number, bytes: number, hash: string, watchAt: number, firstBuf: Buffer, firstStart: number, firstEnd: number, lastBuf: Buffer, lastStart: number, lastEnd: number): void {
+    const at = this.at
     if (watchAt !== -1 && this.watchCount === null) this.watchCount = this.position + watchAt + 1
-    this.lineNo += count
-    this.offset += bytes
+    at.lineNo += count
+    at.offset += bytes
     this.position += count
     this.report.records += count
-    this.fileRecords += count
+    at.records += count
     this.expected = hash
     this.headHash = hash
     this.headCount = this.position
-    if (this.report.firstLine === null) this.report.firstLine = decodeUser(firstBuf, firstStart, firstEnd)
-    if (this.fileFirst === null) this.fileFirst = decodeUser(firstBuf, firstStart, firstEnd)
-    this.lastUser = { buf: lastBuf, start: lastStart, end: lastEnd }
-    this.fileLast = this.lastUser
+    const first = this.report.firstLine === null || at.first === null ? userText({ buf: firstBuf, start: firstStart, end: firstEnd }) : null
+    if (this.report.firstLine === null) this.report.firstLine = first
+    if (at.first === null) at.first = first
+    this.lastUser = at.last = { buf: lastBuf, start: lastStart, end: lastEnd }
   }
 
   private checkLong(): void {
-    if (!this.rest) return
-    if (!this.skipping) {
-      if (this.restLength <= MAX_LINE_BYTES) return
+    const at = this.at
+    const parts = at.overLong()
+    if (parts) {
       // Report it without joining its parts: the line may be hundreds of megabytes.
-      const head = headOf(this.rest, SHOWN_BYTES)
-      this.lineNo++
-      this.fail({ reason: 'MALFORMED', message: `line is longer than ${MAX_LINE_BYTES} bytes`, text: shorten(head, 0, head.length) }, null, head, 0, head.length, this.offset, wholeLine(this.rest, this.restLength))
-      this.skipping = true
+      const head = headOf(parts, SHOWN_BYTES)
+      at.lineNo++
+      this.fail({ reason: 'MALFORMED', message: `line is longer than ${MAX_LINE_BYTES} bytes`, text: shorten(head, 0, head.length) }, null, head, 0, head.length, at.offset, wholeLine(parts, at.restLength))
     }
-    // While skipping to the end of a too long line, nothing of it is kept.
-    this.offset += this.restLength
-    this.rest = []
-    this.restLength = 0
+    at.skip()
   }
 
   /**
@@ -235,60 +194,17 @@ export class ChainVerifier {
    * CORRUPT_FILE break marks the line where the readable data ends.
    */
   abortFile(detail: string): void {
-    if (this.stopped || this.aborted) return
+    if (this.stopped || this.at.aborted) return
     this.flushPending()
-    if (this.stopped) return
-    const dropped = this.skipping ? 0 : this.restLength
-    this.rest = null
-    this.restLength = 0
-    this.skipping = false
-    this.aborted = true
-    this.lineNo++
-    this.addBreak({ reason: 'CORRUPT_FILE', message: `the compressed data is damaged or cut short after ${this.offset + dropped} bytes (${detail}); the rest of the file cannot be read` }, null)
+    if (!this.stopped && this.at.abort(detail)) this.stopped = true
   }
 
   /** Ends the current file; `last` says whether more files follow. */
   endFile(last: boolean): void {
     if (this.stopped) return
-    if (this.aborted) return this.fileEnded()
-    const rest = this.rest
-    const restLength = this.restLength
-    this.rest = null
-    this.restLength = 0
-    this.flushPending()
-    if (this.stopped) return
-    if (this.skipping) {
-      this.skipping = false
-      this.fileEnded()
-      return
-    }
-    if (rest && restLength) {
-      const where: TornTail = { file: this.file, line: this.lineNo + 1, offset: this.offset, length: restLength }
-      if (last) this.report.partial = where
-      else {
-        const head = headOf(rest, SHOWN_BYTES)
-        this.lineNo++
-        this.addBreak({ reason: 'TORN_TAIL', message: `the file ends in a partial line of ${restLength} bytes that no recovery record accounts for`, text: shortenText(head, 0, head.length) }, this.options.onBreak ? Buffer.concat(rest, restLength) : null)
-      }
-    } else if (this.lineNo === 0) {
-      this.lineNo = 1
-      this.addBreak({ reason: 'BAD_HEADER', message: 'the file is empty' }, null)
-    }
-    if (!this.stopped) this.fileEnded(rest ? restLength : 0)
-  }
-
-  private fileEnded(partial = 0): void {
-    const onFile = this.options.onFile
-    if (!onFile) return
-    const last = this.fileLast
-    onFile({
-      file: this.file,
-      lines: this.lineNo + (partial ? 1 : 0),
-      bytes: this.offset + partial,
-      records: this.fileRecords,
-      firstLine: this.fileFirst,
-      lastLine: last ? decodeUser(last.buf, last.start, last.end) : null,
-    })
+    const tail = this.at.takeRest()
+    if (!this.at.aborted) this.flushPending()
+    if (!this.stopped && this.at.end(last, tail)) this.stopped = true
   }
 
   /**
@@ -305,16 +221,9 @@ export class ChainVerifier {
   /** Finishes verification and returns the report. */
   finish(): VerifyReport {
     if (!this.stopped) this.flushPending()
-    const gap = this.headers.takeStartGap()
-    // A segment may start anywhere: where it starts is reported. The whole log must start at its beginning.
-    if (gap && this.report.scope === 'segment') this.report.segment = { first: gap.header.seq + 1, last: null, anchored: true }
-    else if (gap) this.breaks.addFirst(gap.brk)
-    if (this.unmatched) {
-      if (!this.hashFn) throw new ChainlogError(ErrorCodes.KEY_REQUIRED, `${this.unmatched.file}: no line matches its hash under sha256 or blake3; if it is an hmac-sha256 chain, give its key (--key <file>)`, { path: this.unmatched.file })
-      this.unmatched = null
-    }
+    this.at.finish(this.hashFn !== null)
     const r = this.report
-    const lastLine = this.lastUser ? decodeUser(this.lastUser.buf, this.lastUser.start, this.lastUser.end) : null
+    const lastLine = this.lastUser ? userText(this.lastUser) : null
     if (this.seals) {
       const end = this.seals.finish(this.headCount)
       r.seals = end.summary
@@ -324,26 +233,23 @@ export class ChainVerifier {
   }
 
   private line(buf: Buffer, start: number, end: number): void {
-    const lineOffset = this.offset
-    this.offset += end - start + 1
-    if (this.skipping) {
+    const at = this.at
+    const lineOffset = at.offset
+    at.offset += end - start + 1
+    if (at.skipping) {
       // The end of a line already reported as too long (and counted) in checkLong().
-      this.skipping = false
+      at.skipping = false
       return
     }
-    this.lineNo++
+    at.lineNo++
     if (!hasRecordBounds(buf, start, end)) {
       return this.fail({ reason: 'MALFORMED', message: 'not a record: expected prev|line|hash with 64 hex characters at each end', text: shorten(buf, start, end) }, null, buf, start, end, lineOffset)
     }
     this.sawRecord = true
     const bodyEnd = end - HASH_HEX - 1
     const kindByte = buf[start + HASH_HEX + 1]
-    let expectHeader = this.lineNo === 1
-    if (expectHeader && this.options.midFile && this.report.files.length === 1 && !isHeader(parseMeta(buf.toString('utf8', start + HASH_HEX + 1, bodyEnd)))) {
-      // Stdin that begins mid-file: nothing anchors its start; its lines are checked against each other.
-      expectHeader = false
-      this.report.segment = { first: null, last: null, anchored: false }
-    }
+    let expectHeader = at.lineNo === 1
+    if (expectHeader && this.options.midFile && this.report.files.length === 1 && at.startsMidFile(buf, start, bodyEnd)) expectHeader = false
     if (expectHeader || kindByte === BACKSLASH) {
       return this.special(buf, start, end, lineOffset, expectHeader)
     }
@@ -360,17 +266,17 @@ export class ChainVerifier {
     const prev = buf.toString('latin1', start, start + HASH_HEX)
     if (prev !== this.expected) return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
     this.accept(found)
-    this.seals?.userRun(buf, start, end, this.file, this.lineNo, lineOffset)
+    this.seals?.userRun(buf, start, end, at.file, at.lineNo, lineOffset)
     this.userLine(buf, start + HASH_HEX + 1, bodyEnd, null)
   }
 
   /** A verified user line: first/last lines and the onLine callback. `text` is its unescaped form when already known. */
   private userLine(buf: Buffer, start: number, end: number, text: string | null): void {
+    const at = this.at
     if (this.report.firstLine === null) this.report.firstLine = text ?? buf.toString('utf8', start, end)
-    if (this.fileFirst === null) this.fileFirst = text ?? buf.toString('utf8', start, end)
-    this.lastUser = { buf, start, end }
-    this.fileLast = this.lastUser
-    if (this.options.onLine) this.options.onLine(text ?? buf.toString('utf8', start, end), { file: this.file, line: this.lineNo })
+    if (at.first === null) at.first = text ?? buf.toString('utf8', start, end)
+    this.lastUser = at.last = { buf, start, end }
+    if (this.options.onLine) this.options.onLine(text ?? buf.toString('utf8', start, end), { file: at.file, line: at.lineNo })
   }
 
   private accept(hash: string): void {
@@ -378,11 +284,11 @@ export class ChainVerifier {
     this.expected = hash
     this.position++
     this.report.records++
-    this.fileRecords++
+    this.at.records++
     this.headHash = hash
     this.headCount = this.position
     this.checkpoints.leaf(hash)
-    this.options.onRecord?.(hash, { file: this.file, line: this.lineNo })
+    this.options.onRecord?.(hash, { file: this.at.file, line: this.at.lineNo })
   }
 
   /** Headers, metadata and escaped lines: all start with a backslash, or are line 1 of a file. */
@@ -396,14 +302,13 @@ export class ChainVerifier {
     const known = isKnownMeta(meta) ? meta : null
     if (expectHeader) {
       if (!isHeader(meta)) {
-        // A file of records whose header was deleted: broken here, and its lines still checked against each other.
+        // Broken here, and the file's lines still checked against each other.
         if (!this.hashFn) this.guess(buf, start, end)
-        this.headers.headless()
-        // Not linked to the file before: the header that held the link was deleted, and was a line of the chain.
-        if (this.expected !== null && prev !== this.expected) this.position++
-        return this.fail({ reason: 'BAD_HEADER', message: 'line 1 of a file must be a chainlog header record', text: shorten(buf, start, end) }, isHash(found) ? found : null, buf, start, end, lineOffset)
+        const { problem, advance } = this.at.headless(prev, this.expected, buf, start, end)
+        if (advance) this.position++
+        return this.fail(problem, isHash(found) ? found : null, buf, start, end, lineOffset)
       }
-      const { problem, position, start: first } = this.headers.check(meta, prev, this.expected, this.position, this.file)
+      const { problem, position, start: first } = this.headers.check(meta, prev, this.expected, this.position, this.at.file)
       this.hashFn = this.headers.hashFn
       if (position !== null) this.position = position
       if (first !== null) this.expected = first
@@ -414,7 +319,7 @@ export class ChainVerifier {
     const computed = hashFn(buf.subarray(start, bodyEnd))
     if (computed !== found) return this.fail(hashBreak(found, computed, buf, start, end), isHash(found) ? found : null, buf, start, end, lineOffset)
     // A truncation record is a break at the cut file (FORMAT.md §7.1); it stands for the header break it explains.
-    let cut = known?.t === 'truncation' ? truncationBreak(known, this.file, this.lineNo, this.report.files) : null
+    let cut = known?.t === 'truncation' ? truncationBreak(known, this.at.file, this.at.lineNo, this.report.files) : null
     if (this.pending) {
       if (known?.t === 'recovery' && this.recoveredBy(known, prev)) {
         this.accept(found)
@@ -425,34 +330,20 @@ export class ChainVerifier {
       if (this.stopped) return
     }
     if (this.expected !== null && prev !== this.expected) {
-      if (expectHeader) {
-        const h = meta as HeaderMeta
-        const missing = this.headers.missingBefore(h)
-        // Later files follow this file's index and position, whatever broke here.
-        const position = this.position
-        this.position = h.seq
-        if (missing > 0) {
-          return this.fail(missingBreak(missing, this.before?.file ?? null, h, this.expected, prev, shorten(buf, start, end)), found, buf, start, end, lineOffset)
-        }
-        const b = this.before
-        if (b && b.clean && h.seq < position && h.seq > b.start) {
-          this.appendedTail(b.file, h.seq - b.start + 1, position - h.seq, h)
-          if (this.stopped) return
-          this.expected = prev
-        } else return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
-      } else return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
+      if (!expectHeader) return this.fail(prevBreak(prev, this.expected, buf, start, end), found, buf, start, end, lineOffset)
+      const h = meta as HeaderMeta
+      const unlinked = this.at.unlinked(h, prev, this.expected, this.position, buf, start, end)
+      this.position = h.seq
+      if ('problem' in unlinked) return this.fail(unlinked.problem, found, buf, start, end, lineOffset)
+      this.report.records -= unlinked.extra
+      if (this.breaks.add(unlinked.appended, null)) return void (this.stopped = true)
+      this.expected = prev
     }
     // FORMAT.md §4: a header is line 1 of every file and only there (a concatenation of files would hide one).
     if (!expectHeader && isHeader(meta)) return this.fail({ reason: 'BAD_HEADER', message: 'a header record may only be line 1 of a file', text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
     if (expectHeader && known?.t === 'header') this.headers.linked(known)
     if (meta) {
-      if (known?.t === 'retention' && Array.isArray(known.deleted)) {
-        for (const d of known.deleted) this.report.retention.push(d)
-        this.headers.retention(known.deleted)
-      } else if (known?.t === 'archive' && Array.isArray(known.files)) {
-        for (const d of known.files) this.report.archived.push({ ...d, to: known.to })
-        this.headers.retention(known.files)
-      }
+      if (known?.t === 'retention' || known?.t === 'archive') this.at.removed(known)
     } else if (stored.startsWith('\\e')) {
       let line: string
       try {
@@ -461,27 +352,27 @@ export class ChainVerifier {
         return this.fail({ reason: 'MALFORMED', message: `bad escape: ${(err as Error).message}`, text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
       }
       this.accept(found)
-      this.seals?.userRun(buf, start, end, this.file, this.lineNo, lineOffset)
+      this.seals?.userRun(buf, start, end, this.at.file, this.at.lineNo, lineOffset)
       this.userLine(buf, start + HASH_HEX + 1, bodyEnd, line)
       return
     } else if (!expectHeader) {
       return this.fail({ reason: 'MALFORMED', message: stored.startsWith('\\m') ? 'metadata record is not a JSON object with a "t" member' : 'a stored line may only start with \\ as \\e (escaped) or \\m (metadata)', text: shorten(buf, start, end) }, found, buf, start, end, lineOffset)
     }
     // Only metadata gets here: an escaped line returned above, and line 1 is a header.
-    const sealProblem = this.seals && meta ? this.seals.record(meta, known, { file: this.file, line: this.lineNo, offset: lineOffset, position: this.position, prev, chain: this.headers.chain ?? '' }) : null
+    const sealProblem = this.seals && meta ? this.seals.record(meta, known, { file: this.at.file, line: this.at.lineNo, offset: lineOffset, position: this.position, prev, chain: this.headers.chain ?? '' }) : null
     const checkpointProblem = known?.t === 'checkpoint' ? this.checkpoints.record(known, this.position, prev) : null
     // From the first checkpoint record on, each record is a leaf: no more runs taken whole.
     if (this.checkpoints.active) this.fast = false
     this.accept(found)
     if (meta) this.metaSeen(meta, lineOffset)
-    if (checkpointProblem) this.addBreakAt({ file: this.file, line: this.lineNo, offset: lineOffset }, checkpointProblem)
+    if (checkpointProblem) this.addBreakAt({ file: this.at.file, line: this.at.lineNo, offset: lineOffset }, checkpointProblem)
     if (cut) this.addBreakAt(cut, this.headers.truncated(known as TruncationMeta, cut))
     if (sealProblem) this.addBreakAt(sealProblem.place, sealBreak(sealProblem, shorten(buf, start, end)))
   }
 
   /** No header declared the hash function: take the one this record's hash matches, if any. */
   private guess(buf: Buffer, start: number, end: number): boolean {
-    const match = matchAlgorithm(buf.subarray(start, end - HASH_HEX - 1), buf.toString('latin1', end - HASH_HEX, end), this.options.key)
+    const match = this.at.guess(buf, start, end)
     if (match) {
       this.hashFn = match.fn
       this.report.algorithm = match.alg
@@ -498,25 +389,18 @@ export class ChainVerifier {
     if (this.guess(buf, start, end)) {
       // Mid-file stdin: the first line that matches is where the checked chain starts.
       if (this.expected === null) this.expected = buf.toString('latin1', start, start + HASH_HEX)
-      const held = this.unmatched
-      this.unmatched = null
+      const held = this.at.takeUnmatched()
       if (held && this.breaks.add(held, null)) this.stopped = true
       return !this.stopped
     }
-    const key = this.options.key
-    const problem = unmatchedBreak(key !== undefined, shorten(buf, start, end))
-    if (this.report.segment?.anchored === false && !key) {
-      // Without a key, lines that match nothing may be hmac-sha256: a verdict waits for a line that matches.
-      this.unmatched ??= { file: this.file, line: this.lineNo, offset: lineOffset, ...problem }
-      this.position++
-      return false
-    }
-    this.fail(problem, null, buf, start, end, lineOffset)
+    const problem = this.at.unmatchedLine(lineOffset, buf, start, end)
+    if (problem) this.fail(problem, null, buf, start, end, lineOffset)
+    else this.position++ // held: a verdict waits for a line that matches
     return false
   }
 
   private metaSeen(meta: Meta | UnknownMeta, offset: number): void {
-    if (this.options.onMeta) this.options.onMeta(meta, { file: this.file, line: this.lineNo, offset })
+    if (this.options.onMeta) this.options.onMeta(meta, { file: this.at.file, line: this.at.lineNo, offset })
   }
 
   /** Whether a recovery record accounts for the pending failed line as a torn tail. */
@@ -533,10 +417,10 @@ export class ChainVerifier {
    * A line failed. It may be a torn fragment that the next line (a recovery
    * record) accounts for, so hold it until that line is seen.
    */
-  private fail(brk: Problem, foundHash: string | null, buf: Buffer, start: number, end: number, offset = this.offset, whole?: { length: number; sha256: string }): void {
+  private fail(brk: Problem, foundHash: string | null, buf: Buffer, start: number, end: number, offset = this.at.offset, whole?: { length: number; sha256: string }): void {
     if (this.pending) this.flushPending()
     if (this.stopped) return
-    this.pending = holdLine({ file: this.file, line: this.lineNo, offset, ...brk }, this.expected, foundHash, buf.subarray(start, end), Boolean(this.options.onBreak), whole)
+    this.pending = holdLine({ file: this.at.file, line: this.at.lineNo, offset, ...brk }, this.expected, foundHash, buf.subarray(start, end), Boolean(this.options.onBreak), whole)
   }
 
   private flushPending(): void {
@@ -553,33 +437,9 @@ export class ChainVerifier {
     if (this.breaks.add(p.brk, p.bytes)) this.stopped = true
   }
 
-  /**
-   * The header `h` of the current file says the file before it ended at
-   * line `line - 1`: its last `extra` lines, each linked to the one before,
-   * were added after it was closed (appended by hand, or as a second gzip
-   * member). The first of them is the break. Its byte offset is not known
-   * here (-1); {@link verify} reads it from the file.
-   */
-  private appendedTail(file: string, line: number, extra: number, h: HeaderMeta): void {
-    this.report.records -= extra
-    this.addBreakAt({ file, line, offset: -1 }, appendedBreak(extra, line, this.file, h))
-  }
-
   /** A break at a given place (seal problems are found after their line was accepted). */
   private addBreakAt(place: { file: string; line: number; offset: number }, brk: Problem): void {
     if (this.breaks.add({ ...place, ...brk }, null)) this.stopped = true
   }
 
-  private addBreak(brk: Problem, line: Buffer | null): void {
-    if (this.breaks.add({ file: this.file, line: this.lineNo, offset: this.offset, ...brk }, line)) this.stopped = true
-  }
-}
-
-function decodeUser(buf: Buffer, start: number, end: number): string {
-  const stored = buf.toString('utf8', start, end)
-  try {
-    return unescapeLine(stored)
-  } catch {
-    return stored
-  }
 }

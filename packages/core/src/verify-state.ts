@@ -7,6 +7,7 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { replaceFile } from './checkpoint-file'
 import { ChainlogError, ErrorCodes } from './errors'
 import { resolveInputs, type ChainFile } from './inputs'
 import type { DeletedFile } from './meta'
@@ -411,20 +412,7 @@ export function readState(statePath: string): VerifyState | null {
   return o as VerifyState
 }
 
-/** Writes the state atomically: a temporary file beside it, synced, renamed over it. */
+/** Writes the state atomically (replaceFile), readable by its owner only. */
 export function writeState(statePath: string, state: VerifyState): void {
-  const tmp = `${statePath}.${process.pid}.tmp`
-  try {
-    const fd = fs.openSync(tmp, 'w', 0o600)
-    try {
-      fs.writeSync(fd, JSON.stringify(state, null, 1) + '\n')
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
-    fs.renameSync(tmp, statePath)
-  } catch (err) {
-    fs.rmSync(tmp, { force: true })
-    throw new ChainlogError(ErrorCodes.BAD_STATE, `cannot write the state file ${statePath}: ${(err as Error).message}`, { path: statePath, cause: err })
-  }
+  replaceFile(statePath, JSON.stringify(state, null, 1) + '\n', 0o600, (err) => new ChainlogError(ErrorCodes.BAD_STATE, `cannot write the state file ${statePath}: ${(err as Error).message}`, { path: statePath, cause: err }))
 }

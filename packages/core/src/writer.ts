@@ -1,18 +1,17 @@
 import { EventEmitter } from 'node:events'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { createHashFn, keyId, MIN_KEY_BYTES, type Algorithm } from './algorithm'
+import { createHashFn, keyId, type Algorithm } from './algorithm'
 import { advance, countTo, Discovery, Opening, type ChainHead, type Current, type Hashing, type Position } from './discovery'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
-import { loadKey } from './key'
+import { FlushWaiters } from './flush-waiters'
 import { HeadMoved, Lease } from './lease'
 import { LogLock, StreamLock } from './lock'
 import { Outage } from './outage'
 import { metaLine, type Meta } from './meta'
-import { FileNaming } from './naming'
 import { normalize, type ChainWriterOptions, type Settings } from './settings'
 import { RecordQueue, type Batch } from './queue'
-import { decodeLine, escapeLine, GENESIS, isPlainText, RECORD_OVERHEAD } from './record'
+import { decodeLine, escapeLine, GENESIS, isPlainText } from './record'
 import { Rotation } from './rotation'
 import type { ChainWriterEvents, Emit } from './events'
 import { Sealing } from './sealing'
@@ -21,7 +20,6 @@ import { isCut } from './truncation'
 
 /** Queued bytes that start a batch at once rather than on the next turn of the event loop. */
 const BATCH_BYTES = 256 * 1024
-
 
 /** How {@link openChainWriter}'s writer is opened, beside the options of the log. */
 export interface OpenOptions {
@@ -72,7 +70,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   /** Text after the last LF given to writeChunk(): the start of a line still coming. */
   private tail = ''
   private readonly throwRefusals: boolean
-  private waiters: { target: number; resolve: () => void; reject: (err: Error) => void }[] = []
+  private readonly waiters = new FlushWaiters()
   private readonly opening: Opening
   private readonly outage: Outage
   private needDrain = false
@@ -109,7 +107,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     this.checkpointing = settings.checkpointKey ? new Checkpointing(settings.checkpointKey, room) : null
     this.rotation = new Rotation({ ...room, sealing: this.sealing, checkpointing: this.checkpointing })
     this.discovery = new Discovery({ ...room, rotation: this.rotation })
-    this.outage = new Outage({ lease: this.lease, emit, rejectWaiters: (err) => this.rejectWaiters(err), settle: () => this.settle(), closing: () => this.closing !== null })
+    this.outage = new Outage({ lease: this.lease, emit, rejectWaiters: (err) => this.waiters.reject(err), settle: () => this.settle(), closing: () => this.closing !== null })
     this.opening = new Opening({ settings, lock, discovery: this.discovery, rotation: this.rotation, sealing: this.sealing, checkpointing: this.checkpointing, turns: this.lease.turns, leased: () => this.lease.held, closing: () => this.closing !== null, failed: (err) => this.openFailed(err), opened: () => {
       this.emit('ready')
       if (this.queue.length) this.lease.schedule()
@@ -283,11 +281,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   }
 
   private settle(): void {
-    if (this.waiters.length) {
-      const still: typeof this.waiters = []
-      for (const w of this.waiters) (this.queue.appended >= w.target ? w.resolve() : still.push(w))
-      this.waiters = still
-    }
+    this.waiters.settle(this.queue.appended)
     if (this.needDrain && this.queue.bytes < this.settings.highWaterMark / 2) {
       this.needDrain = false
       this.emit('drain')
@@ -304,10 +298,9 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     if (failed) return Promise.reject(failed)
     const target = this.queue.queued
     if (this.queue.appended >= target) return Promise.resolve()
-    return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ target, resolve, reject })
-      this.lease.pump()
-    })
+    const flushed = this.waiters.wait(target)
+    this.lease.pump()
+    return flushed
   }
 
   /**
@@ -386,10 +379,6 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     return this.closed
   }
 
-  private rejectWaiters(err: ChainlogError): void {
-    for (const w of this.waiters.splice(0)) w.reject(err)
-  }
-
   /**
    * Opens the log (checks its directory, takes the lock, finds or starts the
    * current file), then emits `'ready'`. Runs once; later calls get the same
@@ -403,7 +392,7 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   private openFailed(err: ChainlogError): void {
     const closing = this.closing !== null
     this.closing ??= Promise.resolve()
-    this.rejectWaiters(err)
+    this.waiters.reject(err)
     // Before start() rejects: whoever waits on it hears the error first. Unheard,
     // it is thrown, as EventEmitter throws an unheard 'error' (not into the opening).
     if (this.announce) this.listenerCount('error') ? this.emit('error', err) : process.nextTick(() => { throw err })

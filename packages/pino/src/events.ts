@@ -3,26 +3,20 @@ import type { ChainHead, ForwardedEvents, WritableStreamEvents } from '@chainlog
 /**
  * Events of the transport. In a worker they are emitted on the stream that
  * `pino.transport()` returned; in the main thread, on the destination. The
- * names carry a prefix because one worker may host several targets.
+ * names carry a prefix because one worker may host several targets. Each but
+ * `HEAD` is the core writer's event of the same name, with its payload
+ * (ChainWriterEvents says what each carries).
  */
 export const Events = {
-  /** (path) a file was started. */
   NEW: 'chainlog:new',
-  /** ({ from, to }) the log moved to the next file. */
   ROTATE: 'chainlog:rotate',
-  /** (path) retention deleted a file (after recording it in the chain). */
   REMOVE: 'chainlog:remove',
-  /** (path) a rotated file was gzipped (with `compress`) to this archive. */
   ARCHIVE: 'chainlog:archive',
-  /** ({ files, current }) files beside the log that chainlog did not write (pino-roll's, say): left untouched; the chain goes on in `current`. */
   FOREIGN: 'chainlog:foreign',
-  /** ({ file, reason, length }) a torn or broken tail was found and recorded. */
   RECOVERY: 'chainlog:recovery',
-  /** ({ file, expected, found, next }) the file being written was cut or emptied by someone else (after an 'error' FILE_TRUNCATED): recorded, and logging goes on in `next`. */
   TRUNCATION: 'chainlog:truncation',
   /** (ChainHead) the head after a flush: keep `hash` and `count` elsewhere to detect truncation. */
   HEAD: 'chainlog:head',
-  /** ({ refused }) a failing disk accepts writes again; `refused` lines were turned away meanwhile (BUFFER_FULL). */
   RESUME: 'chainlog:resume',
 } as const
 

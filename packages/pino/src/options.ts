@@ -1,4 +1,4 @@
-import { checkOptionNames, checkWriterOptions, invalidOption, PINO_ROLL_LIMIT_REFUSALS, SONIC_BOOM_REFUSALS, type ChainWriterOptions, type OptionNames } from '@chainlog/core'
+import { checkOptionNames, checkWriterOptions, invalidOption, parseHeadInterval, PINO_ROLL_LIMIT_REFUSALS, SONIC_BOOM_REFUSALS, type ChainWriterOptions, type ChunkFeedOptions, type OptionNames } from '@chainlog/core'
 
 /** Options handed to the core writer unchanged (core's doc comments describe them). */
 const PASSED = ['destination', 'frequency', 'mkdir', 'symlink', 'extension', 'dateFormat', 'compress', 'fsync', 'mode', 'append', 'algorithm', 'keyFile', 'maxBuffered', 'sealKey', 'sealEvery', 'sealInterval', 'checkpointKey', 'checkpointInterval'] as const
@@ -8,7 +8,7 @@ const PASSED = ['destination', 'frequency', 'mkdir', 'symlink', 'extension', 'da
  * sonic-boom's file options, and three of the transport's own. A bare
  * `size` is megabytes, as in pino-roll.
  */
-export interface ChainlogPinoOptions extends Pick<ChainWriterOptions, (typeof PASSED)[number]> {
+export interface ChainlogPinoOptions extends Pick<ChainWriterOptions, (typeof PASSED)[number]>, Pick<ChunkFeedOptions, 'headInterval'> {
   /**
    * Base path of the log, e.g. `logs/app.log`: files are `logs/app.1.log`,
    * `logs/app.2.log`, … As in pino-roll, a function returning the path is
@@ -25,14 +25,11 @@ export interface ChainlogPinoOptions extends Pick<ChainWriterOptions, (typeof PA
    * chainlog does: it deletes files of its own chain, never others.
    */
   limit?: { count?: number; removeOtherLogFiles?: false }
-  /** Also emit `'chainlog:head'` every this many milliseconds while lines arrive (after a flush, so the head is on disk). */
-  headInterval?: number
 }
 
 /** What the transport passes to the core writer, and what it keeps for itself. */
-export interface ResolvedOptions {
+export interface ResolvedOptions extends Pick<ChunkFeedOptions, 'headInterval'> {
   writer: ChainWriterOptions
-  headInterval?: number
 }
 
 const NAMES: OptionNames = {
@@ -94,10 +91,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   const resolved: ResolvedOptions = { writer: writer as unknown as ChainWriterOptions }
   checkWriterOptions(resolved.writer)
-  if (given.headInterval !== undefined) {
-    const ms = given.headInterval
-    if (!(typeof ms === 'number' && Number.isInteger(ms) && ms >= 10)) throw invalidOption(`headInterval must be a whole number of milliseconds >= 10; got ${JSON.stringify(ms)}`)
-    resolved.headInterval = ms
-  }
+  const headInterval = parseHeadInterval(given.headInterval)
+  if (headInterval !== undefined) resolved.headInterval = headInterval
   return resolved
 }
