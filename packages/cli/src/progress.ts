@@ -3,7 +3,7 @@
  * Shown only when stderr is a terminal, never with --json or --quiet, and by
  * default only for inputs large enough to take a moment.
  */
-import { Presets, SingleBar } from 'cli-progress'
+import type { SingleBar } from 'cli-progress'
 import { formatBytes } from './format'
 
 /** Below this much input, verification is over before a bar would be read. */
@@ -37,6 +37,8 @@ export function progress(mode: ProgressMode, silent: boolean, stream: NodeJS.Wri
       if (!decided) {
         decided = true
         if (mode === 'auto' && total < PROGRESS_MIN_BYTES) return
+        // Loaded with the first bar: most runs show none, and start sooner without it (#17).
+        const { Presets, SingleBar } = require('cli-progress') as typeof import('cli-progress')
         bar = new SingleBar(
           { stream, format: ' {bar} {percentage}% | {doneText} of {totalText} | {rate} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, etaBuffer: 40, fps: 8 },
           Presets.shades_classic,

@@ -130,6 +130,29 @@ describe('verify with jobs equals verify in this thread', () => {
     }
   })
 
+  test('segments of several read blocks, and the line across a segment end read in one more block', async () => {
+    const dir = tmpDir()
+    const files = await writeChain(dir, Array.from({ length: 30_000 }, (_, i) => pinoLine(i)), { size: 100_000_000 })
+    expect(files).toHaveLength(1)
+    // The worker reads 1 MiB at a time: a 1 MiB segment ends with its block, so the line across its end needs another read.
+    const across = (at: number) => fs.readFileSync(files[0]!).subarray(0, at).toString('latin1').split('\n').length
+    for (const segmentBytes of [1 << 20, 3 << 20]) {
+      const [seq, par] = await both(dir, { segmentBytes })
+      expect((seq as VerifyReport).ok).toBe(true)
+      expect(par).toEqual(seq)
+    }
+    editLine(files[0]!, across(1 << 20), (s) => s.replace('served', 'SERVED'))
+    editLine(files[0]!, across(5 << 20), (s) => s.replace('served', 'SERVED'))
+    for (const segmentBytes of [1 << 20, 3 << 20]) {
+      for (const all of [false, true]) {
+        const [seq, par] = await both(dir, { all, segmentBytes })
+        expect((seq as VerifyReport).breaks[0]).toMatchObject({ line: across(1 << 20), reason: 'HASH_MISMATCH' })
+        if (all) expect((seq as VerifyReport).breaks.map((b) => b.line)).toContain(across(5 << 20))
+        expect(par).toEqual(seq)
+      }
+    }
+  })
+
   test('lines longer than a worker reads at once, and segments of nothing but garbage', async () => {
     const dir = tmpDir()
     const files = await writeChain(dir, [pinoLine(0), 'B'.repeat(1_500_000), pinoLine(1), 'C'.repeat(3_000_000), pinoLine(2)], { size: 2_000_000 })

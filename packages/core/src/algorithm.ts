@@ -1,8 +1,8 @@
 import * as crypto from 'node:crypto'
-import { blake3 } from '@noble/hashes/blake3.js'
-import { sha256 } from '@noble/hashes/sha2.js'
-import { hmac } from '@noble/hashes/hmac.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
+import type { blake3 } from '@noble/hashes/blake3.js'
+import type { sha256 } from '@noble/hashes/sha2.js'
+import type { hmac } from '@noble/hashes/hmac.js'
+import type { bytesToHex } from '@noble/hashes/utils.js'
 import { ChainlogError, ErrorCodes } from './errors'
 import { createBatchHasher, type BatchHasher } from './hash-path'
 
@@ -40,6 +40,19 @@ export function isAlgorithm(value: unknown): value is Algorithm {
   return typeof value === 'string' && (ALGORITHMS as readonly string[]).includes(value)
 }
 
+/**
+ * @noble/hashes, loaded with the first BLAKE3 or pure-JS hash function: a
+ * SHA-256 chain never needs it, and verify-log and its workers start sooner (#17).
+ */
+function noble(): { blake3: typeof blake3; sha256: typeof sha256; hmac: typeof hmac; bytesToHex: typeof bytesToHex } {
+  return {
+    blake3: (require('@noble/hashes/blake3.js') as { blake3: typeof blake3 }).blake3,
+    sha256: (require('@noble/hashes/sha2.js') as { sha256: typeof sha256 }).sha256,
+    hmac: (require('@noble/hashes/hmac.js') as { hmac: typeof hmac }).hmac,
+    bytesToHex: (require('@noble/hashes/utils.js') as { bytesToHex: typeof bytesToHex }).bytesToHex,
+  }
+}
+
 const encoder = new TextEncoder()
 const toBytes = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data)
 
@@ -61,17 +74,25 @@ function nodeSha256(): HashFn {
 export function createHashFn(algorithm: Algorithm, options: { key?: Uint8Array; impl?: Implementation } = {}): HashFn {
   const impl = options.impl ?? 'node'
   switch (algorithm) {
-    case 'sha256':
-      return impl === 'node' ? withBatch(nodeSha256(), algorithm) : (data) => bytesToHex(sha256(toBytes(data)))
-    case 'blake3':
+    case 'sha256': {
+      if (impl === 'node') return withBatch(nodeSha256(), algorithm)
+      const { sha256, bytesToHex } = noble()
+      return (data) => bytesToHex(sha256(toBytes(data)))
+    }
+    case 'blake3': {
       // Node's OpenSSL has no BLAKE3; @noble/hashes is the audited implementation.
+      const { blake3, bytesToHex } = noble()
       return (data) => bytesToHex(blake3(toBytes(data)))
+    }
     case 'hmac-sha256': {
       const key = options.key
       if (!key || key.length === 0) {
         throw new ChainlogError(ErrorCodes.KEY_REQUIRED, 'the hmac-sha256 algorithm needs a key (option keyFile / --key)')
       }
-      if (impl === 'noble') return (data) => bytesToHex(hmac(sha256, key, toBytes(data)))
+      if (impl === 'noble') {
+        const { hmac, sha256, bytesToHex } = noble()
+        return (data) => bytesToHex(hmac(sha256, key, toBytes(data)))
+      }
       return withBatch((data) => crypto.createHmac('sha256', key).update(data).digest('hex'), algorithm, key)
     }
     default:

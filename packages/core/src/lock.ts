@@ -1,6 +1,9 @@
 import * as fs from 'node:fs'
-import * as lockfile from 'proper-lockfile'
+import type * as Lockfile from 'proper-lockfile'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
+
+/** proper-lockfile, loaded by the first writer: verifying never needs it (start-up, #17). */
+const lockfile = (): typeof Lockfile => require('proper-lockfile')
 
 /**
  * The exclusive lock every writer of one log takes around each batch append
@@ -36,7 +39,7 @@ export class LogLock {
   tryAcquire(): boolean {
     if (this.release) return true
     try {
-      this.release = lockfile.lockSync(this.path, { realpath: false, stale: this.staleMs, onCompromised: this.onCompromised })
+      this.release = lockfile().lockSync(this.path, { realpath: false, stale: this.staleMs, onCompromised: this.onCompromised })
       this.ino = fs.statSync(`${this.path}.lock`).ino
       this.confirmedAt = Date.now()
       return true

@@ -1,8 +1,11 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { format as formatDate } from 'date-fns/format'
+import type { format as Format } from 'date-fns/format'
 import { invalidOption } from './errors'
 import { isChainFile } from './scan'
+
+/** date-fns' format, loaded with the first dated name: verifying never needs it (start-up, #17). */
+const formatDate: typeof Format = (date, pattern) => (require('date-fns/format') as { format: typeof Format }).format(date, pattern)
 
 /** One log file on disk that belongs to a rotation base. */
 export interface LogFileEntry {

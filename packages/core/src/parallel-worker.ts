@@ -179,6 +179,9 @@ class Segment {
   }
 }
 
+/** Bytes read at a time while looking for the first line of a segment (records are ~200 bytes). */
+const PROBE = 4096
+
 /**
  * Finds where the first line that starts at or after `start` begins: just
  * after the first LF at or after `start - 1`. Returns -1 when there is none
@@ -189,7 +192,7 @@ function firstLineStart(fd: number, start: number, end: number, buf: Buffer): nu
   let pos = start - 1
   for (;;) {
     if (end >= 0 && pos >= end) return -1
-    const n = fs.readSync(fd, buf, 0, buf.length, pos)
+    const n = fs.readSync(fd, buf, 0, PROBE, pos)
     if (n === 0) return -1
     const nl = buf.subarray(0, n).indexOf(LF)
     if (nl !== -1) {
@@ -200,35 +203,59 @@ function firstLineStart(fd: number, start: number, end: number, buf: Buffer): nu
   }
 }
 
-function verifyPlain(task: SegmentTask, seg: Segment, buf: Buffer): void {
+/** Reads up to READ bytes at file offset `pos` into buf[LONG, LONG + READ), on libuv's threads. */
+function readBlock(fd: number, buf: Buffer, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buf, LONG, READ, pos, (err, n) => (err ? reject(err) : resolve(n))))
+}
+
+/**
+ * A plain file's segment, read in blocks into two buffers in turn: the next
+ * block is read while this thread hashes the one before, so reading costs
+ * this thread nearly nothing. Each block lands at LONG in its buffer, and the
+ * partial line carried over from the block before is copied just ahead of it.
+ */
+async function verifyPlain(task: SegmentTask, seg: Segment, bufs: Buffers): Promise<void> {
   const fd = fs.openSync(task.path, 'r')
+  let next: Promise<number> | null = null
   try {
-    let base = firstLineStart(fd, task.start, task.end, buf)
-    if (base === -1) return
+    const first = firstLineStart(fd, task.start, task.end, bufs[0])
+    if (first === -1) return
+    /** File offset of the block read next. */
+    let at = first
     let carry = 0
-    for (;;) {
-      const n = fs.readSync(fd, buf, carry, READ, base + carry)
+    next = readBlock(fd, bufs[0], at)
+    for (let k = 0; ; k++) {
+      const buf = bufs[k & 1]
+      const n = await next
+      next = null
+      const blockAt = at
+      at += n
       if (n === 0) {
-        if (carry > 0) seg.raw('tail', buf, 0, carry)
+        if (carry > 0) seg.raw('tail', buf, LONG - carry, LONG)
         return
       }
-      const dataEnd = carry + n
-      const view = buf.subarray(0, dataEnd)
-      const limit = task.end < 0 ? dataEnd : Math.min(dataEnd, task.end - base)
+      // Read ahead only what the segment surely needs: a line that crosses its end rarely needs another block.
+      if (task.end < 0 || at < task.end) next = readBlock(fd, bufs[(k + 1) & 1], at)
+      const view = buf.subarray(LONG - carry, LONG + n)
+      const base = blockAt - carry
+      const limit = task.end < 0 ? view.length : Math.min(view.length, task.end - base)
       const pos = seg.lines(view, 0, limit, base)
       if (seg.stopped) return
       if (task.end >= 0 && base + pos >= task.end) return
-      carry = dataEnd - pos
+      carry = view.length - pos
       if (carry > LONG) return seg.reread(base + pos)
-      buf.copy(buf, 0, pos, dataEnd)
-      base += pos
+      view.copy(bufs[(k + 1) & 1], LONG - carry, pos)
+      next ??= readBlock(fd, bufs[(k + 1) & 1], at)
     }
   } finally {
+    // A read still in flight must land before its file is closed.
+    if (next) await next.catch(() => 0)
     fs.closeSync(fd)
   }
 }
 
 async function verifyGz(task: SegmentTask, seg: Segment, buf: Buffer): Promise<void> {
+  // Decompressed chunks are copied in after the carried partial line: the buffer from its start.
   const opened = openChainFile(task.path, true, { highWaterMark: READ, chunkSize: READ })
   let base = 0
   let carry = 0
@@ -258,25 +285,33 @@ async function verifyGz(task: SegmentTask, seg: Segment, buf: Buffer): Promise<v
  * Verifies one segment; the worker calls it for each task.
  * @internal
  */
-export async function verifySegment(task: SegmentTask, key: Uint8Array | null, buf = Buffer.allocUnsafe(READ + LONG)): Promise<SegmentResult> {
+export async function verifySegment(task: SegmentTask, key: Uint8Array | null, bufs: Buffers = newBuffers()): Promise<SegmentResult> {
   const hashFn = createHashFn(task.alg, key ? { key } : {})
   const seg = new Segment(task, hashFn)
-  if (task.gz) await verifyGz(task, seg, buf)
-  else verifyPlain(task, seg, buf)
+  if (task.gz) await verifyGz(task, seg, bufs[0])
+  else await verifyPlain(task, seg, bufs)
   return seg.result()
 }
 
+/** A worker's two read buffers, each a block and the longest partial line carried ahead of it. */
+type Buffers = [Buffer, Buffer]
+const newBuffers = (): Buffers => [Buffer.allocUnsafe(LONG + READ), Buffer.allocUnsafe(LONG + READ)]
+
 function serve(setup: WorkerSetup): void {
   const port = parentPort!
-  const buf = Buffer.allocUnsafe(READ + LONG)
+  const bufs = newBuffers()
+  // One task at a time: they share the buffers, and reading awaits (the next task waits in the queue).
+  let previous: Promise<void> = Promise.resolve()
   port.on('message', (task: SegmentTask) => {
-    verifySegment(task, setup.key, buf).then(
-      (result) => port.postMessage(result, [result.raw.buffer as ArrayBuffer]),
-      (err: unknown) => {
-        const e = err as NodeJS.ErrnoException
-        const result: SegmentResult = { id: task.id, items: [], raw: new Uint8Array(0), error: { message: e?.message ?? String(err), ...(typeof e?.code === 'string' && { code: e.code }) } }
-        port.postMessage(result)
-      },
+    previous = previous.then(() =>
+      verifySegment(task, setup.key, bufs).then(
+        (result) => port.postMessage(result, [result.raw.buffer as ArrayBuffer]),
+        (err: unknown) => {
+          const e = err as NodeJS.ErrnoException
+          const result: SegmentResult = { id: task.id, items: [], raw: new Uint8Array(0), error: { message: e?.message ?? String(err), ...(typeof e?.code === 'string' && { code: e.code }) } }
+          port.postMessage(result)
+        },
+      ),
     )
   })
 }

@@ -18,6 +18,7 @@ import type { SegmentResult, SegmentTask, WorkerSetup } from './parallel-worker'
 import { isZlibError, openChainFile, readError } from './read'
 import type { VerifierOptions, VerifyReport } from './report'
 import { ChainVerifier } from './verifier'
+import { workerScript } from './worker-script'
 
 /**
  * What {@link verifyInParallel} takes: the verifier's options, and how to share the work.
@@ -35,13 +36,11 @@ export interface ParallelOptions extends VerifierOptions {
 const DEFAULT_SEGMENT = 8 * 1024 * 1024
 const READ = 1024 * 1024
 
-/** The compiled worker script next to this file (from the TypeScript sources, the built one in ../dist). */
-function workerScript(): string {
-  const here = path.join(__dirname, 'parallel-worker.js')
-  if (fs.existsSync(here)) return here
-  const built = path.join(__dirname, '..', 'dist', 'parallel-worker.js')
-  if (fs.existsSync(built)) return built
-  throw new ChainlogError(ErrorCodes.IO_ERROR, `cannot find the verifier worker script (${here}); build @chainlog/core first`)
+/** The verifier's worker script. */
+function verifierScript(): string {
+  const script = workerScript('parallel-worker.js')
+  if (script === null) throw new ChainlogError(ErrorCodes.IO_ERROR, `cannot find the verifier worker script (${path.join(__dirname, 'parallel-worker.js')}); build @chainlog/core first`)
+  return script
 }
 
 interface Segment {
@@ -110,7 +109,7 @@ class Pool {
   }
 
   private spawn(): { worker: Worker; busy: number } {
-    const worker = new Worker(workerScript(), { workerData: this.setup })
+    const worker = new Worker(verifierScript(), { workerData: this.setup })
     const entry = { worker, busy: 0 }
     worker.on('message', (r: SegmentResult) => {
       const waiter = this.waiting.get(r.id)

@@ -5,7 +5,6 @@
  * imports this file alone, without the rest of the verify path.
  */
 import type { HashFn } from './algorithm'
-import type { BatchHasher } from './hash-path'
 import { hasRecordBounds, HASH_HEX, unescapeLine } from './record'
 
 const LF = 0x0a
@@ -51,10 +50,12 @@ export function newRunScan(): RunScan {
  * @internal
  */
 export function scanRun(buf: Buffer, start: number, limit: number, expected: string, hashFn: HashFn, watch: string | null, out: RunScan): void {
-  if (hashFn.batch) return scanNative(buf, start, limit, expected, hashFn, hashFn.batch, watch, out)
+  const batch = hashFn.batch ?? null
+  const st = nativeState
   let pos = start
   let count = 0
   let hash = expected
+  /** Where the hash field of the last line accepted starts, -1 before the first. */
   let prevAt = -1
   let watchAt = -1
   let firstStart = 0
@@ -66,19 +67,36 @@ export function scanRun(buf: Buffer, start: number, limit: number, expected: str
   const ab = buf.buffer
   const base = buf.byteOffset
   for (;;) {
+    if (batch !== null) {
+      // The native path (#17): the addon takes every verbatim record it can accept, in one call.
+      batch.scanRecords(buf, pos, limit, hash, watch, st)
+      const n = st[1]!
+      if (n > 0) {
+        if (count === 0) {
+          firstStart = st[2]!
+          firstEnd = st[3]!
+        }
+        lastStart = st[4]!
+        lastEnd = st[5]!
+        if (watchAt === -1 && st[6]! >= 0) watchAt = count + st[6]!
+        count += n
+        pos = st[0]!
+        prevAt = lastEnd + 1
+        hash = latin1(buf, prevAt, prevAt + HASH_HEX)
+      }
+    }
+    // One line checked here: every line on the JS path; on the native path, the one kind of line
+    // the addon leaves alone that may still belong to the run, an escaped line (its escapes are
+    // checked once, by unescapeLine).
     const nl = buf.indexOf(LF, pos)
-    if (nl === -1 || nl >= limit) break
-    if (!hasRecordBounds(bytes, pos, nl)) break
+    if (nl === -1 || nl >= limit || !hasRecordBounds(bytes, pos, nl)) break
     const bodyEnd = nl - HASH_HEX - 1
-    if (bytes[pos + HASH_HEX + 1] === BACKSLASH && !validEscaped(buf, pos + HASH_HEX + 1, bodyEnd)) break
-    if (prevAt === -1) {
-      if (latin1(buf, pos, pos + HASH_HEX) !== hash) break
-    } else if (!sameBytes(dv, pos, prevAt)) break
+    if (bytes[pos + HASH_HEX + 1] === BACKSLASH ? !validEscaped(buf, pos + HASH_HEX + 1, bodyEnd) : batch !== null) break
+    if (prevAt === -1 ? latin1(buf, pos, pos + HASH_HEX) !== hash : !sameBytes(dv, pos, prevAt)) break
     // A plain Uint8Array over the line costs half what subarray() does (no species lookup).
     const computed = hashFn(new Uint8Array(ab, base + pos, bodyEnd - pos))
-    const found = latin1(buf, nl - HASH_HEX, nl)
-    if (found !== computed) break
-    if (watch !== null && watchAt === -1 && found === watch) watchAt = count
+    if (latin1(buf, nl - HASH_HEX, nl) !== computed) break
+    if (watch !== null && watchAt === -1 && computed === watch) watchAt = count
     if (count === 0) {
       firstStart = pos + HASH_HEX + 1
       firstEnd = bodyEnd
@@ -102,67 +120,6 @@ export function scanRun(buf: Buffer, start: number, limit: number, expected: str
 
 /** Where the addon reports a run: [end, count, firstStart, firstEnd, lastStart, lastEnd, watchAt]. */
 const nativeState = new Float64Array(7)
-
-/**
- * {@link scanRun} on the native path (#17): the addon takes the verbatim
- * records in one call; an escaped line, which it leaves alone (its escapes
- * are checked here, once, by unescapeLine), is taken here and the addon
- * resumes after it. Any other line ends the run, as in the JS loop.
- */
-function scanNative(buf: Buffer, start: number, limit: number, expected: string, hashFn: HashFn, batch: BatchHasher, watch: string | null, out: RunScan): void {
-  const st = nativeState
-  let pos = start
-  let count = 0
-  let hash = expected
-  let watchAt = -1
-  let firstStart = 0
-  let firstEnd = 0
-  let lastStart = 0
-  let lastEnd = 0
-  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
-  for (;;) {
-    batch.scanRecords(buf, pos, limit, hash, watch, st)
-    const n = st[1]!
-    if (n > 0) {
-      if (count === 0) {
-        firstStart = st[2]!
-        firstEnd = st[3]!
-      }
-      lastStart = st[4]!
-      lastEnd = st[5]!
-      if (watchAt === -1 && st[6]! >= 0) watchAt = count + st[6]!
-      count += n
-      pos = st[0]!
-      hash = latin1(buf, lastEnd + 1, lastEnd + 1 + HASH_HEX)
-    }
-    // The one kind of line the addon stops at that may still belong to the run.
-    const nl = buf.indexOf(LF, pos)
-    if (nl === -1 || nl >= limit || !hasRecordBounds(bytes, pos, nl)) break
-    const bodyEnd = nl - HASH_HEX - 1
-    if (bytes[pos + HASH_HEX + 1] !== BACKSLASH || !validEscaped(buf, pos + HASH_HEX + 1, bodyEnd)) break
-    if (latin1(buf, pos, pos + HASH_HEX) !== hash) break
-    const found = latin1(buf, nl - HASH_HEX, nl)
-    if (found !== hashFn(new Uint8Array(buf.buffer, buf.byteOffset + pos, bodyEnd - pos))) break
-    if (watch !== null && watchAt === -1 && found === watch) watchAt = count
-    if (count === 0) {
-      firstStart = pos + HASH_HEX + 1
-      firstEnd = bodyEnd
-    }
-    lastStart = pos + HASH_HEX + 1
-    lastEnd = bodyEnd
-    hash = found
-    count++
-    pos = nl + 1
-  }
-  out.end = pos
-  out.count = count
-  out.hash = hash
-  out.firstStart = firstStart
-  out.firstEnd = firstEnd
-  out.lastStart = lastStart
-  out.lastEnd = lastEnd
-  out.watchAt = watchAt
-}
 
 /**
  * `buf.toString('latin1', start, end)` without the encoding dispatch. Buffer's

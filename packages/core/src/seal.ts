@@ -22,7 +22,9 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { threadId } from 'node:worker_threads'
+import { evolve, keyPair, leafHash } from './epoch-key'
 import { ChainlogError, ErrorCodes } from './errors'
+import { epochLeaves } from './seal-leaves'
 
 export const SEAL_ALGORITHM = 'ed25519-fs-merkle'
 
@@ -90,47 +92,10 @@ export interface SealMeta {
 
 export type SealKind = 'interval' | 'heartbeat' | 'rotation' | 'close' | 'start'
 
-const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex')
 
-const sha256 = (...parts: (Buffer | string)[]) => {
-  const h = crypto.createHash('sha256')
-  for (const p of parts) h.update(p)
-  return h.digest()
-}
-
-function evolve(seed: Buffer): Buffer {
-  return sha256('chainlog-seal-evolve', seed)
-}
-
-/**
- * Epoch key pair from its seed. The raw private key goes in as a JWK: Node
- * imports it with OpenSSL's raw-key call, where a PKCS#8 DER import runs
- * OpenSSL's decoder and costs about 25 times more (keygen derives every
- * epoch's key: seconds instead of a fraction of one, #17). The JWK's `x` is
- * not read for a private key, and the public key comes back from the export.
- */
-function keyPair(seed: Buffer): { privateKey: crypto.KeyObject; pk: Buffer } {
-  const secret = sha256('chainlog-seal-key', seed)
-  let privateKey: crypto.KeyObject
-  try {
-    privateKey = crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: secret.toString('base64url'), x: '' }, format: 'jwk' })
-  } catch {
-    // A Node that checks x against d: the DER import, slower, same key.
-    privateKey = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secret]), format: 'der', type: 'pkcs8' })
-  }
-  secret.fill(0)
-  const pk = Buffer.from(privateKey.export({ format: 'jwk' }).x!, 'base64url')
-  return { privateKey, pk }
-}
-
-function leafHash(epoch: number, pk: Buffer): Buffer {
-  const i = Buffer.alloc(8)
-  i.writeBigUInt64BE(BigInt(epoch))
-  return sha256(Buffer.from([0]), i, pk)
-}
-
-const nodeHash = (l: Buffer, r: Buffer) => sha256(Buffer.from([1]), l, r)
+const NODE = Buffer.from([1])
+const nodeHash = (l: Buffer, r: Buffer) => crypto.hash('sha256', Buffer.concat([NODE, l, r], 65), 'buffer')
 
 /** RFC 6962 Merkle tree hash over `leaves` (already leaf-hashed). */
 function merkleRoot(leaves: Buffer[]): Buffer {
@@ -189,19 +154,12 @@ export function generateSealKeys(options: { interval?: number; epochs?: number; 
   if (!Number.isInteger(epochs) || epochs < 1 || epochs > 1_000_000) throw new ChainlogError(ErrorCodes.INVALID_OPTION, `epochs must be between 1 and 1000000; got ${epochs}`)
   const start = options.start ?? Math.floor(Date.now() / interval) * interval
   const seed0 = crypto.randomBytes(32)
-  const leaves: Buffer[] = []
-  let s: Buffer = Buffer.from(seed0)
-  for (let i = 0; i < epochs; i++) {
-    leaves.push(leafHash(i, keyPair(s).pk))
-    const next = evolve(s)
-    s.fill(0)
-    s = next
-  }
-  s.fill(0)
+  const all = epochLeaves(seed0, epochs)
+  const leaves = Array.from({ length: epochs }, (_, i) => all.subarray(i * 32, i * 32 + 32))
   const root = merkleRoot(leaves).toString('hex')
   const id = root.slice(0, 16)
   const verifyKey: VerifyKey = { v: 2, alg: SEAL_ALGORITHM, id, start, interval, epochs, heartbeat, root }
-  const state: SealState = { v: 2, alg: SEAL_ALGORITHM, id, start, interval, epochs, heartbeat, root, epoch: 0, seed: seed0.toString('hex'), leaves: Buffer.concat(leaves).toString('base64') }
+  const state: SealState = { v: 2, alg: SEAL_ALGORITHM, id, start, interval, epochs, heartbeat, root, epoch: 0, seed: seed0.toString('hex'), leaves: all.toString('base64') }
   seed0.fill(0)
   return { verifyKey, state }
 }

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import SonicBoom from 'sonic-boom'
+import type SonicBoom from 'sonic-boom'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
+
+/** sonic-boom, loaded by the first file sink: verifying never needs it (start-up, #17). */
+const sonicBoom = (): typeof SonicBoom => require('sonic-boom')
 
 /**
  * Where the writer's batches go: a log file ({@link FileSink}) or a stream
@@ -65,7 +68,7 @@ export class FileSink implements Sink {
   }
 
   private boom(): SonicBoom {
-    const sonic = new SonicBoom({ fd: this.fd, sync: true, fsync: this.fsyncEach, contentMode: 'buffer' })
+    const sonic = new (sonicBoom())({ fd: this.fd, sync: true, fsync: this.fsyncEach, contentMode: 'buffer' })
     sonic.on('error', (err: Error) => {
       this.failure = err
     })

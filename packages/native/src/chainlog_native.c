@@ -327,6 +327,52 @@ static napi_value chain_records(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * Eight lowercase hex digits of the four bytes at p, in memory order, as
+ * the eight bytes of a little-endian word: the nibbles are spread one per
+ * byte, and 39 more is added to those of 10 and over ('a' - '0' - 10), with
+ * no carry from one byte into the next. For scanRecords, which compares a
+ * record's hash field with its digest eight digits at a time.
+ */
+static inline uint64_t hex8(const unsigned char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  uint64_t y = v;
+  y = (y | (y << 16)) & 0x0000FFFF0000FFFFull;
+  y = (y | (y << 8)) & 0x00FF00FF00FF00FFull;
+  uint64_t z = ((y >> 4) & 0x000F000F000F000Full) | ((y & 0x000F000F000F000Full) << 8);
+  uint64_t letters = ((z + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+  return z + 0x3030303030303030ull + letters * 0x27;
+}
+
+/* Whether the 64 characters at `found` are the lowercase hex of the hash of data[0, len). */
+static int hash_matches(const hasher *h, const unsigned char *data, size_t len, const unsigned char *found) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  unsigned char digest[32];
+  SHA256_CTX ctx;
+  if (h->alg == ALG_SHA256) SHA256_Init(&ctx);
+  else ctx = h->inner;
+  SHA256_Update(&ctx, data, len);
+  SHA256_Final(digest, &ctx);
+  if (h->alg != ALG_SHA256) {
+    ctx = h->outer;
+    SHA256_Update(&ctx, digest, 32);
+    SHA256_Final(digest, &ctx);
+  }
+  uint64_t diff = 0;
+  for (int i = 0; i < 8; i++) {
+    uint64_t want;
+    memcpy(&want, found + 8 * i, 8);
+    diff |= hex8(digest + 4 * i) ^ want;
+  }
+  return diff == 0;
+#else
+  unsigned char computed[HASH_HEX];
+  hash_hex(h, data, len, computed);
+  return memcmp(computed, found, HASH_HEX) == 0;
+#endif
+}
+
+/*
  * scanRecords(hasher, buf, start, limit, expected, watch, state)
  *
  * The verifier's run: from `start`, accepts consecutive complete lines of
@@ -362,7 +408,6 @@ static napi_value scan_records(napi_env env, napi_callback_info info) {
   size_t pos = start, count = 0;
   double first_start = 0, first_end = 0, last_start = 0, last_end = 0, watch_at = -1;
   const unsigned char *link = expected_ok ? expected : NULL;
-  unsigned char computed[HASH_HEX];
   while (link != NULL && pos < limit) {
     const unsigned char *nl = memchr(buf + pos, LF, limit - pos);
     if (nl == NULL) break;
@@ -372,8 +417,7 @@ static napi_value scan_records(napi_env env, napi_callback_info info) {
     if (r[HASH_HEX + 1] == '\\') break;
     if (memcmp(r, link, HASH_HEX) != 0) break;
     const unsigned char *found = r + len - HASH_HEX;
-    hash_hex(h, r, len - HASH_HEX - 1, computed);
-    if (memcmp(found, computed, HASH_HEX) != 0) break;
+    if (!hash_matches(h, r, len - HASH_HEX - 1, found)) break;
     if (watch_ok && watch_at < 0 && memcmp(found, watch, HASH_HEX) == 0) watch_at = (double)count;
     if (count == 0) {
       first_start = (double)(pos + HASH_HEX + 1);
