@@ -221,7 +221,7 @@ describe('destination: a chain on a stream (#15)', () => {
     const dest = await chainlog({ destination: sink })
     const logger = pino(dest)
     for (let i = 0; i < 100; i++) logger.info({ i }, 'to the stream')
-    await new Promise((resolve) => (dest.once('close', resolve), dest.end()))
+    await new Promise<void>((resolve) => (dest.once('close', () => resolve()), dest.end()))
     const lines = Buffer.concat(chunks).toString().split('\n').filter(Boolean)
     expect(lines).toHaveLength(101)
     expect(lines[0]).toMatch(/"file":"stream"/)
