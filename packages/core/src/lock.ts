@@ -1,9 +1,12 @@
 import * as fs from 'node:fs'
-import type * as Lockfile from 'proper-lockfile'
+// Loaded with the module, never on first use: proper-lockfile installs
+// signal-exit's SIGTERM/SIGINT handlers as it loads, and signal-exit re-raises
+// a signal when its handlers are the only ones left. Loaded after an
+// application's own `process.once('SIGTERM', …)`, it would run after that
+// handler had removed itself, and kill the process before the application's
+// shutdown could end the logger (test/conformance, 'nothing lost at shutdown').
+import * as lockfile from 'proper-lockfile'
 import { ChainlogError, ErrorCodes, fromSystemError } from './errors'
-
-/** proper-lockfile, loaded by the first writer: verifying never needs it (start-up, #17). */
-const lockfile = (): typeof Lockfile => require('proper-lockfile')
 
 /**
  * The exclusive lock every writer of one log takes around each batch append
@@ -39,7 +42,7 @@ export class LogLock {
   tryAcquire(): boolean {
     if (this.release) return true
     try {
-      this.release = lockfile().lockSync(this.path, { realpath: false, stale: this.staleMs, onCompromised: this.onCompromised })
+      this.release = lockfile.lockSync(this.path, { realpath: false, stale: this.staleMs, onCompromised: this.onCompromised })
       this.ino = fs.statSync(`${this.path}.lock`).ino
       this.confirmedAt = Date.now()
       return true
