@@ -122,6 +122,24 @@ describe('order, duplicates and chains', () => {
 })
 
 describe('what shippers and attackers do, each with its reason', () => {
+  test('a record of a blake3 chain recomputed under sha256: HASH_MISMATCH at its line, beside a sha256 chain that stays VALID', async () => {
+    // Two algorithms in one input: each record is judged against its own chain's algorithm.
+    const dir = tmpDir()
+    const b3 = (await writeChain(dir, LINES.slice(0, 30), { algorithm: 'blake3' })).flatMap((f) => linesOf(f).map((b) => b.toString()))
+    const k = b3.length - 1
+    expect(b3[k]![65]).not.toBe('\\') // a user record, the chain's last: nothing links to it
+    const body = b3[k]!.slice(0, -65)
+    const forged = `${body}|${sha256(body)}`
+    const file = write('algorithms.log', shuffle([...chain, ...b3.slice(0, k), forged]))
+    const line = fs.readFileSync(file, 'utf8').split('\n').indexOf(forged) + 1
+    const { status, report } = await shipped([file])
+    expect(status).toBe(1)
+    expect(report.chains.map((c) => [c.status, c.records]).sort()).toEqual([['BROKEN', b3.length], ['VALID', chain.length]].sort())
+    const problems = report.chains.find((c) => c.status === 'BROKEN')!.problems
+    expect(problems.map((p) => [p.reason, p.line])).toEqual([['HASH_MISMATCH', line]])
+    expect(problems[0]!.message).toContain('verifies only under sha256')
+  })
+
   test('dropped records: GAP after and before the right records, with how many are missing', async () => {
     // Positions 120-122 are lost; the file's next header tells how many.
     const file = write('dropped.log', shuffle(chain.filter((_, i) => i < 120 || i > 122)))

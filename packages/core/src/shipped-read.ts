@@ -108,10 +108,16 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
     const take = (b: Buffer, s: number, e: number, line: number) => {
       if (!gz && (line - 1) % MARK === 0) source.marks.push(offset + s)
       const ordinal = source.first + line - 1
-      if (e - s >= 2 * HASH_HEX + 2 && b[s + HASH_HEX] === PIPE && b[e - HASH_HEX - 1] === PIPE && pass.index.parse(b, s, e - HASH_HEX)) {
-        count(pass, Envelopes.RECORD)
-        admit(b, s, e, ordinal)
-        return
+      if (e - s >= 2 * HASH_HEX + 2 && b[s + HASH_HEX] === PIPE && b[e - HASH_HEX - 1] === PIPE) {
+        // A verbatim line that ends in its LF is checked in one call on the native path, before its keys
+        // are read; a metadata or escaped line, or one that fails there, goes through admit().
+        const alg = b[s + HASH_HEX + 1] !== BACKSLASH && e < b.length && b[e] === LF ? hashers.native(b, s, e) : -1
+        if (pass.index.parse(b, s, e - HASH_HEX, alg !== -1)) {
+          count(pass, Envelopes.RECORD)
+          if (alg !== -1) pass.index.add(ordinal, isGenesis(b, s) ? Flag.GENESIS : 0, alg)
+          else admit(b, s, e, ordinal)
+          return
+        }
       }
       handle(reader.read(b.toString('utf8', s, e), line), source.first)
     }
@@ -137,7 +143,7 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
       }
     }
     const admit = (b: Buffer, s: number, e: number, ordinal: number) => {
-      let flags = b[s] === 0x30 && b.compare(GENESIS_BYTES, 0, HASH_HEX, s, s + HASH_HEX) === 0 ? Flag.GENESIS : 0
+      let flags = isGenesis(b, s) ? Flag.GENESIS : 0
       let meta: Meta | UnknownMeta | null = null
       let malformed: string | null = null
       if (b[s + HASH_HEX + 1] === BACKSLASH) {
@@ -191,7 +197,8 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
             if (rest.length > 64 * 1024 * 1024) throw new ChainlogError(ErrorCodes.IO_ERROR, `${name}: a line longer than 64 MiB; this is not a log export`, { path: name })
             continue
           }
-          take(Buffer.concat([rest, chunk.subarray(0, e)]), 0, rest.length + e, ++line)
+          // With its LF, so that the line can take the native path too.
+          take(Buffer.concat([rest, chunk.subarray(0, e + 1)]), 0, rest.length + e, ++line)
           offset += rest.length
           s = e + 1
         }
@@ -221,7 +228,7 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
     for (const { b, ordinal } of spill.deferred.drain()) {
       const meta = b[HASH_HEX + 1] === BACKSLASH ? parseMeta(b.toString('utf8', HASH_HEX + 1, b.length - HASH_HEX - 1)) : null
       const alg = hashers.match(b.subarray(0, b.length - HASH_HEX - 1), b.toString('latin1', b.length - HASH_HEX), null)
-      const flags = (b.compare(GENESIS_BYTES, 0, HASH_HEX, 0, HASH_HEX) === 0 ? Flag.GENESIS : 0) | (meta ? Flag.META : 0) | (alg === -1 ? Flag.BAD : 0)
+      const flags = (isGenesis(b, 0) ? Flag.GENESIS : 0) | (meta ? Flag.META : 0) | (alg === -1 ? Flag.BAD : 0)
       pass.index.parse(b, 0, b.length - HASH_HEX)
       const i = pass.index.add(ordinal, flags, Math.max(alg, 0))
       if (alg === -1) pass.bad.push({ index: i, ordinal, reason: 'HASH_MISMATCH', message: `the hash field is not the ${hashers.names()} of the line: the line or its prev was changed` })
@@ -233,6 +240,11 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
     }
   }
   return pass
+}
+
+/** Whether the record at `s` of `b` starts with the GENESIS value as its prev. */
+function isGenesis(b: Buffer, s: number): boolean {
+  return b[s] === 0x30 && b.compare(GENESIS_BYTES, 0, HASH_HEX, s, s + HASH_HEX) === 0
 }
 
 function count(pass: ReadPass, e: Envelope): void {
@@ -247,6 +259,8 @@ function count(pass: ReadPass, e: Envelope): void {
 class Hashers {
   private readonly fns: HashFn[] = []
   private current = 0
+  /** Where the native path's scan gives back its offsets. */
+  private readonly state = new Float64Array(7)
 
   constructor(
     private readonly key: Uint8Array | undefined,
@@ -262,6 +276,20 @@ class Hashers {
       this.fns.push(createHashFn(alg, this.key ? { key: this.key } : {}))
     }
     return n
+  }
+
+  /**
+   * The number of the current algorithm if the verbatim user record at
+   * [s, e) of `b` (with its LF at `e`) verifies under it on the native path
+   * (hash-path.ts): one call, no string of the hash made. -1 when it does not, or
+   * when the algorithm has no native path; then {@link match} decides.
+   */
+  native(b: Buffer, s: number, e: number): number {
+    const batch = this.fns[this.current]!.batch
+    if (batch === undefined) return -1
+    // The scan takes a line that links to `expected`: the record's own prev, so that only its hash is judged.
+    batch.scanRecords(b, s, e + 1, latin1(b, s, s + HASH_HEX), null, this.state)
+    return this.state[1] === 1 ? this.current : -1
   }
 
   /** The number of the algorithm under which `body` hashes to `found`, or -1. A header switches the first one tried. */
