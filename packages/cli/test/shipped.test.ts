@@ -190,6 +190,28 @@ describe('what shippers and attackers do, each with its reason', () => {
     expect(report.chains[0]!.problems.map((p) => `${p.reason} ${p.file}:${p.line} ${p.missing}`)).toEqual([`CUT ${file}:${lines.indexOf(cut) + 1} 1`])
   })
 
+  test('two records cut, and the records between them, logged in one millisecond, hold no header: each cut is CUT, in its place, and nothing is a GAP', async () => {
+    // rsyslog's imfile tails every file of the log at once, so the central file interleaves them; when
+    // the records between two cuts carry no header or seal, only the cuts and the positions around them
+    // tell where they go (their times are all equal here).
+    const dir = tmpDir()
+    const files = await writeChain(dir, Array.from({ length: 200 }, (_, i) => pinoLine(i, Date.UTC(2026, 10, 22)).replace(/"time":\d+/, `"time":${Date.UTC(2026, 10, 22)}`)), { size: 12000 })
+    const records = files.flatMap((f) => linesOf(f).map((b) => b.toString()))
+    const headers = records.flatMap((r, i) => (r.slice(65).startsWith('\\m{"t":"header"') ? [i] : []))
+    expect(headers.length).toBeGreaterThanOrEqual(3)
+    const [a, b] = [headers[1]! + 5, headers[2]! - 3] // no header between the two cut records
+    const cutA = records[a]!.slice(0, 120)
+    const cutB = records[b]!.slice(0, 120)
+    // The later files arrive first, then the records between the cuts.
+    const lines = [...records.slice(0, a), cutA, ...records.slice(b + 1), ...records.slice(a + 1, b), cutB]
+    const file = write('cuts-interleaved.log', lines)
+    const { status, report } = await shipped([file])
+    expect(status).toBe(1)
+    expect(report.status).toBe('INCOMPLETE')
+    expect(report.chains).toHaveLength(1)
+    expect(report.chains[0]!.problems.map((p) => `${p.reason} ${p.file}:${p.line}`)).toEqual([`CUT ${file}:${lines.indexOf(cutA) + 1}`, `CUT ${file}:${lines.indexOf(cutB) + 1}`])
+  })
+
   test('an edited record is HASH_MISMATCH at its line', async () => {
     const edited = chain[77]!.replace('"reqId":', '"reqIx":')
     const lines = shuffle([...chain.slice(0, 77), edited, ...chain.slice(78)])

@@ -191,7 +191,7 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
   }
   const chains: RebuiltChain[] = []
   for (const [id, group] of byChain) {
-    await order(group.main, pass, timesOf)
+    await order(group.main, pass, timesOf, (record) => (cutAfter.get(record)?.length ?? 0) > 0)
     chains.push(judge(id, group.main, group.branches, pass, succ, key, cutAfter, cutEnds, needed, parentOf))
   }
   // Cut ends that explain no gap.
@@ -222,7 +222,16 @@ const TIMED_RUNS = 10_000
  * not later than its first record, by the records' own times, or by arrival
  * when they carry none.
  */
-async function order(main: Run[], pass: ReadPass, timesOf: TimesOf): Promise<void> {
+/**
+ * Puts a chain's runs in chain order: those whose position headers or seals
+ * tell by it, and each of the others into a slot between two of them. A slot
+ * is only where the run fits (the positions around it leave room for its
+ * records); a slot after a run that a cut record follows comes first, since a
+ * run whose first link cannot be checked is most often the one after a cut
+ * (its `prev` is the hash of a record whose end a shipper dropped); then
+ * time, and arrival for records of the same millisecond.
+ */
+async function order(main: Run[], pass: ReadPass, timesOf: TimesOf, cutFollows: (record: number) => boolean): Promise<void> {
   const { index } = pass
   const placed = main.filter((r) => r.offset !== null).sort((a, b) => a.offset! - b.offset!)
   const loose = main.filter((r) => r.offset === null)
@@ -237,12 +246,30 @@ async function order(main: Run[], pass: ReadPass, timesOf: TimesOf): Promise<voi
   const time = (i: number) => (byTime ? timed(i)! : 0)
   const before = (a: number, b: number) => time(a) < time(b) || (time(a) === time(b) && index.ordinal(a) < index.ordinal(b))
   loose.sort((a, b) => (before(a.first, b.first) ? -1 : 1))
+  // Slot k >= 0 follows placed[k]; slot -1 leads. Room: the records the positions leave free there (Infinity after the last).
   const slots: Run[][] = placed.map(() => [])
   const lead: Run[] = []
+  const slotOf = (k: number) => (k === -1 ? lead : slots[k]!)
+  const room = (k: number) => {
+    const start = k === -1 ? 0 : placed[k]!.offset! + placed[k]!.length
+    const end = k + 1 < placed.length ? placed[k + 1]!.offset! : Infinity
+    return end - start - slotOf(k).reduce((n, r) => n + r.length, 0)
+  }
+  const tail = (k: number) => {
+    const list = slotOf(k)
+    return list.length ? list[list.length - 1]!.last : k === -1 ? null : placed[k]!.last
+  }
   for (const r of loose) {
-    let slot = -1
-    for (let k = 0; k < placed.length; k++) if (before(placed[k]!.last, r.first)) slot = k
-    ;(slot === -1 ? lead : slots[slot]!).push(r)
+    const all = [-1, ...placed.map((_, k) => k)]
+    const fits = all.filter((k) => room(k) >= r.length)
+    const afterCut = fits.filter((k) => {
+      const t = tail(k)
+      return t !== null && cutFollows(t)
+    })
+    const candidates = afterCut.length ? afterCut : fits.length ? fits : all
+    let slot = candidates[0]!
+    for (const k of candidates) if (k >= 0 && before(placed[k]!.last, r.first)) slot = k
+    slotOf(slot).push(r)
   }
   main.splice(0, main.length, ...lead, ...placed.flatMap((p, k) => [p, ...slots[k]!]))
 }
