@@ -6,7 +6,9 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { ROOT } from './chain'
 
-const GO_ENV = { GO111MODULE: 'off', GOPATH: '/usr/share/gocode' }
+// CGO_ENABLED=0: the checkers are pure Go, and Go 1.19 (Debian 12) would otherwise want a C compiler
+// for net and os/user, which a machine that builds chainlog without its native addon may not have.
+const GO_ENV = { GO111MODULE: 'off', GOPATH: '/usr/share/gocode', CGO_ENABLED: '0' }
 
 /** Builds test/go/<name> into a temporary directory; returns the executable's path. */
 export function buildGo(name: string): string {

@@ -4,7 +4,7 @@
  */
 import * as os from 'node:os'
 import { loadVerifierKey, verifyWithState } from '@chainlog/core'
-import { CHAIN_OPTIONS, chainInput, parse, parseAsOf, parseExpectation, readKey, readVerifyKey, type ChainValues } from './args'
+import { CHAIN_OPTIONS, chainInput, command, parseAsOf, parseExpectation, readKey, readVerifyKey, type ChainValues } from './args'
 import { EXIT_BROKEN, EXIT_OK, runMain, usage, type RunContext } from './exit'
 import { formatCount } from './format'
 import { parseDuration } from './keygen'
@@ -128,12 +128,7 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const
 
-export async function verifyLog(args: string[], ctx: RunContext): Promise<number> {
-  const { values, positionals } = parse<Values>('verify-log', args, OPTIONS)
-  if (values.help) {
-    process.stdout.write(HELP)
-    return EXIT_OK
-  }
+export const verifyLog = command<Values>('verify-log', OPTIONS, HELP, async (values, positionals, ctx) => {
   if (values.version) {
     process.stdout.write(`verify-log ${version()}\n`)
     return EXIT_OK
@@ -195,7 +190,7 @@ export async function verifyLog(args: string[], ctx: RunContext): Promise<number
     process.stdout.write(text)
   }
   return ok ? EXIT_OK : EXIT_BROKEN
-}
+})
 
 /** `--proof <bundle>`: one record, offline, against the checkpoint key. */
 function verifyProof(values: Values, positionals: string[], witnesses: ReturnType<typeof loadVerifierKey>[]): number {
