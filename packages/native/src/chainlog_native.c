@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,20 @@ static void hasher_free(napi_env env, void *data, void *hint) {
   free(data);
 }
 
+/* Reads a call's `n` arguments into argv; with fewer, throws "<name> takes <n> arguments" and returns 0. */
+static int args_of(napi_env env, napi_callback_info info, napi_value *argv, size_t n, const char *name) {
+  size_t argc = n;
+  char message[64];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, "CHAINLOG_NATIVE", "napi_get_cb_info failed");
+    return 0;
+  }
+  if (argc >= n) return 1;
+  snprintf(message, sizeof message, "%s takes %zu arguments", name, n);
+  napi_throw_type_error(env, "CHAINLOG_NATIVE", message);
+  return 0;
+}
+
 /* createHasher(alg: 1 | 2, key?: Uint8Array) -> External */
 static napi_value create_hasher(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -221,7 +236,6 @@ static napi_value hash_hex_js(napi_env env, napi_callback_info info) {
  * line's position in src, state[1] = the end of the records in out.
  */
 static napi_value encode_lines(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
   napi_value argv[10];
   unsigned char *src, *out;
   size_t src_len, out_len, pos, src_end, off, bound, limit;
@@ -229,11 +243,7 @@ static napi_value encode_lines(napi_env env, napi_callback_info info) {
   double *state;
   int ok;
   napi_value result;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 10) {
-    napi_throw_type_error(env, "CHAINLOG_NATIVE", "encodeLines takes 10 arguments");
-    return NULL;
-  }
+  if (!args_of(env, info, argv, 10, "encodeLines")) return NULL;
   hasher *h = hasher_of(env, argv[0]);
   if (h == NULL || !bytes_of(env, argv[1], &src, &src_len) || !size_of(env, argv[2], &pos) || !size_of(env, argv[3], &src_end) ||
       !bytes_of(env, argv[4], &out, &out_len) || !size_of(env, argv[5], &off) || !size_of(env, argv[6], &bound) ||
@@ -281,7 +291,6 @@ static napi_value encode_lines(napi_env env, napi_callback_info info) {
  * rather than found, since the bytes to be written may hold anything.
  */
 static napi_value chain_records(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
   unsigned char *out;
   size_t out_len, start;
@@ -290,11 +299,7 @@ static napi_value chain_records(napi_env env, napi_callback_info info) {
   unsigned char prev[HASH_HEX];
   int ok;
   napi_value result;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) {
-    napi_throw_type_error(env, "CHAINLOG_NATIVE", "chainRecords takes 6 arguments");
-    return NULL;
-  }
+  if (!args_of(env, info, argv, 6, "chainRecords")) return NULL;
   hasher *h = hasher_of(env, argv[0]);
   if (h == NULL || !bytes_of(env, argv[1], &out, &out_len) || !size_of(env, argv[2], &start)) return NULL;
   if (napi_get_value_uint32(env, argv[4], &count) != napi_ok) {
@@ -385,7 +390,6 @@ static int hash_matches(const hasher *h, const unsigned char *data, size_t len, 
  * hash is `watch` (or -1).
  */
 static napi_value scan_records(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
   unsigned char *buf;
   size_t buf_len, start, limit;
@@ -393,11 +397,7 @@ static napi_value scan_records(napi_env env, napi_callback_info info) {
   int expected_ok, watch_ok = 0;
   double *state;
   napi_valuetype wt;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 7) {
-    napi_throw_type_error(env, "CHAINLOG_NATIVE", "scanRecords takes 7 arguments");
-    return NULL;
-  }
+  if (!args_of(env, info, argv, 7, "scanRecords")) return NULL;
   hasher *h = hasher_of(env, argv[0]);
   if (h == NULL || !bytes_of(env, argv[1], &buf, &buf_len) || !size_of(env, argv[2], &start) || !size_of(env, argv[3], &limit) ||
       !hash_arg(env, argv[4], expected, &expected_ok) || !f64_of(env, argv[6], &state, 7))
@@ -505,16 +505,11 @@ static int popcount64(uint64_t n) {
  * the malformed line it stopped at (or -1).
  */
 static napi_value extend_tree(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
   unsigned char *buf, *range;
   size_t buf_len, range_len, start, end;
   double *state;
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) {
-    napi_throw_type_error(env, "CHAINLOG_NATIVE", "extendTree takes 5 arguments");
-    return NULL;
-  }
+  if (!args_of(env, info, argv, 5, "extendTree")) return NULL;
   if (!bytes_of(env, argv[0], &buf, &buf_len) || !size_of(env, argv[1], &start) || !size_of(env, argv[2], &end) ||
       !bytes_of(env, argv[3], &range, &range_len) || !f64_of(env, argv[4], &state, 3))
     return NULL;
