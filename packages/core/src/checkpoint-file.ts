@@ -9,6 +9,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ChainlogError, ErrorCodes, pathError, systemErrorMeaning, type SystemErrorContext } from './errors'
+import { writeKeyPair } from './key-pair-files'
 import { NoteSigner, parseVerifierKey, SignatureTypes, type NoteVerifier } from './note'
 
 const MISSING: SystemErrorContext = { ENOENT: { code: ErrorCodes.BAD_KEY, words: 'it does not exist' } }
@@ -61,22 +62,15 @@ export function loadVerifierKey(file: string, type: 'log' | 'witness'): NoteVeri
  * @throws ChainlogError INVALID_OPTION when keys exist; the system error otherwise.
  */
 export function writeCheckpointKeys(dir: string, signer: NoteSigner, options: { force?: boolean } = {}): { key: string; vkey: string } {
-  fs.mkdirSync(dir, { recursive: true })
-  const key = path.join(dir, 'checkpoint.key')
-  const vkey = path.join(dir, 'checkpoint.vkey')
-  const flag = options.force ? 'w' : 'wx'
-  let wrote = false
-  try {
-    fs.writeFileSync(key, signer.toString() + '\n', { mode: 0o600, flag })
-    wrote = true
-    fs.writeFileSync(vkey, signer.verifierKey() + '\n', { mode: 0o644, flag })
-  } catch (err) {
-    // Never leave a new private key beside an old public one: they would not match.
-    if (wrote && !options.force) fs.rmSync(key, { force: true })
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ChainlogError(ErrorCodes.INVALID_OPTION, `${dir} already holds checkpoint keys; refusing to overwrite them (witnesses pin the key of an origin)`, { path: dir })
-    throw err
-  }
-  fs.chmodSync(key, 0o600)
+  const [key, vkey] = writeKeyPair(
+    dir,
+    [
+      { name: 'checkpoint.key', text: signer.toString() + '\n', mode: 0o600 },
+      { name: 'checkpoint.vkey', text: signer.verifierKey() + '\n', mode: 0o644 },
+    ],
+    options,
+    `${dir} already holds checkpoint keys; refusing to overwrite them (witnesses pin the key of an origin)`,
+  )
   return { key, vkey }
 }
 

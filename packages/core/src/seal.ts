@@ -24,6 +24,7 @@ import * as path from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { evolve, keyPair, leafHash } from './epoch-key'
 import { ChainlogError, ErrorCodes } from './errors'
+import { writeKeyPair } from './key-pair-files'
 import { epochLeaves } from './seal-leaves'
 
 export const SEAL_ALGORITHM = 'ed25519-fs-merkle'
@@ -166,22 +167,15 @@ export function generateSealKeys(options: { interval?: number; epochs?: number; 
 
 /** Writes `verify.key` (0644) and `seal.key` (0600) into `dir`. */
 export function writeSealKeys(dir: string, keys: { verifyKey: VerifyKey; state: SealState }, options: { force?: boolean } = {}): { verifyKey: string; sealKey: string } {
-  fs.mkdirSync(dir, { recursive: true })
-  const verifyKey = path.join(dir, 'verify.key')
-  const sealKey = path.join(dir, 'seal.key')
-  const flag = options.force ? 'w' : 'wx'
-  let wrote = false
-  try {
-    fs.writeFileSync(verifyKey, JSON.stringify(keys.verifyKey, null, 2) + '\n', { mode: 0o644, flag })
-    wrote = true
-    fs.writeFileSync(sealKey, JSON.stringify(keys.state) + '\n', { mode: 0o600, flag })
-  } catch (err) {
-    // Never leave a new verify.key next to an old seal.key: they would not match.
-    if (wrote && !options.force) fs.rmSync(verifyKey, { force: true })
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ChainlogError(ErrorCodes.INVALID_OPTION, `${dir} already holds keys; refusing to overwrite them (they may be needed to verify old logs)`, { path: dir })
-    throw err
-  }
-  fs.chmodSync(sealKey, 0o600)
+  const [verifyKey, sealKey] = writeKeyPair(
+    dir,
+    [
+      { name: 'verify.key', text: JSON.stringify(keys.verifyKey, null, 2) + '\n', mode: 0o644 },
+      { name: 'seal.key', text: JSON.stringify(keys.state) + '\n', mode: 0o600 },
+    ],
+    options,
+    `${dir} already holds keys; refusing to overwrite them (they may be needed to verify old logs)`,
+  )
   return { verifyKey, sealKey }
 }
 
