@@ -16,15 +16,8 @@ import { formatNote, NoteSigner, parseCheckpoint, parseNote, parseVerifierKey, v
 import { chainlog, json, oneLineError, verifyLog, type Result } from '../packages/cli/test/helpers'
 import { runChild, tempDir } from './helpers/chain'
 import { rechain, sha256 } from './helpers/rechain'
+import type { ProofBundle as Bundle } from '../packages/cli/src/proof-check'
 
-interface Bundle {
-  record: string
-  algorithm: string
-  index: number
-  size: number
-  proof: string[]
-  checkpoint: string
-}
 
 const TRANSPORTS = {
   pino: { script: 'pino-child.cjs', options: { size: '5000b', compress: true } },
