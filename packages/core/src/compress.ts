@@ -10,16 +10,23 @@ import { createGzip } from 'node:zlib'
 export async function gzipFile(path: string, mode?: number): Promise<string> {
   const target = path + '.gz'
   const tmp = `${target}.${process.pid}${TEMP_SUFFIX}`
+  // Opened before the archive's temporary file exists: a file retention already deleted fails here,
+  // leaving nothing behind (a read stream that found it gone only after the temporary file's
+  // asynchronous open had begun could leave that file once its removal had run).
+  const source = fs.openSync(path, 'r')
   try {
-    await pipeline(fs.createReadStream(path), createGzip(), fs.createWriteStream(tmp, mode === undefined ? {} : { mode }))
-    // Retention may have deleted the file meanwhile; then its archive must not appear.
-    await fs.promises.stat(path)
-    await fs.promises.rename(tmp, target)
+    await pipeline(fs.createReadStream(path, { fd: source }), createGzip(), fs.createWriteStream(tmp, mode === undefined ? {} : { mode }))
+    // Retention may have deleted the file meanwhile; then its archive must not appear. The check,
+    // the rename and the unlink run in one synchronous step: retention runs on this thread too, and
+    // between an awaited check and an awaited rename it could delete the file, which the rename
+    // would then bring back as an archive its retention record says is gone.
+    fs.statSync(path)
+    fs.renameSync(tmp, target)
   } catch (err) {
     await fs.promises.rm(tmp, { force: true })
     throw err
   }
-  await fs.promises.unlink(path)
+  fs.unlinkSync(path)
   return target
 }
 
