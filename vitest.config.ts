@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config'
 // built, so together both paths run the format vectors, the fixtures, the
 // tamper and the fuzz tests.
 const HASH_SUITES_CORE = ['vectors', 'tamper', 'bitflip', 'truncation', 'verifier', 'write-chunk', 'write-lines', 'hash-path', 'tree'].map((f) => `packages/core/test/${f}.test.ts`)
-const HASH_SUITES_CLI = ['fuzz', 'parallel'].map((f) => `packages/cli/test/${f}.test.ts`)
+const HASH_SUITES_CLI = ['fuzz', 'parallel', 'shipped'].map((f) => `packages/cli/test/${f}.test.ts`)
 const JS_PATH = { CHAINLOG_HASH_PATH: 'js' }
 
 // One project per package plus the cross-package suite in test/. Each

@@ -25,6 +25,15 @@ export function chainRecords(hasher: Hasher, out: Uint8Array, start: number, end
  */
 export function scanRecords(hasher: Hasher, buf: Uint8Array, start: number, limit: number, expected: string, watch: string | null, state: Float64Array): void
 
+/**
+ * Shipped records, in any order, each checked alone: takes up to `max` consecutive verbatim user records of `buf`
+ * from `start` (ending before `limit`) whose hash field is the hash of their prev|line, both fields lowercase hex.
+ * Record k's keys (the first 128 bits of prev, then of hash, 4 words each) go to `keys[(slot + k) * 8]`,
+ * `ordinal + k` to `ords[slot + k]`, and `word` (| 1 when its prev is 64 zeros) to `words[slot + k]`. Stops at the
+ * first line that is anything else. `state` receives [end after the last LF taken, records taken].
+ */
+export function admitRecords(hasher: Hasher, buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, ords: Uint32Array, words: Uint32Array, slot: number, ordinal: number, word: number, state: Float64Array): void
+
 /** The OpenSSL version string of the Node that loaded the addon. */
 export function opensslVersion(): string
 

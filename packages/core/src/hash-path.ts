@@ -26,6 +26,7 @@ interface NativeAddon {
   encodeLines(h: object, src: Uint8Array, pos: number, srcEnd: number, out: Uint8Array, off: number, bound: number, limit: number, prev: string, state: Float64Array): number
   chainRecords(h: object, out: Uint8Array, start: number, ends: Float64Array, count: number, prev: string): number
   scanRecords(h: object, buf: Uint8Array, start: number, limit: number, expected: string, watch: string | null, state: Float64Array): void
+  admitRecords(h: object, buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, ords: Uint32Array, words: Uint32Array, slot: number, ordinal: number, word: number, state: Float64Array): void
   opensslVersion(): string
   extendTree(buf: Uint8Array, start: number, end: number, range: Uint8Array, state: Float64Array): void
 }
@@ -43,6 +44,11 @@ export interface BatchHasher {
   chainRecords(out: Uint8Array, start: number, ends: Float64Array, count: number, prev: string): number
   /** A verifier's run of verbatim user records. state: [end, count, firstStart, firstEnd, lastStart, lastEnd, watchAt]. */
   scanRecords(buf: Uint8Array, start: number, limit: number, expected: string, watch: string | null, state: Float64Array): void
+  /**
+   * Shipped records, each checked alone (no link judged): up to `max` verbatim user records of `buf` from `start`,
+   * their keys, ordinals and words written in place into a shipped index's arrays from `slot`. state: [end, count].
+   */
+  admitRecords(buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, ords: Uint32Array, words: Uint32Array, slot: number, ordinal: number, word: number, state: Float64Array): void
 }
 
 const debug = debuglog('chainlog')
@@ -120,6 +126,7 @@ export function createBatchHasher(algorithm: string, key?: Uint8Array): BatchHas
     encodeLines: (src, pos, srcEnd, out, off, bound, limit, prev, state) => addon.encodeLines(h, src, pos, srcEnd, out, off, bound, limit, prev, state),
     chainRecords: (out, start, ends, count, prev) => addon.chainRecords(h, out, start, ends, count, prev),
     scanRecords: (buf, start, limit, expected, watch, state) => addon.scanRecords(h, buf, start, limit, expected, watch, state),
+    admitRecords: (buf, start, limit, max, keys, ords, words, slot, ordinal, word, state) => addon.admitRecords(h, buf, start, limit, max, keys, ords, words, slot, ordinal, word, state),
   }
 }
 

@@ -13,6 +13,7 @@ import type { SealMeta } from './seal'
 import { Flag, type Links } from './shipped-index'
 import type { Fragment, ReadPass } from './shipped-read'
 import type { ShippedReason } from './shipped-report'
+import { walkRuns, type RunVisitor } from './shipped-walk'
 
 /** A run of linked records: from a record with no predecessor in the input (or a fork's second child) along its first children. */
 export interface Run {
@@ -75,7 +76,7 @@ export type Placed = { run: Run; k: number } | null
  * Walks every run, groups the runs into chains and judges each chain.
  * `watch` names records whose place the caller wants (a checkpoint's head): `placed` gives it.
  */
-export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined, timesOf: TimesOf, watch: number[] = []): Promise<{ chains: RebuiltChain[]; loose: Finding[]; placed: (i: number) => Placed }> {
+export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined, timesOf: TimesOf, watch: number[] = [], options: { spans?: boolean } = {}): Promise<{ chains: RebuiltChain[]; loose: Finding[]; placed: (i: number) => Placed }> {
   const { index } = pass
   const { succ, forks } = links
   const n = index.size
@@ -110,40 +111,15 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
     if (p !== -1) needed.set(p, null as unknown as Run)
   }
   const hmac = pass.algorithms.indexOf('hmac-sha256')
-  const runs: Run[] = []
   // Records the walk needs nothing of but their link: no metadata, no fault, no copies, and one algorithm
   // in the whole input (so that none can be alien). In a bit set in index order (n/8 bytes, in cache), as
   // are the records walked: a step then costs one memory access (its link), not two.
   const plain = new Int32Array((n >>> 5) + 1)
-  const seen = new Int32Array((n >>> 5) + 1)
   if (pass.algorithms.length === 1) {
     for (let i = 0; i < n; i++) if ((index.state(i) & (0xffff0000 | Flag.META | Flag.BAD)) === 0) plain[i >>> 5]! |= 1 << (i & 31)
   }
   /** The algorithm of the walked run's last header (the key's with a key), which its records must verify under; -1 for any. */
   let governing = -1
-  const walk = (start: number) => {
-    governing = key ? hmac : -1
-    const run: Run = { first: start, last: start, length: 0, offset: index.flags(start) & Flag.GENESIS ? 0 : null, chain: null, parent: branchOf.get(start) ?? -1, meta: [], duplicates: 0, bad: [], alien: [], at: new Map(), problems: [] }
-    for (let j = start, k = 0; ; k++) {
-      seen[j >>> 5]! |= 1 << (j & 31)
-      if ((plain[j >>> 5]! & (1 << (j & 31))) === 0) step(run, j, k)
-      if (needed.size && needed.has(j)) {
-        run.at.set(j, k)
-        needed.set(j, run)
-      }
-      run.last = j
-      const next = succ[j]!
-      // Each record follows one record at most, so a walk meets a record it has seen only on a ring
-      // of links (a hash collision), and then at its start; checking that, not the next record's
-      // flags, keeps one memory access per step the next one waits for.
-      if (next === -1 || next === start || k >= n) {
-        run.length = k + 1
-        break
-      }
-      j = next
-    }
-    runs.push(run)
-  }
   /** What a record that is not plain adds to its run: metadata (a place, a chain id, the governing algorithm), a fault, copies. */
   const step = (run: Run, j: number, k: number) => {
     const state = index.state(j)
@@ -165,13 +141,34 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
     if (f & Flag.BAD) run.bad.push(j)
     else if (governing !== -1 && ((state >>> 8) & 0xff) !== governing) run.alien.push(j)
   }
+  const visitor: RunVisitor<Run> = {
+    open: (start) => {
+      governing = key ? hmac : -1
+      return { first: start, last: start, length: 0, offset: index.flags(start) & Flag.GENESIS ? 0 : null, chain: null, parent: branchOf.get(start) ?? -1, meta: [], duplicates: 0, bad: [], alien: [], at: new Map(), problems: [] }
+    },
+    visit: (run, j, k) => {
+      if ((plain[j >>> 5]! & (1 << (j & 31))) === 0) step(run, j, k)
+      if (needed.has(j)) {
+        run.at.set(j, k)
+        needed.set(j, run)
+      }
+    },
+    close: (run, last, length) => {
+      run.last = last
+      run.length = length
+    },
+  }
+  // A run starts at each record no other record links to: one whose predecessor is not in the input, or a fork's second child.
+  const gone = (i: number) => (index.flags(i) & (Flag.DUP | Flag.SHADOWED)) !== 0
+  const heads: number[] = []
+  let live = 0
   for (let i = 0; i < n; i++) {
     const f = index.flags(i)
     if (f & (Flag.DUP | Flag.SHADOWED)) continue
-    if (!(f & Flag.LINKED) || branchOf.has(i)) walk(i)
+    live++
+    if (!(f & Flag.LINKED) || (branchOf.size > 0 && branchOf.has(i))) heads.push(i)
   }
-  // Only a hash collision could close a loop of links; walk what is left so that nothing goes unreported.
-  for (let i = 0; i < n; i++) if (!(index.flags(i) & (Flag.DUP | Flag.SHADOWED)) && !(seen[i >>> 5]! & (1 << (i & 31)))) walk(i)
+  const runs = walkRuns({ index, succ, plain, needed, gone }, heads, live, visitor, options)
 
   // Each run into its chain: by its own headers or seals, a branch by its parent's, the rest into the only chain if there is one.
   const ids = new Set(runs.map((r) => r.chain).filter((c) => c !== null))

@@ -104,14 +104,8 @@ export class RecordIndex {
    * @returns false when either is not 64 lowercase hex characters.
    */
   parse(b: Uint8Array, at: number, hashAt: number, verified = false): boolean {
-    const i = this.size
-    if (i >>> CHUNK_BITS === this.keys.length) {
-      this.keys.push(new Uint32Array(CHUNK * WORDS))
-      this.ords.push(new Uint32Array(CHUNK))
-      this.words.push(new Uint32Array(CHUNK))
-    }
-    const keys = this.keys[i >>> CHUNK_BITS]!
-    const o = (i & MASK) * WORDS
+    const { keys, slot } = this.block()
+    const o = slot * WORDS
     for (let w = 0; w < 4; w++) {
       const p = word(b, at + w * 8)
       const h = word(b, hashAt + w * 8)
@@ -121,6 +115,28 @@ export class RecordIndex {
     }
     // The rest of each field: checked, not kept.
     return isHex(b, at + 32, 32) && (verified || isHex(b, hashAt + 32, 32))
+  }
+
+  /**
+   * Where the next records go, for a native reading pass that writes them in
+   * place (hash-path.ts `admitRecords`): the current storage chunk's arrays,
+   * the slot of record {@link size} in them, and how many more fit there.
+   * {@link grow} then counts what was written.
+   */
+  block(): { keys: Uint32Array; ords: Uint32Array; words: Uint32Array; slot: number; room: number } {
+    const i = this.size
+    if (i >>> CHUNK_BITS === this.keys.length) {
+      this.keys.push(new Uint32Array(CHUNK * WORDS))
+      this.ords.push(new Uint32Array(CHUNK))
+      this.words.push(new Uint32Array(CHUNK))
+    }
+    const c = i >>> CHUNK_BITS
+    return { keys: this.keys[c]!, ords: this.ords[c]!, words: this.words[c]!, slot: i & MASK, room: CHUNK - (i & MASK) }
+  }
+
+  /** Counts `k` records written in place after {@link block}. */
+  grow(k: number): void {
+    this.size += k
   }
 
   /**

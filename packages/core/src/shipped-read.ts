@@ -16,6 +16,7 @@ import { ChainlogError, ErrorCodes } from './errors'
 import { isHeader, parseMeta, type Meta, type UnknownMeta } from './meta'
 import { isZlibError, openChainFile, readError } from './read'
 import { GENESIS, HASH_HEX, unescapeLine } from './record'
+import type { BatchHasher } from './hash-path'
 import { Flag, keyOf, RecordIndex } from './shipped-index'
 
 /** One input as read: a file, or stdin kept in a temporary file so that it can be read again. */
@@ -94,6 +95,8 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
   const pass: ReadPass = { index: new RecordIndex(), sources: [], algorithms: [], meta: new Map(), headerPrevMismatch: new Map(), fragments: [], bad: [], lines: 0, skipped: 0, envelopes: {} }
   const hashers = new Hashers(options.key, pass.algorithms)
   const spill: { deferred: Deferred | null } = { deferred: null }
+  /** Where admitRecords gives back its offsets. */
+  const state = new Float64Array(2)
   let read = 0
   for (const input of inputs) {
     const isStream = typeof input !== 'string'
@@ -105,8 +108,38 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
     const reader = new EnvelopeReader(options.field)
     const copy = isStream ? fs.openSync(file, 'w') : -1
     let offset = 0
+    let line = 0
+    let marked = 0
+    /** Line `l` (1-based) starts at `s` of what `take` is given: every MARK-th line's offset is kept, once. */
+    const mark = (s: number, l: number) => {
+      if (!gz && (l - 1) % MARK === 0 && l > marked) {
+        source.marks.push(offset + s)
+        marked = l
+      }
+    }
+    /**
+     * The verbatim records of `b` from `s` on, many to a call on the native path, written into the index in
+     * place (never past a mark line, so that each call's first line is the only one to mark); returns where
+     * they end. On the JS path, or at a line that is anything else, it takes none: `take` then has the line.
+     */
+    const admitRun = (b: Buffer, s: number): number => {
+      const batch = hashers.batch()
+      if (batch === undefined) return s
+      while (s + HASH_HEX < b.length && b[s + HASH_HEX] === PIPE) {
+        const { keys, ords, words, slot, room } = pass.index.block()
+        mark(s, line + 1)
+        batch.admitRecords(b, s, b.length, Math.min(room, MARK - (line % MARK)), keys, ords, words, slot, source.first + line, hashers.current << 8, state)
+        const k = state[1]!
+        if (k === 0) break
+        pass.index.grow(k)
+        count(pass, Envelopes.RECORD, k)
+        line += k
+        s = state[0]!
+      }
+      return s
+    }
     const take = (b: Buffer, s: number, e: number, line: number) => {
-      if (!gz && (line - 1) % MARK === 0) source.marks.push(offset + s)
+      mark(s, line)
       const ordinal = source.first + line - 1
       if (e - s >= 2 * HASH_HEX + 2 && b[s + HASH_HEX] === PIPE && b[e - HASH_HEX - 1] === PIPE) {
         // A verbatim line that ends in its LF is checked in one call on the native path, before its keys
@@ -181,7 +214,6 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
     try {
       const chunks = isStream ? (input as AsyncIterable<Buffer>) : openChainFile(input, gz, { highWaterMark: 1 << 20 })
       let rest: Buffer | null = null
-      let line = 0
       // `offset` is the input's byte offset of what `take` is given (take marks lines by it).
       for await (const raw of chunks) {
         const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw
@@ -202,7 +234,10 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
           offset += rest.length
           s = e + 1
         }
-        for (let e = chunk.indexOf(LF, s); e !== -1; e = chunk.indexOf(LF, s)) {
+        for (;;) {
+          s = admitRun(chunk, s)
+          const e = chunk.indexOf(LF, s)
+          if (e === -1) break
           take(chunk, s, e, ++line)
           s = e + 1
         }
@@ -247,8 +282,8 @@ function isGenesis(b: Buffer, s: number): boolean {
   return b[s] === 0x30 && b.compare(GENESIS_BYTES, 0, HASH_HEX, s, s + HASH_HEX) === 0
 }
 
-function count(pass: ReadPass, e: Envelope): void {
-  pass.envelopes[e] = (pass.envelopes[e] ?? 0) + 1
+function count(pass: ReadPass, e: Envelope, k = 1): void {
+  pass.envelopes[e] = (pass.envelopes[e] ?? 0) + k
 }
 
 /**
@@ -258,7 +293,8 @@ function count(pass: ReadPass, e: Envelope): void {
  */
 class Hashers {
   private readonly fns: HashFn[] = []
-  private current = 0
+  /** The number of the algorithm tried first. */
+  current = 0
   /** Where the native path's scan gives back its offsets. */
   private readonly state = new Float64Array(7)
 
@@ -284,6 +320,11 @@ class Hashers {
    * (hash-path.ts): one call, no string of the hash made. -1 when it does not, or
    * when the algorithm has no native path; then {@link match} decides.
    */
+  /** The current algorithm's batch hasher on the native path (hash-path.ts), or undefined. */
+  batch(): BatchHasher | undefined {
+    return this.fns[this.current]!.batch
+  }
+
   native(b: Buffer, s: number, e: number): number {
     const batch = this.fns[this.current]!.batch
     if (batch === undefined) return -1

@@ -349,10 +349,9 @@ static inline uint64_t hex8(const unsigned char *p) {
   return z + 0x3030303030303030ull + letters * 0x27;
 }
 
-/* Whether the 64 characters at `found` are the lowercase hex of the hash of data[0, len). */
-static int hash_matches(const hasher *h, const unsigned char *data, size_t len, const unsigned char *found) {
+/* Whether the 64 characters at `found` are the lowercase hex of the hash of data[0, len); the hash goes to `digest`. */
+static int hash_matches_into(const hasher *h, const unsigned char *data, size_t len, const unsigned char *found, unsigned char *digest) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  unsigned char digest[32];
   SHA256_CTX ctx;
   if (h->alg == ALG_SHA256) SHA256_Init(&ctx);
   else ctx = h->inner;
@@ -372,9 +371,24 @@ static int hash_matches(const hasher *h, const unsigned char *data, size_t len, 
   return diff == 0;
 #else
   unsigned char computed[HASH_HEX];
-  hash_hex(h, data, len, computed);
+  SHA256_CTX ctx;
+  if (h->alg == ALG_SHA256) SHA256_Init(&ctx);
+  else ctx = h->inner;
+  SHA256_Update(&ctx, data, len);
+  SHA256_Final(digest, &ctx);
+  if (h->alg != ALG_SHA256) {
+    ctx = h->outer;
+    SHA256_Update(&ctx, digest, 32);
+    SHA256_Final(digest, &ctx);
+  }
+  to_hex(digest, computed);
   return memcmp(computed, found, HASH_HEX) == 0;
 #endif
+}
+
+static int hash_matches(const hasher *h, const unsigned char *data, size_t len, const unsigned char *found) {
+  unsigned char digest[32];
+  return hash_matches_into(h, data, len, found, digest);
 }
 
 /*
@@ -436,6 +450,149 @@ static napi_value scan_records(napi_env env, napi_callback_info info) {
   state[4] = last_start;
   state[5] = last_end;
   state[6] = watch_at;
+  return NULL;
+}
+
+/* ---- shipped records (verify-log --shipped, #15) ---- */
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Per byte of x (each under 0x80), its high bit set when the byte is n or more. */
+static inline uint64_t bytes_at_least(uint64_t x, unsigned n) { return (x + (0x80 - n) * ONES) & HIGHS; }
+
+/* Whether the 8 bytes of x (in memory order) are all lowercase hex digits: eight at a time, with no branch per character. */
+static inline int lower_hex8(uint64_t x) {
+  uint64_t digits = bytes_at_least(x, '0') & ~bytes_at_least(x, '9' + 1);
+  uint64_t letters = bytes_at_least(x, 'a') & ~bytes_at_least(x, 'f' + 1);
+  return (x & HIGHS) == 0 && (digits | letters) == HIGHS;
+}
+
+/*
+ * The 32-bit number of the 8 lowercase hex digits at p, the first one most
+ * significant; -1 if one is not. A digit's value is its low nibble, plus 9
+ * for a letter (bit 6 set: 'a' is 0x61).
+ */
+static inline int64_t hex_word(const unsigned char *p) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t x;
+  memcpy(&x, p, 8);
+  if (!lower_hex8(x)) return -1;
+  uint64_t v = (x & 0x0f0f0f0f0f0f0f0full) + ((x >> 6) & ONES) * 9;
+  /* Pairs of nibbles into bytes, the first of each pair high: byte 2j of v is digit 2j. */
+  uint64_t y = ((v << 4) & 0x00f000f000f000f0ull) | ((v >> 8) & 0x000f000f000f000full);
+  return (int64_t)(((y & 0xff) << 24) | (((y >> 16) & 0xff) << 16) | (((y >> 32) & 0xff) << 8) | ((y >> 48) & 0xff));
+#else
+  uint32_t w = 0;
+  for (int i = 0; i < 8; i++) {
+    unsigned char c = p[i];
+    int v = (unsigned)(c - '0') < 10 ? c - '0' : (unsigned)(c - 'a') < 6 ? c - 'a' + 10 : -1;
+    if (v < 0) return -1;
+    w = (w << 4) | (uint32_t)v;
+  }
+  return (int64_t)w;
+#endif
+}
+
+/* Whether the n bytes at p (a multiple of 8) are all lowercase hex digits. */
+static int all_lower_hex(const unsigned char *p, size_t n) {
+  for (size_t i = 0; i < n; i += 8)
+    if (hex_word(p + i) < 0) return 0;
+  return 1;
+}
+
+static inline uint32_t be32(const unsigned char *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static int u32_of(napi_env env, napi_value v, uint32_t **data, size_t *len) {
+  napi_typedarray_type type;
+  void *p;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, len, &p, &ab, &offset) != napi_ok || type != napi_uint32_array) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "expected a Uint32Array");
+    return 0;
+  }
+  *data = (uint32_t *)p;
+  return 1;
+}
+
+/* Words of keys per record: 4 of prev, 4 of hash. */
+#define KEY_WORDS 8
+/* The flag bit of a record whose prev is the GENESIS value (64 zeros): Flag.GENESIS of shipped-index.ts. */
+#define GENESIS_FLAG 1u
+
+/*
+ * admitRecords(hasher, buf, start, limit, max, keys, ords, words, slot, ordinal, word, state)
+ *
+ * The reading pass of shipped verification, where records come in any
+ * order: from `start`, takes up to `max` consecutive complete lines of buf
+ * (ending before `limit`) that are each a verbatim user record (record-
+ * shaped, its line not starting with a backslash, both fields lowercase hex)
+ * whose hash field is the hash of its prev|line. Each is checked alone: no
+ * link is judged. Record k's keys (the first 128 bits of its prev, then of
+ * its hash, as 4 words each, the first hex digit most significant) go to
+ * keys[(slot + k) * 8], `ordinal + k` to ords[slot + k], and `word` (with
+ * GENESIS_FLAG when its prev is 64 zeros) to words[slot + k]. Stops at the
+ * first line that is anything else, without judging it. state[0] = end
+ * (after the last LF taken), state[1] = records taken.
+ */
+static napi_value admit_records(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  unsigned char *buf;
+  size_t buf_len, start, limit, max, slot, keys_len, ords_len, words_len;
+  uint32_t *keys, *ords, *words, ordinal, word;
+  double *state;
+  if (!args_of(env, info, argv, 12, "admitRecords")) return NULL;
+  hasher *h = hasher_of(env, argv[0]);
+  if (h == NULL || !bytes_of(env, argv[1], &buf, &buf_len) || !size_of(env, argv[2], &start) || !size_of(env, argv[3], &limit) ||
+      !size_of(env, argv[4], &max) || !u32_of(env, argv[5], &keys, &keys_len) || !u32_of(env, argv[6], &ords, &ords_len) ||
+      !u32_of(env, argv[7], &words, &words_len) || !size_of(env, argv[8], &slot) || !f64_of(env, argv[11], &state, 2))
+    return NULL;
+  if (napi_get_value_uint32(env, argv[9], &ordinal) != napi_ok || napi_get_value_uint32(env, argv[10], &word) != napi_ok) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "admitRecords: expected a 32-bit ordinal and word");
+    return NULL;
+  }
+  if (slot > ords_len || slot > words_len || slot > keys_len / KEY_WORDS) {
+    napi_throw_range_error(env, "CHAINLOG_NATIVE", "admitRecords: the slot is past the index's arrays");
+    return NULL;
+  }
+  /* No more records than the arrays hold from `slot`. */
+  size_t room = ords_len - slot;
+  if (words_len - slot < room) room = words_len - slot;
+  if (keys_len / KEY_WORDS - slot < room) room = keys_len / KEY_WORDS - slot;
+  if (max > room) max = room;
+  if (limit > buf_len) limit = buf_len;
+  size_t pos = start, count = 0;
+  while (count < max && pos < limit) {
+    const unsigned char *nl = memchr(buf + pos, LF, limit - pos);
+    if (nl == NULL) break;
+    size_t len = (size_t)(nl - (buf + pos));
+    const unsigned char *r = buf + pos;
+    if (len < RECORD_OVERHEAD - 1 || r[HASH_HEX] != PIPE || r[len - HASH_HEX - 1] != PIPE || r[HASH_HEX + 1] == '\\') break;
+    const unsigned char *found = r + len - HASH_HEX;
+    uint32_t *k = keys + (slot + count) * KEY_WORDS;
+    int bad = 0;
+    for (int w = 0; w < 4; w++) {
+      int64_t p = hex_word(r + 8 * w);
+      bad |= p < 0;
+      k[w] = (uint32_t)p;
+    }
+    if (bad || !all_lower_hex(r + 32, 32)) break;
+    /* A hash field equal to the digest's lowercase hex: its keys are the digest's first 16 bytes. */
+    unsigned char digest[32];
+    if (!hash_matches_into(h, r, len - HASH_HEX - 1, found, digest)) break;
+    for (int w = 0; w < 4; w++) k[4 + w] = be32(digest + 4 * w);
+    int genesis = (k[0] | k[1] | k[2] | k[3]) == 0;
+    for (int i = 32; genesis && i < HASH_HEX; i++) genesis = r[i] == '0';
+    ords[slot + count] = ordinal + (uint32_t)count;
+    words[slot + count] = word | (genesis ? GENESIS_FLAG : 0);
+    count++;
+    pos += len + 1;
+  }
+  state[0] = (double)pos;
+  state[1] = (double)count;
   return NULL;
 }
 
@@ -570,6 +727,7 @@ NAPI_MODULE_INIT() {
     {"encodeLines", NULL, encode_lines, NULL, NULL, NULL, napi_enumerable, NULL},
     {"chainRecords", NULL, chain_records, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanRecords", NULL, scan_records, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"admitRecords", NULL, admit_records, NULL, NULL, NULL, napi_enumerable, NULL},
     {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_enumerable, NULL},
     {"extendTree", NULL, extend_tree, NULL, NULL, NULL, napi_enumerable, NULL},
   };
