@@ -34,6 +34,13 @@ export function scanRecords(hasher: Hasher, buf: Uint8Array, start: number, limi
  */
 export function admitRecords(hasher: Hasher, buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, ords: Uint32Array, words: Uint32Array, slot: number, ordinal: number, word: number, state: Float64Array): void
 
+/**
+ * admitRecords on a thread of the libuv pool: record k's keys go to `keys[k * 8]`, its word to `words[k]` and its
+ * start, relative to `start`, to `starts[k]`. Resolves to [end after the last LF taken, records taken]. The arrays
+ * and `buf` must not be touched until it settles.
+ */
+export function admitRecordsAsync(hasher: Hasher, buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, words: Uint32Array, starts: Uint32Array, word: number): Promise<[number, number]>
+
 /** The OpenSSL version string of the Node that loaded the addon. */
 export function opensslVersion(): string
 

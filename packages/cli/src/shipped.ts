@@ -11,6 +11,8 @@ import { stdin } from './source'
 /** What `--shipped` takes from the command line. */
 export interface ShippedRun {
   input: string[] | '-'
+  /** Threads that check records (--jobs). */
+  jobs: number
   field?: string
   key?: Uint8Array
   json: boolean
@@ -21,7 +23,7 @@ export interface ShippedRun {
 }
 
 /** Options that mean nothing for shipped lines. */
-export const NOT_SHIPPED = ['expect-count', 'verify-key', 'as-of', 'jobs'] as const
+export const NOT_SHIPPED = ['expect-count', 'verify-key', 'as-of'] as const
 
 /** Runs `verify-log --shipped`; the exit status: 0 every chain complete, 1 otherwise. */
 export async function verifyShippedLog(run: ShippedRun): Promise<number> {
@@ -31,6 +33,7 @@ export async function verifyShippedLog(run: ShippedRun): Promise<number> {
     ...(run.key && { key: run.key }),
     ...(run.checkpoint && { checkpoint: run.checkpoint }),
     limit: run.all ? Number.MAX_SAFE_INTEGER : 20,
+    jobs: run.jobs,
   })
   if (run.json) process.stdout.write(JSON.stringify(shippedJson(report)) + '\n')
   else if (!run.quiet) process.stdout.write(formatShipped(report))

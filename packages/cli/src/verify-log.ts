@@ -65,7 +65,9 @@ Options:
                              Docker json-file, CRI, syslog); the chains are rebuilt from
                              their links, and gaps, forks and cut records are reported;
                              --expect-head and --checkpoint say whether the chain holding
-                             the head reaches it, and how many records its end misses
+                             the head reaches it, and how many records its end misses;
+                             with --jobs 2 or more (the default on two cores), records
+                             are checked on two threads as they are read
       --field <path>         with --shipped: the JSON member holding the record
                              (a dotted path: message, _source.log, kubernetes.log)
       --heartbeat <time>     with a verification key made before keys fixed the
@@ -139,9 +141,9 @@ export const verifyLog = command<Values>('verify-log', OPTIONS, HELP, async (val
   if (values.shipped) {
     const other = NOT_SHIPPED.find((o) => values[o] !== undefined)
     if (other) throw usage(`--${other} does not apply to --shipped`)
-    const { input, key } = chainInput('verify-log', values, positionals)
+    const { input, jobs, key } = chainInput('verify-log', values, positionals)
     const expected = parseExpectation(values)
-    return verifyShippedLog({ input, ...(values.field !== undefined && { field: values.field }), ...(key && { key }), ...(expected?.hash !== undefined && { checkpoint: { hash: expected.hash, ...(expected.count !== undefined && { count: expected.count }) } }), json: values.json === true, quiet: values.quiet === true, all: values.all === true })
+    return verifyShippedLog({ input, jobs, ...(values.field !== undefined && { field: values.field }), ...(key && { key }), ...(expected?.hash !== undefined && { checkpoint: { hash: expected.hash, ...(expected.count !== undefined && { count: expected.count }) } }), json: values.json === true, quiet: values.quiet === true, all: values.all === true })
   }
   if (values.progress && values['no-progress']) throw usage('--progress and --no-progress exclude each other')
   const witnesses = (values['witness-key'] ?? []).map((f) => loadVerifierKey(f, 'witness'))

@@ -96,6 +96,17 @@ describe('order, duplicates and chains', () => {
     expect(text.split('\n')[0]).toBe('VALID: every chain is complete from its first header to its last record')
   })
 
+  test('--jobs 1 checks every record in one thread, with the same report as two', async () => {
+    // Every record twice, as a shipper that delivered everything again: more than two halves of 64 KiB.
+    const file = write('shuffled.log', shuffle([...chain, ...chain]))
+    expect(fs.statSync(file).size).toBeGreaterThan(2 * 64 * 1024)
+    const one = await verifyLog(['--shipped', '--json', '--jobs', '1', file])
+    const two = await verifyLog(['--shipped', '--json', '--jobs', '2', file])
+    expect(one.status).toBe(0)
+    expect(two.stdout).toBe(one.stdout)
+    expect(json<{ records: number; duplicates: number }>(one)).toMatchObject({ records: chain.length, duplicates: chain.length })
+  })
+
   test('duplicates are collapsed and counted, not a break', async () => {
     const dups = [chain[5]!, chain[5]!, chain[100]!, chain.at(-1)!]
     const file = write('dups.log', shuffle([...chain, ...dups]))
@@ -355,7 +366,8 @@ describe('input that cannot be read: exit 2', () => {
     const withKey = await verifyLog(['--shipped', '--key', path.join(dir, 'k'), file])
     expect(withKey.status).toBe(0)
     expect((await verifyLog(['--field', 'message', file])).status).toBe(2)
-    expect((await verifyLog(['--shipped', '--jobs', '2', file])).stderr).toBe('verify-log: --jobs does not apply to --shipped\n')
+    expect((await verifyLog(['--shipped', '--expect-count', '2', file])).stderr).toBe('verify-log: --expect-count does not apply to --shipped\n')
+    expect((await verifyLog(['--shipped', '--jobs', '0', file])).status).toBe(2)
     expect((await verifyLog(['--shipped', '--field', 'a..b', file])).status).toBe(2)
   })
 })

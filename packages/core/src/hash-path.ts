@@ -27,6 +27,7 @@ interface NativeAddon {
   chainRecords(h: object, out: Uint8Array, start: number, ends: Float64Array, count: number, prev: string): number
   scanRecords(h: object, buf: Uint8Array, start: number, limit: number, expected: string, watch: string | null, state: Float64Array): void
   admitRecords(h: object, buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, ords: Uint32Array, words: Uint32Array, slot: number, ordinal: number, word: number, state: Float64Array): void
+  admitRecordsAsync(h: object, buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, words: Uint32Array, starts: Uint32Array, word: number): Promise<number[]>
   opensslVersion(): string
   extendTree(buf: Uint8Array, start: number, end: number, range: Uint8Array, state: Float64Array): void
 }
@@ -49,6 +50,8 @@ export interface BatchHasher {
    * their keys, ordinals and words written in place into a shipped index's arrays from `slot`. state: [end, count].
    */
   admitRecords(buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, ords: Uint32Array, words: Uint32Array, slot: number, ordinal: number, word: number, state: Float64Array): void
+  /** admitRecords on a thread of the libuv pool, from slot 0, each record's start relative to `start` in `starts`; resolves to [end, count]. */
+  admitRecordsAsync(buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, words: Uint32Array, starts: Uint32Array, word: number): Promise<number[]>
 }
 
 const debug = debuglog('chainlog')
@@ -127,6 +130,7 @@ export function createBatchHasher(algorithm: string, key?: Uint8Array): BatchHas
     chainRecords: (out, start, ends, count, prev) => addon.chainRecords(h, out, start, ends, count, prev),
     scanRecords: (buf, start, limit, expected, watch, state) => addon.scanRecords(h, buf, start, limit, expected, watch, state),
     admitRecords: (buf, start, limit, max, keys, ords, words, slot, ordinal, word, state) => addon.admitRecords(h, buf, start, limit, max, keys, ords, words, slot, ordinal, word, state),
+    admitRecordsAsync: (buf, start, limit, max, keys, words, starts, word) => addon.admitRecordsAsync(h, buf, start, limit, max, keys, words, starts, word),
   }
 }
 

@@ -18,6 +18,7 @@ import { isZlibError, openChainFile, readError } from './read'
 import { GENESIS, HASH_HEX, unescapeLine } from './record'
 import type { BatchHasher } from './hash-path'
 import { Flag, keyOf, RecordIndex } from './shipped-index'
+import { OffThread } from './shipped-off-thread'
 
 /** One input as read: a file, or stdin kept in a temporary file so that it can be read again. */
 export interface ShippedSource {
@@ -74,6 +75,8 @@ export interface ReadPass {
 export interface ReadOptions {
   field?: string
   key?: Uint8Array
+  /** Threads that check records: 1 keeps to this one; more (the default, with more than one core) hands half of each chunk to another. */
+  jobs?: number
   onProgress?: (bytes: number) => void
 }
 
@@ -97,6 +100,8 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
   const spill: { deferred: Deferred | null } = { deferred: null }
   /** Where admitRecords gives back its offsets. */
   const state = new Float64Array(2)
+  /** With more than one job, the second half of each chunk is checked on another thread. */
+  const off = (options.jobs ?? os.availableParallelism()) > 1 ? new OffThread() : null
   let read = 0
   for (const input of inputs) {
     const isStream = typeof input !== 'string'
@@ -122,13 +127,13 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
      * place (never past a mark line, so that each call's first line is the only one to mark); returns where
      * they end. On the JS path, or at a line that is anything else, it takes none: `take` then has the line.
      */
-    const admitRun = (b: Buffer, s: number): number => {
+    const admitRun = (b: Buffer, s: number, end: number): number => {
       const batch = hashers.batch()
       if (batch === undefined) return s
-      while (s + HASH_HEX < b.length && b[s + HASH_HEX] === PIPE) {
+      while (s + HASH_HEX < end && b[s + HASH_HEX] === PIPE) {
         const { keys, ords, words, slot, room } = pass.index.block()
         mark(s, line + 1)
-        batch.admitRecords(b, s, b.length, Math.min(room, MARK - (line % MARK)), keys, ords, words, slot, source.first + line, hashers.current << 8, state)
+        batch.admitRecords(b, s, end, Math.min(room, MARK - (line % MARK)), keys, ords, words, slot, source.first + line, hashers.current << 8, state)
         const k = state[1]!
         if (k === 0) break
         pass.index.grow(k)
@@ -234,13 +239,27 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
           offset += rest.length
           s = e + 1
         }
-        for (;;) {
-          s = admitRun(chunk, s)
-          const e = chunk.indexOf(LF, s)
-          if (e === -1) break
-          take(chunk, s, e, ++line)
-          s = e + 1
+        // The whole lines from s, to `end`: records many to a native call, anything else one at a time.
+        const lines = (end: number) => {
+          for (;;) {
+            s = admitRun(chunk, s, end)
+            const e = chunk.indexOf(LF, s)
+            if (e === -1 || e >= end) break
+            take(chunk, s, e, ++line)
+            s = e + 1
+          }
         }
+        const whole = chunk.lastIndexOf(LF) + 1
+        const mid = off ? off.start(hashers.batch(), chunk, s, whole, hashers.current << 8) : whole
+        lines(mid)
+        if (mid < whole) {
+          // The second half, checked meanwhile on another thread, up to where it stopped; this thread goes on from there.
+          const { records, end } = await off!.finish(pass.index, source.first + line, line, MARK, mark)
+          count(pass, Envelopes.RECORD, records)
+          line += records
+          s = end
+        }
+        lines(chunk.length)
         offset += s
         rest = s < chunk.length ? chunk.subarray(s) : null
       }

@@ -156,6 +156,8 @@ export interface ShippedOptions {
   limit?: number
   /** Called as input is read with the bytes read so far. */
   onProgress?: (bytes: number) => void
+  /** Threads that check records as they are read: 1 keeps to this one; more hands half of each chunk to another. Default: the number of cores. */
+  jobs?: number
   /**
    * A head kept elsewhere (what `chainlog head` prints): the chain holding
    * it must reach it; records missing at the chain's end are counted when

@@ -10,22 +10,23 @@
  */
 import fs from 'node:fs'
 import * as path from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { GENESIS, metaLine } from '../src/format'
 import { hashPath } from '../src/index'
+import { OffThread } from '../src/shipped-off-thread'
 import { MARK, readShipped, tempDir } from '../src/shipped-read'
 import { forge, prng, tmpDir } from './helpers'
 
 const KEY = Buffer.from('k'.repeat(32))
 
 /** Everything the pass gives, as plain data. */
-async function dump(file: string, key?: Uint8Array, hashPathWanted = process.env.CHAINLOG_HASH_PATH) {
+async function dump(file: string, key?: Uint8Array, hashPathWanted = process.env.CHAINLOG_HASH_PATH, jobs?: number) {
   const saved = process.env.CHAINLOG_HASH_PATH
   if (hashPathWanted === undefined) delete process.env.CHAINLOG_HASH_PATH
   else process.env.CHAINLOG_HASH_PATH = hashPathWanted
   const tmp = tempDir()
   try {
-    const pass = await readShipped([file], key ? { key } : {}, tmp.get)
+    const pass = await readShipped([file], { ...(key && { key }), ...(jobs !== undefined && { jobs }) }, tmp.get)
     const { index } = pass
     const records = []
     for (let i = 0; i < index.size; i++) records.push([index.ordinal(i), index.state(i), ...index.key(i, 0), ...index.key(i, 1)].join(' '))
@@ -106,8 +107,14 @@ describe('shipped reading pass: the same on both hash paths', () => {
     const file = path.join(dir, 'shipped.log')
     fs.writeFileSync(file, lines.join(''))
     const js = await dump(file, undefined, 'js')
+    // Where the addon is built, half of each chunk is checked on another thread; with jobs: 1, all in this one.
+    const handed = vi.spyOn(OffThread.prototype, 'finish')
     const auto = await dump(file)
+    const records = await Promise.all(handed.mock.results.map((r) => r.value as Promise<{ records: number }>))
+    handed.mockRestore()
+    if (hashPath() === 'native') expect(records.reduce((n, r) => n + r.records, 0)).toBeGreaterThan(good.length / 3)
     expect(auto).toEqual(js)
+    expect(await dump(file, undefined, undefined, 1)).toEqual(js)
     // The pass did read what it was given: every good record is indexed, the marks are where the lines start.
     expect(js.records.length).toBeGreaterThanOrEqual(good.length)
     const text = fs.readFileSync(file, 'latin1')
@@ -136,6 +143,7 @@ describe('shipped reading pass: the same on both hash paths', () => {
     fs.writeFileSync(file, lines.join(''))
     const js = await dump(file, KEY, 'js')
     expect(await dump(file, KEY)).toEqual(js)
+    expect(await dump(file, KEY, undefined, 1)).toEqual(js)
     // No header declares sha256, so with a key only hmac-sha256 is tried: the sha256 records and the one of
     // another key fail their hash, on both paths.
     expect(js.algorithms).toEqual(['hmac-sha256'])

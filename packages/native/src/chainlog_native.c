@@ -523,6 +523,65 @@ static int u32_of(napi_env env, napi_value v, uint32_t **data, size_t *len) {
 /* The flag bit of a record whose prev is the GENESIS value (64 zeros): Flag.GENESIS of shipped-index.ts. */
 #define GENESIS_FLAG 1u
 
+/* One run of admitRecords: where it reads, where it writes, and (after) where it stopped. */
+typedef struct {
+  const hasher *h;
+  const unsigned char *buf;
+  size_t pos, limit, max;
+  /* Per record from index 0: 8 key words, its word, and either its ordinal or its start relative to the run's. */
+  uint32_t *keys, *words, *ords, *starts;
+  uint32_t ordinal, word;
+  size_t start, count;
+} admit_run;
+
+/* Takes the run's records (see admitRecords below). No N-API call: it also runs off the JS thread. */
+static void admit(admit_run *a) {
+  size_t pos = a->pos, count = 0;
+  const unsigned char *buf = a->buf;
+  while (count < a->max && pos < a->limit) {
+    const unsigned char *nl = memchr(buf + pos, LF, a->limit - pos);
+    if (nl == NULL) break;
+    size_t len = (size_t)(nl - (buf + pos));
+    const unsigned char *r = buf + pos;
+    if (len < RECORD_OVERHEAD - 1 || r[HASH_HEX] != PIPE || r[len - HASH_HEX - 1] != PIPE || r[HASH_HEX + 1] == '\\') break;
+    const unsigned char *found = r + len - HASH_HEX;
+    uint32_t *k = a->keys + count * KEY_WORDS;
+    int bad = 0;
+    for (int w = 0; w < 4; w++) {
+      int64_t p = hex_word(r + 8 * w);
+      bad |= p < 0;
+      k[w] = (uint32_t)p;
+    }
+    if (bad || !all_lower_hex(r + 32, 32)) break;
+    /* A hash field equal to the digest's lowercase hex: its keys are the digest's first 16 bytes. */
+    unsigned char digest[32];
+    if (!hash_matches_into(a->h, r, len - HASH_HEX - 1, found, digest)) break;
+    for (int w = 0; w < 4; w++) k[4 + w] = be32(digest + 4 * w);
+    int genesis = (k[0] | k[1] | k[2] | k[3]) == 0;
+    for (int i = 32; genesis && i < HASH_HEX; i++) genesis = r[i] == '0';
+    if (a->ords) a->ords[count] = a->ordinal + (uint32_t)count;
+    if (a->starts) a->starts[count] = (uint32_t)(pos - a->start);
+    a->words[count] = a->word | (genesis ? GENESIS_FLAG : 0);
+    count++;
+    pos += len + 1;
+  }
+  a->pos = pos;
+  a->count = count;
+}
+
+/* The records `a` may write from `slot` of arrays of these lengths (each array given with its room); 0 and a thrown error if the slot is past one. */
+static int admit_room(napi_env env, admit_run *a, size_t slot, size_t keys_len, size_t words_len, size_t other_len) {
+  if (slot > words_len || slot > other_len || slot > keys_len / KEY_WORDS) {
+    napi_throw_range_error(env, "CHAINLOG_NATIVE", "admitRecords: the slot is past the index's arrays");
+    return 0;
+  }
+  size_t room = words_len - slot;
+  if (other_len - slot < room) room = other_len - slot;
+  if (keys_len / KEY_WORDS - slot < room) room = keys_len / KEY_WORDS - slot;
+  if (a->max > room) a->max = room;
+  return 1;
+}
+
 /*
  * admitRecords(hasher, buf, start, limit, max, keys, ords, words, slot, ordinal, word, state)
  *
@@ -541,59 +600,121 @@ static int u32_of(napi_env env, napi_value v, uint32_t **data, size_t *len) {
 static napi_value admit_records(napi_env env, napi_callback_info info) {
   napi_value argv[12];
   unsigned char *buf;
-  size_t buf_len, start, limit, max, slot, keys_len, ords_len, words_len;
-  uint32_t *keys, *ords, *words, ordinal, word;
+  size_t buf_len, slot, keys_len, ords_len, words_len;
+  uint32_t *keys, *ords, *words;
   double *state;
+  admit_run a = {0};
   if (!args_of(env, info, argv, 12, "admitRecords")) return NULL;
-  hasher *h = hasher_of(env, argv[0]);
-  if (h == NULL || !bytes_of(env, argv[1], &buf, &buf_len) || !size_of(env, argv[2], &start) || !size_of(env, argv[3], &limit) ||
-      !size_of(env, argv[4], &max) || !u32_of(env, argv[5], &keys, &keys_len) || !u32_of(env, argv[6], &ords, &ords_len) ||
+  a.h = hasher_of(env, argv[0]);
+  if (a.h == NULL || !bytes_of(env, argv[1], &buf, &buf_len) || !size_of(env, argv[2], &a.pos) || !size_of(env, argv[3], &a.limit) ||
+      !size_of(env, argv[4], &a.max) || !u32_of(env, argv[5], &keys, &keys_len) || !u32_of(env, argv[6], &ords, &ords_len) ||
       !u32_of(env, argv[7], &words, &words_len) || !size_of(env, argv[8], &slot) || !f64_of(env, argv[11], &state, 2))
     return NULL;
-  if (napi_get_value_uint32(env, argv[9], &ordinal) != napi_ok || napi_get_value_uint32(env, argv[10], &word) != napi_ok) {
+  if (napi_get_value_uint32(env, argv[9], &a.ordinal) != napi_ok || napi_get_value_uint32(env, argv[10], &a.word) != napi_ok) {
     napi_throw_type_error(env, "CHAINLOG_NATIVE", "admitRecords: expected a 32-bit ordinal and word");
     return NULL;
   }
-  if (slot > ords_len || slot > words_len || slot > keys_len / KEY_WORDS) {
-    napi_throw_range_error(env, "CHAINLOG_NATIVE", "admitRecords: the slot is past the index's arrays");
+  if (!admit_room(env, &a, slot, keys_len, words_len, ords_len)) return NULL;
+  a.buf = buf;
+  a.start = a.pos;
+  if (a.limit > buf_len) a.limit = buf_len;
+  a.keys = keys + slot * KEY_WORDS;
+  a.ords = ords + slot;
+  a.words = words + slot;
+  admit(&a);
+  state[0] = (double)a.pos;
+  state[1] = (double)a.count;
+  return NULL;
+}
+
+/* An admitRecordsAsync call: its run, and what keeps its arguments alive until it is done. */
+typedef struct {
+  admit_run run;
+  napi_async_work work;
+  napi_deferred deferred;
+  /* The hasher, buf, keys, words, starts. */
+  napi_ref refs[5];
+} admit_job;
+
+static void admit_execute(napi_env env, void *data) {
+  (void)env;
+  admit(&((admit_job *)data)->run);
+}
+
+static void admit_complete(napi_env env, napi_status status, void *data) {
+  admit_job *job = (admit_job *)data;
+  napi_value result, end, count;
+  for (int i = 0; i < 5; i++) napi_delete_reference(env, job->refs[i]);
+  if (status == napi_ok && napi_create_array_with_length(env, 2, &result) == napi_ok && napi_create_double(env, (double)job->run.pos, &end) == napi_ok &&
+      napi_create_double(env, (double)job->run.count, &count) == napi_ok && napi_set_element(env, result, 0, end) == napi_ok &&
+      napi_set_element(env, result, 1, count) == napi_ok) {
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    napi_value message, error;
+    napi_create_string_utf8(env, "admitRecordsAsync: the run was cancelled", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &error);
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+/*
+ * admitRecordsAsync(hasher, buf, start, limit, max, keys, words, starts, word) -> Promise<[end, count]>
+ *
+ * admitRecords on a thread of the libuv pool, so that two parts of a buffer
+ * are checked at once: record k's keys go to keys[k * 8], its word to
+ * words[k], and its start, relative to `start`, to starts[k] (the caller
+ * gives ordinals once it knows how many lines came before). The arrays and
+ * buf must not be touched until the promise settles.
+ */
+static napi_value admit_records_async(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  unsigned char *buf;
+  size_t buf_len, keys_len, words_len, starts_len;
+  uint32_t *keys, *words, *starts;
+  napi_value promise, name;
+  admit_run a = {0};
+  if (!args_of(env, info, argv, 9, "admitRecordsAsync")) return NULL;
+  a.h = hasher_of(env, argv[0]);
+  if (a.h == NULL || !bytes_of(env, argv[1], &buf, &buf_len) || !size_of(env, argv[2], &a.pos) || !size_of(env, argv[3], &a.limit) ||
+      !size_of(env, argv[4], &a.max) || !u32_of(env, argv[5], &keys, &keys_len) || !u32_of(env, argv[6], &words, &words_len) ||
+      !u32_of(env, argv[7], &starts, &starts_len))
+    return NULL;
+  if (napi_get_value_uint32(env, argv[8], &a.word) != napi_ok) {
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", "admitRecordsAsync: expected a 32-bit word");
     return NULL;
   }
-  /* No more records than the arrays hold from `slot`. */
-  size_t room = ords_len - slot;
-  if (words_len - slot < room) room = words_len - slot;
-  if (keys_len / KEY_WORDS - slot < room) room = keys_len / KEY_WORDS - slot;
-  if (max > room) max = room;
-  if (limit > buf_len) limit = buf_len;
-  size_t pos = start, count = 0;
-  while (count < max && pos < limit) {
-    const unsigned char *nl = memchr(buf + pos, LF, limit - pos);
-    if (nl == NULL) break;
-    size_t len = (size_t)(nl - (buf + pos));
-    const unsigned char *r = buf + pos;
-    if (len < RECORD_OVERHEAD - 1 || r[HASH_HEX] != PIPE || r[len - HASH_HEX - 1] != PIPE || r[HASH_HEX + 1] == '\\') break;
-    const unsigned char *found = r + len - HASH_HEX;
-    uint32_t *k = keys + (slot + count) * KEY_WORDS;
-    int bad = 0;
-    for (int w = 0; w < 4; w++) {
-      int64_t p = hex_word(r + 8 * w);
-      bad |= p < 0;
-      k[w] = (uint32_t)p;
-    }
-    if (bad || !all_lower_hex(r + 32, 32)) break;
-    /* A hash field equal to the digest's lowercase hex: its keys are the digest's first 16 bytes. */
-    unsigned char digest[32];
-    if (!hash_matches_into(h, r, len - HASH_HEX - 1, found, digest)) break;
-    for (int w = 0; w < 4; w++) k[4 + w] = be32(digest + 4 * w);
-    int genesis = (k[0] | k[1] | k[2] | k[3]) == 0;
-    for (int i = 32; genesis && i < HASH_HEX; i++) genesis = r[i] == '0';
-    ords[slot + count] = ordinal + (uint32_t)count;
-    words[slot + count] = word | (genesis ? GENESIS_FLAG : 0);
-    count++;
-    pos += len + 1;
+  if (!admit_room(env, &a, 0, keys_len, words_len, starts_len)) return NULL;
+  a.buf = buf;
+  a.start = a.pos;
+  if (a.limit > buf_len) a.limit = buf_len;
+  a.keys = keys;
+  a.words = words;
+  a.starts = starts;
+  admit_job *job = (admit_job *)calloc(1, sizeof(admit_job));
+  if (job == NULL) {
+    napi_throw_error(env, "CHAINLOG_NATIVE", "out of memory");
+    return NULL;
   }
-  state[0] = (double)pos;
-  state[1] = (double)count;
-  return NULL;
+  job->run = a;
+  const int kept[5] = {0, 1, 5, 6, 7};
+  for (int i = 0; i < 5; i++) {
+    if (napi_create_reference(env, argv[kept[i]], 1, &job->refs[i]) != napi_ok) {
+      for (int j = 0; j < i; j++) napi_delete_reference(env, job->refs[j]);
+      free(job);
+      napi_throw_error(env, "CHAINLOG_NATIVE", "napi_create_reference");
+      return NULL;
+    }
+  }
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "chainlog:admitRecords", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, admit_execute, admit_complete, job, &job->work) != napi_ok || napi_queue_async_work(env, job->work) != napi_ok) {
+    for (int i = 0; i < 5; i++) napi_delete_reference(env, job->refs[i]);
+    free(job);
+    napi_throw_error(env, "CHAINLOG_NATIVE", "admitRecordsAsync: the run could not be queued");
+    return NULL;
+  }
+  return promise;
 }
 
 /* ---- the RFC 6962 tree (FORMAT.md section 14) ---- */
@@ -728,6 +849,7 @@ NAPI_MODULE_INIT() {
     {"chainRecords", NULL, chain_records, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanRecords", NULL, scan_records, NULL, NULL, NULL, napi_enumerable, NULL},
     {"admitRecords", NULL, admit_records, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"admitRecordsAsync", NULL, admit_records_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_enumerable, NULL},
     {"extendTree", NULL, extend_tree, NULL, NULL, NULL, napi_enumerable, NULL},
   };
