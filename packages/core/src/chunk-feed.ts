@@ -70,7 +70,7 @@ export class ChunkFeed {
       : undefined
   }
 
-  /** A run of the stream's lines: handed to the writer with the other runs of this turn of the event loop. */
+  /** A run of the stream's output (whole lines, or a chunk cut anywhere): handed to the writer with the other runs of this turn of the event loop. */
   take(run: string): void {
     const n = this.batch.push(run)
     if (n === 1) process.nextTick(() => this.hand())
@@ -80,7 +80,7 @@ export class ChunkFeed {
   /** Hands the batch to the writer in one piece; while the writer asks to wait, the paused stream holds back the logger. */
   private hand(): void {
     if (this.batch.length === 0) return
-    // Runs end with their LF; only the last line of the output, handed over at the end, may not: the writer keeps it, and writes it on close or flushSync.
+    // A run may end inside a line (a chunk as a worker was handed it): the writer keeps that part until the rest comes, and writes a last line without LF on close or flushSync.
     const text = this.batch.length === 1 ? this.batch[0]! : this.batch.join('')
     this.batch = []
     this.dirty = true

@@ -161,9 +161,17 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   writeLines(text: string): boolean {
     if (text === '') return this.queue.bytes < this.settings.highWaterMark && !this.outage.failure
     if (text.charCodeAt(text.length - 1) !== 0x0a) throw new ChainlogError(ErrorCodes.INVALID_LINE, 'writeLines() takes whole lines: the text must end with a newline')
-    if (!this.admit(text, this.throwRefusals)) return false
-    if (isPlainText(text)) this.queue.pushBlock(text)
-    else for (let start = 0, nl = text.indexOf('\n'); nl !== -1; start = nl + 1, nl = text.indexOf('\n', start)) this.queue.push(escapeLine(text.slice(start, nl)))
+    return this.queueRun('', text)
+  }
+
+  /** Queues `head` (one line, or '') then `text` (whole lines, or ''), taken or refused together. */
+  private queueRun(head: string, text: string): boolean {
+    // Only a failing disk needs the lines counted: the two are joined for that alone.
+    if (!this.admit(this.outage.failure ? head + text : null, this.throwRefusals)) return false
+    for (const run of head === '' ? [text] : [head, text]) {
+      if (isPlainText(run)) this.queue.pushBlock(run)
+      else for (let start = 0, nl = run.indexOf('\n'); nl !== -1; start = nl + 1, nl = run.indexOf('\n', start)) this.queue.push(escapeLine(run.slice(start, nl)))
+    }
     return this.queued()
   }
 
@@ -186,10 +194,13 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
       this.tail += text
       return this.queue.bytes < this.settings.highWaterMark && !this.outage.failure
     }
-    const lines = this.tail + (end === text.length ? text : text.slice(0, end))
+    const tail = this.tail
     // Kept even if the lines are refused: it starts a line of its own.
     this.tail = end === text.length ? '' : text.slice(end)
-    return this.writeLines(lines)
+    if (tail === '') return this.queueRun('', end === text.length ? text : text.slice(0, end))
+    // The line the last chunk began is joined alone: joined to the whole run, the run would be copied once more.
+    const first = text.indexOf('\n') + 1
+    return this.queueRun(tail + text.slice(0, first), text.slice(first, end))
   }
 
   private enqueue(stored: string): boolean {

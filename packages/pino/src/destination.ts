@@ -28,19 +28,23 @@ export interface DestinationOptions extends Pick<ChunkFeedOptions, 'headInterval
 
 /** Any object makes pino-abstract-transport pass the line on as it is (`parse: 'lines'`): the line is never parsed. */
 const KEEP = {}
-/** A separator for String.prototype.split that cuts once, at the last LF: [whole lines, the partial last line]. */
-const LAST_LF = {
+/**
+ * A separator for String.prototype.split that never cuts: [the chunk, ''].
+ * split2 keeps the last piece to put before the next chunk; kept empty, no
+ * chunk is ever joined to one (a join, a rope of two strings, is copied whole
+ * by the next search through it). Core's writeChunk() keeps a partial last
+ * line instead, and joins it to the start of the next chunk alone.
+ */
+const UNCUT = {
   [Symbol.split](text: string): string[] {
-    const nl = text.lastIndexOf('\n')
-    // The run keeps its last LF, so that core takes it as it is, without a copy.
-    return nl === -1 ? [text] : [text.slice(0, nl + 1), text.slice(nl + 1)]
+    return text === '' ? [text] : [text, '']
   },
 }
 
 /**
- * Makes pino's output stream for `writer`: pino-abstract-transport cuts
- * pino's output into runs of whole lines, which core's ChunkFeed hands to the
- * writer, the runs of one event-loop turn in one `writeChunk()`.
+ * Makes pino's output stream for `writer`: pino-abstract-transport hands on
+ * pino's output in chunks, which core's ChunkFeed hands to the writer, the
+ * chunks of one event-loop turn in one `writeChunk()`.
  */
 export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
   // Set below, before the stream takes any line.
@@ -52,17 +56,18 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
     close: (err: Error, cb: Function) => feed.close(err, cb as (err?: Error | null) => void),
   }) as unknown as Transform & { matcher: unknown; _writableState: { decodeStrings: boolean } }
   // split2 cuts with `text.split(stream.matcher)`, keeping the last piece. Its default, /\r?\n/, drops the CR
-  // of a CRLF, and one item per line costs far more than the hash (#18). Cut at the last LF only: each item is
-  // then a run of whole lines (a CR stays in its line, and core stores it escaped), which core takes as one block.
-  stream.matcher = LAST_LF
+  // of a CRLF, and one item per line costs far more than the hash (#18). Not cut at all: each item is a chunk of
+  // pino's output as thread-stream handed it (a CR stays in its line, and core stores it escaped), which core
+  // takes as one block, keeping the partial line at its end for the next.
+  stream.matcher = UNCUT
   // thread-stream writes strings; left as they are, split2's decoder passes them
   // through instead of Writable encoding each chunk to UTF-8 for split2 to decode.
   stream._writableState.decodeStrings = false
   const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
   forwardEvents(writer, FORWARDED, report)
   feed = new ChunkFeed(writer, stream, { onHead: (head) => report(Events.HEAD, head), ...(options.headInterval !== undefined && { headInterval: options.headInterval }) })
-  // The end of pino's output: split2 hands over the last line (with or
-  // without LF), and 'finish' waits until the chain is closed: as the last
+  // The end of pino's output: the writer keeps a last line without LF, and
+  // writes it on close; 'finish' waits until the chain is closed: as the last
   // stage of a pipeline, 'finish' is what lets the worker exit. Deferred, as
   // this may run inside a read() of the feed's; resumed, so that the stream ends.
   const cut = stream._flush.bind(stream)
