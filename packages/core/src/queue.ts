@@ -23,7 +23,7 @@
  * chained by it in place.
  */
 import type { HashFn } from './algorithm'
-import { HASH_HEX, RECORD_OVERHEAD } from './record'
+import { escapeLine, HASH_HEX, isPlainText, RECORD_OVERHEAD } from './record'
 
 const LF = 0x0a
 const PIPE = 0x7c
@@ -116,6 +116,12 @@ export class RecordQueue {
     this.entries.push({ text, bytes, pos: 0 })
     this.held += bytes
     this.pushed++
+  }
+
+  /** Queues a run of LF-terminated lines (or ''), one record per line: one block when none needs escaping, else line by line. */
+  pushLines(text: string): void {
+    if (isPlainText(text)) this.pushBlock(text)
+    else for (let start = 0, nl = text.indexOf('\n'); nl !== -1; start = nl + 1, nl = text.indexOf('\n', start)) this.push(escapeLine(text.slice(start, nl)))
   }
 
   /** The UTF-8 of a block, made once while it is at the front. */

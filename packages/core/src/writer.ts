@@ -11,7 +11,7 @@ import { Outage } from './outage'
 import { metaLine, type Meta } from './meta'
 import { normalize, type ChainWriterOptions, type Settings } from './settings'
 import { RecordQueue, type Batch } from './queue'
-import { decodeLine, escapeLine, GENESIS, isPlainText } from './record'
+import { decodeLine, escapeLine, GENESIS } from './record'
 import { Rotation } from './rotation'
 import type { ChainWriterEvents, Emit } from './events'
 import { Sealing } from './sealing'
@@ -24,12 +24,10 @@ const BATCH_BYTES = 256 * 1024
 /** How {@link openChainWriter}'s writer is opened, beside the options of the log. */
 export interface OpenOptions {
   /**
-   * Lines arriving while a failing disk holds `maxBuffered` bytes:
-   * `'throw'` (the default) throws BUFFER_FULL out of write(), writeLines()
-   * and writeChunk(); `'count'` turns them away without throwing (the call
-   * returns false). Either way the first refusal of a failing spell is
-   * emitted as `'error'` and `'resume'` counts them all: a transport opens
-   * with `'count'` and forwards those two events.
+   * Lines arriving while a failing disk holds `maxBuffered` bytes: `'throw'` (the default) throws BUFFER_FULL
+   * out of write(), writeLines() and writeChunk(); `'count'` turns them away without throwing (the call returns
+   * false). Either way the first refusal of a failing spell is emitted as `'error'` and `'resume'` counts them
+   * all: a transport opens with `'count'` and forwards those two events.
    */
   refuse?: 'throw' | 'count'
 }
@@ -151,10 +149,9 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
   }
 
   /**
-   * Queues a run of lines, each ending with LF, one record per line: the same
-   * records as one write() per line. For transports that receive output in
-   * chunks; a run needing no escapes is queued as one block. The text is
-   * taken or refused whole.
+   * Queues a run of lines, each ending with LF, one record per line: the same records as one write() per
+   * line. For transports that receive output in chunks; a run needing no escapes is queued as one block. The
+   * text is taken or refused whole.
    * @returns false when the caller should wait for `'drain'` before writing more (or the text was refused, as write()).
    * @throws ChainlogError INVALID_LINE when `text` does not end with LF; WRITER_CLOSED, BUFFER_FULL as write()
    */
@@ -164,14 +161,11 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
     return this.queueRun('', text)
   }
 
-  /** Queues `head` (one line, or '') then `text` (whole lines, or ''), taken or refused together. */
+  /** Queues `head` (one line, or '') then `text` (whole lines, or ''), taken or refused together (joined only to count refusals). */
   private queueRun(head: string, text: string): boolean {
-    // Only a failing disk needs the lines counted: the two are joined for that alone.
     if (!this.admit(this.outage.failure ? head + text : null, this.throwRefusals)) return false
-    for (const run of head === '' ? [text] : [head, text]) {
-      if (isPlainText(run)) this.queue.pushBlock(run)
-      else for (let start = 0, nl = run.indexOf('\n'); nl !== -1; start = nl + 1, nl = run.indexOf('\n', start)) this.queue.push(escapeLine(run.slice(start, nl)))
-    }
+    this.queue.pushLines(head)
+    this.queue.pushLines(text)
     return this.queued()
   }
 
@@ -194,13 +188,12 @@ export class ChainWriter extends EventEmitter<ChainWriterEvents> {
       this.tail += text
       return this.queue.bytes < this.settings.highWaterMark && !this.outage.failure
     }
-    const tail = this.tail
+    // The line the last chunk began is joined alone: joined to the whole run, the run would be copied once more.
+    const first = this.tail === '' ? 0 : text.indexOf('\n') + 1
+    const head = this.tail === '' ? '' : this.tail + text.slice(0, first)
     // Kept even if the lines are refused: it starts a line of its own.
     this.tail = end === text.length ? '' : text.slice(end)
-    if (tail === '') return this.queueRun('', end === text.length ? text : text.slice(0, end))
-    // The line the last chunk began is joined alone: joined to the whole run, the run would be copied once more.
-    const first = text.indexOf('\n') + 1
-    return this.queueRun(tail + text.slice(0, first), text.slice(first, end))
+    return this.queueRun(head, first === 0 && end === text.length ? text : text.slice(first, end))
   }
 
   private enqueue(stored: string): boolean {
