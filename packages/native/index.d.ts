@@ -51,3 +51,12 @@ export function opensslVersion(): string
  * [size, end after the last record taken in, start of the malformed line or -1].
  */
 export function extendTree(buf: Uint8Array, start: number, end: number, range: Uint8Array, state: Float64Array): void
+
+/**
+ * Links the `count` records of chainlog's shipped-record index as `RecordIndex.link()` does, bit for bit, over its
+ * storage: `keyChunks` (8 words per record: 4 of `prev`, 4 of hash) and `wordChunks` (one word per record: flags |
+ * alg << 8 | copies << 16), 65,536 records per chunk. Fills `succ` with each record's first child or -1 and sets the
+ * words' DUP, SHADOWED and LINKED flags and copy counts. Returns the forks as [parent, child] pairs and, as
+ * [record, copies] pairs, the copies beyond the 65,535 a word counts.
+ */
+export function linkRecords(keyChunks: Uint32Array[], wordChunks: Uint32Array[], count: number, succ: Int32Array): { forks: Int32Array; many: Uint32Array }

@@ -30,6 +30,7 @@ interface NativeAddon {
   admitRecordsAsync(h: object, buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, words: Uint32Array, starts: Uint32Array, word: number): Promise<number[]>
   opensslVersion(): string
   extendTree(buf: Uint8Array, start: number, end: number, range: Uint8Array, state: Float64Array): void
+  linkRecords?(keyChunks: Uint32Array[], wordChunks: Uint32Array[], count: number, succ: Int32Array): { forks: Int32Array; many: Uint32Array }
 }
 
 /**
@@ -151,4 +152,24 @@ export type TreeExtender = (buf: Uint8Array, start: number, end: number, range: 
 export function createTreeExtender(): TreeExtender | null {
   const { addon } = load()
   return addon ? addon.extendTree : null
+}
+
+/**
+ * The link of the shipped-record index (shipped-index.ts's RecordIndex.link())
+ * over its storage: `keyChunks` (8 words per record), `wordChunks` (one word
+ * per record), 65,536 records per chunk. Fills `succ` and the words' flags and
+ * copy counts; returns the forks as [parent, child] pairs and the copies beyond
+ * the 65,535 a word counts as [record, copies] pairs.
+ * @internal
+ */
+export type IndexLinker = (keyChunks: Uint32Array[], wordChunks: Uint32Array[], count: number, succ: Int32Array) => { forks: Int32Array; many: Uint32Array }
+
+/**
+ * The index linker on the native path, or null on the JS path (RecordIndex.link()
+ * then links in JavaScript, to the same successors, forks, flags and counts).
+ * @internal
+ */
+export function createIndexLinker(): IndexLinker | null {
+  const { addon } = load()
+  return addon?.linkRecords ? addon.linkRecords : null
 }

@@ -11,6 +11,11 @@
  * at-least-once delivery makes them) and each record's predecessor.
  */
 
+import { debuglog } from 'node:util'
+import { createIndexLinker } from './hash-path'
+
+const debug = debuglog('chainlog')
+
 /** Records per storage chunk: storage grows by chunks, never by copying what is stored. */
 const CHUNK_BITS = 16
 const CHUNK = 1 << CHUNK_BITS
@@ -221,8 +226,25 @@ export class RecordIndex {
    * every probe. The keys of a few partitions at a time are first copied out
    * in partition order, so that each partition reads its keys in sequence
    * instead of from all over the index (a cache and TLB miss per record).
+   *
+   * Where the addon is built (and CHAINLOG_HASH_PATH is not js), its
+   * linkRecords() does the same in C over this storage, to the same
+   * successors, forks (in the same order), flags and copy counts.
    */
   link(): Links {
+    const native = createIndexLinker()
+    debug('%d records linked on the %s path', this.size, native ? 'native' : 'js')
+    if (!native) return this.linkJs()
+    const succ = new Int32Array(this.size)
+    const { forks, many } = native(this.keys, this.words, this.size, succ)
+    for (let q = 0; q < many.length; q += 2) this.manyDups.set(many[q]!, (this.manyDups.get(many[q]!) ?? 0) + many[q + 1]!)
+    const real: Array<[number, number]> = []
+    for (let q = 0; q < forks.length; q += 2) real.push([forks[q]!, forks[q + 1]!])
+    return { succ, forks: real }
+  }
+
+  /** {@link link} in JavaScript: the path where the addon is not built, or CHAINLOG_HASH_PATH=js. */
+  private linkJs(): Links {
     const n = this.size
     let bits = 0
     while (n >>> bits > PARTITION) bits++

@@ -841,6 +841,9 @@ static napi_value openssl_version(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* src/link.c: linkRecords(), the link of the shipped-record index. */
+napi_value link_records(napi_env env, napi_callback_info info);
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     {"createHasher", NULL, create_hasher, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -852,6 +855,7 @@ NAPI_MODULE_INIT() {
     {"admitRecordsAsync", NULL, admit_records_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_enumerable, NULL},
     {"extendTree", NULL, extend_tree, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"linkRecords", NULL, link_records, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
