@@ -60,3 +60,12 @@ export function extendTree(buf: Uint8Array, start: number, end: number, range: U
  * [record, copies] pairs, the copies beyond the 65,535 a word counts.
  */
 export function linkRecords(keyChunks: Uint32Array[], wordChunks: Uint32Array[], count: number, succ: Int32Array): { forks: Int32Array; many: Uint32Array }
+
+/**
+ * Follows the links of shipped records span by span, sixteen spans side by side. `succ`: per record, the record
+ * after it or -1, with bit 30 set on a record that needs a visit (-2 for such a record at a run's end). For each
+ * span start in `starts` (multiples of 64, increasing), span s = start >> 6 gets its length, last record and the
+ * link after it in `length`, `last` and `to`; each visit goes to `visits` as (span, record, distance). Returns
+ * the number of visits.
+ */
+export function followSpans(succ: Int32Array, starts: Int32Array, length: Int32Array, last: Int32Array, to: Int32Array, visits: Int32Array): number

@@ -31,6 +31,7 @@ interface NativeAddon {
   opensslVersion(): string
   extendTree(buf: Uint8Array, start: number, end: number, range: Uint8Array, state: Float64Array): void
   linkRecords?(keyChunks: Uint32Array[], wordChunks: Uint32Array[], count: number, succ: Int32Array): { forks: Int32Array; many: Uint32Array }
+  followSpans?(succ: Int32Array, starts: Int32Array, length: Int32Array, last: Int32Array, to: Int32Array, visits: Int32Array): number
 }
 
 /**
@@ -172,4 +173,21 @@ export type IndexLinker = (keyChunks: Uint32Array[], wordChunks: Uint32Array[], 
 export function createIndexLinker(): IndexLinker | null {
   const { addon } = load()
   return addon?.linkRecords ? addon.linkRecords : null
+}
+
+/**
+ * The native walk of shipped records' links span by span (shipped-walk.ts, #15): sixteen spans side by side.
+ * Returns the number of visits it wrote as (span, record, distance).
+ * @internal
+ */
+export type SpanFollower = (succ: Int32Array, starts: Int32Array, length: Int32Array, last: Int32Array, to: Int32Array, visits: Int32Array) => number
+
+/**
+ * The span follower on the native path, or null on the JS path (shipped-walk.ts then follows the spans itself,
+ * to the same spans).
+ * @internal
+ */
+export function createSpanFollower(): SpanFollower | null {
+  const { addon } = load()
+  return addon?.followSpans ? addon.followSpans : null
 }

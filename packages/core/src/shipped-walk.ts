@@ -9,9 +9,11 @@
  * links are first followed in pieces (spans): one starts at every record
  * whose number is a multiple of {@link SPAN} and ends before the next such
  * record. The spans of {@link WALKERS} records are followed side by side, so
- * that their misses overlap. Each run is then walked by jumping from span to
+ * that their misses overlap (in C on the native path, hash-path.ts, where a
+ * tighter loop keeps more of them in flight; the same spans either way). Each run is then walked by jumping from span to
  * span, and only the records before its first span are stepped one by one.
  */
+import { createSpanFollower } from './hash-path'
 import type { RecordIndex } from './shipped-index'
 
 /** What a walk tells its caller. */
@@ -42,6 +44,8 @@ const SPAN = 1 << SPAN_BITS
 const SPAN_MASK = SPAN - 1
 /** Spans followed side by side: enough misses in flight to fill the memory system, few enough to stay in registers. */
 const WALKERS = 16
+/** The bit of a link that says its record needs a visit, while spans are followed (record numbers stay below it). */
+const VISIT = 1 << 30
 
 /** The spans: per span (record number >> SPAN_BITS), its length (0: not followed), last record, the record after it, and its visits as a list. */
 interface Spans {
@@ -63,7 +67,7 @@ interface Spans {
  */
 export function walkRuns<R>(input: WalkInput, heads: number[], live: number, visitor: RunVisitor<R>, options: { spans?: boolean } = {}): R[] {
   const n = input.index.size
-  if (options.spans === false || n <= SPAN) return stepped(input, heads, visitor)
+  if (options.spans === false || n <= SPAN || n > VISIT) return stepped(input, heads, visitor)
   const spans = follow(input)
   const { succ, plain, needed } = input
   const wanted = needed.size > 0
@@ -108,6 +112,44 @@ function follow(input: WalkInput): Spans {
   const spans: Spans = { length: new Int32Array(count), last: new Int32Array(count), to: new Int32Array(count), first: new Int32Array(count).fill(-1), record: [], distance: [], next: [] }
   const tail = new Int32Array(count).fill(-1)
   const wanted = needed.size > 0
+  // Whether a record needs a visit goes into its link for the time of the walk (bit 30, and -2 for the end of
+  // a run), so that a step waits on one load from anywhere, not two. Set and cleared in record order.
+  const toVisit = (j: number) => (plain[j >>> 5]! & (1 << (j & 31))) === 0 || (wanted && needed.has(j))
+  let visits = 0
+  for (let j = 0; j < n; j++) {
+    if (toVisit(j)) {
+      succ[j] = succ[j] === -1 ? -2 : succ[j]! | VISIT
+      visits++
+    }
+  }
+  try {
+    const native = createSpanFollower()
+    if (native === null) walkSpans(n, succ, spans, tail, gone)
+    else {
+      const starts: number[] = []
+      for (let j = 0; j < n; j += SPAN) if (!gone(j)) starts.push(j)
+      const found = new Int32Array(3 * visits)
+      const seen = native(succ, Int32Array.from(starts), spans.length, spans.last, spans.to, found)
+      for (let v = 0; v < seen; v++) add(spans, tail, found[3 * v]!, found[3 * v + 1]!, found[3 * v + 2]!)
+    }
+  } finally {
+    for (let j = 0; j < n; j++) if (toVisit(j)) succ[j] = succ[j] === -2 ? -1 : succ[j]! & ~VISIT
+  }
+  return spans
+}
+
+/** Adds record j, at distance k from span s's start, to the span's visits (a span's visits come in its order). */
+function add(spans: Spans, tail: Int32Array, s: number, j: number, k: number): void {
+  const e = spans.record.push(j) - 1
+  spans.distance.push(k)
+  spans.next.push(-1)
+  if (tail[s] === -1) spans.first[s] = e
+  else spans.next[tail[s]!] = e
+  tail[s] = e
+}
+
+/** Follows every span, WALKERS at a time, over links that carry the VISIT bit. */
+function walkSpans(n: number, succ: Int32Array, spans: Spans, tail: Int32Array, gone: (i: number) => boolean): void {
   const at = new Int32Array(WALKERS)
   const span = new Int32Array(WALKERS).fill(-1)
   const steps = new Int32Array(WALKERS)
@@ -132,15 +174,9 @@ function follow(input: WalkInput): Spans {
       if (s === -1) continue
       const j = at[w]!
       const k = steps[w]!
-      if ((plain[j >>> 5]! & (1 << (j & 31))) === 0 || (wanted && needed.has(j))) {
-        const e = spans.record.push(j) - 1
-        spans.distance.push(k)
-        spans.next.push(-1)
-        if (tail[s] === -1) spans.first[s] = e
-        else spans.next[tail[s]!] = e
-        tail[s] = e
-      }
-      const next = succ[j]!
+      const link = succ[j]!
+      if (link < 0 ? link === -2 : (link & VISIT) !== 0) add(spans, tail, s, j, k)
+      const next = link < 0 ? -1 : link & ~VISIT
       // A span ends before the next span's start (a ring of starts ends there too), or at the run's end.
       if (next === -1 || (next & SPAN_MASK) === 0 || k >= n) {
         spans.length[s] = k + 1
@@ -154,7 +190,6 @@ function follow(input: WalkInput): Spans {
       }
     }
   }
-  return spans
 }
 
 /** Every run record by record, then what no run reached (rings), each from its lowest record. */

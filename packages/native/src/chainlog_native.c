@@ -843,6 +843,8 @@ static napi_value openssl_version(napi_env env, napi_callback_info info) {
 
 /* src/link.c: linkRecords(), the link of the shipped-record index. */
 napi_value link_records(napi_env env, napi_callback_info info);
+/* src/spans.c: followSpans(), the walk of shipped records' links span by span. */
+napi_value follow_spans(napi_env env, napi_callback_info info);
 
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
@@ -856,6 +858,7 @@ NAPI_MODULE_INIT() {
     {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_enumerable, NULL},
     {"extendTree", NULL, extend_tree, NULL, NULL, NULL, napi_enumerable, NULL},
     {"linkRecords", NULL, link_records, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"followSpans", NULL, follow_spans, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
