@@ -13,7 +13,8 @@ import { recordTime } from './record-time'
 import { rebuild } from './shipped-chains'
 import { judgeCheckpoint, type CheckpointOutcome } from './shipped-checkpoint'
 import { keyOf } from './shipped-index'
-import { fetchLines, placeOf, readShipped, tempDir, type ReadPass } from './shipped-read'
+import { readShipped, tempDir, type ReadPass } from './shipped-read'
+import { fetchLines, placeOf } from './shipped-refetch'
 import { LOSS_REASONS, type ShippedChain, type ShippedOptions, type ShippedProblem, type ShippedRecord, type ShippedReport, type ShippedVerdict } from './shipped-report'
 
 const LIMIT = 1000
