@@ -80,7 +80,7 @@ describe('@chainlog/native tarball', () => {
   const dir = path.join(ROOT, 'packages', 'native')
 
   test('holds the C source, binding.gyp, the loader and its types, README, LICENSE and package.json, and no build output', () => {
-    expect(packed('native')).toEqual(['LICENSE', 'README.md', 'binding.gyp', 'index.d.ts', 'index.js', 'install.js', 'package.json', 'src/chainlog_native.c'])
+    expect(packed('native')).toEqual(['LICENSE', 'README.md', 'binding.gyp', 'index.d.ts', 'index.js', 'install.js', 'package.json', 'src/chainlog_native.c', 'src/link.c', 'src/spans.c'])
   })
 
   test('package.json builds it at install, and @chainlog/core takes it as an optional dependency of the same version', () => {
