@@ -13,7 +13,7 @@ import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { createIndexLinker, hashPath } from '../src/hash-path'
 import { Flag, RecordIndex, type Links } from '../src/shipped-index'
-import { ROOT } from './helpers'
+import { prng, ROOT } from './helpers'
 
 /** A record as the reading pass adds it: its prev and hash keys (4 words each), flags and algorithm. */
 interface Rec {
@@ -23,16 +23,10 @@ interface Rec {
   alg: number
 }
 
-/** mulberry32: a seeded generator, so that a failing case can be run again. */
+/** A seeded generator of 32-bit words (helpers' mulberry32), so that a failing case can be run again. */
 function generator(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
-  }
+  const rnd = prng(seed)
+  return () => Math.floor(rnd() * 2 ** 32) >>> 0
 }
 
 const hex = (words: number[]) => words.map((w) => w.toString(16).padStart(8, '0')).join('')

@@ -47,22 +47,24 @@ static void to_hex(const unsigned char *digest, unsigned char *out) {
   }
 }
 
-/* Hashes data[0, len) to 64 lowercase hex characters at out. */
-static void hash_hex(const hasher *h, const unsigned char *data, size_t len, unsigned char *out) {
-  unsigned char digest[32];
+/* The 32-byte hash of data[0, len): SHA-256, or HMAC-SHA-256 from the key's padded states. */
+static void digest_of(const hasher *h, const unsigned char *data, size_t len, unsigned char *digest) {
   SHA256_CTX ctx;
-  if (h->alg == ALG_SHA256) {
-    SHA256_Init(&ctx);
-    SHA256_Update(&ctx, data, len);
-    SHA256_Final(digest, &ctx);
-  } else {
-    ctx = h->inner;
-    SHA256_Update(&ctx, data, len);
-    SHA256_Final(digest, &ctx);
+  if (h->alg == ALG_SHA256) SHA256_Init(&ctx);
+  else ctx = h->inner;
+  SHA256_Update(&ctx, data, len);
+  SHA256_Final(digest, &ctx);
+  if (h->alg != ALG_SHA256) {
     ctx = h->outer;
     SHA256_Update(&ctx, digest, 32);
     SHA256_Final(digest, &ctx);
   }
+}
+
+/* Hashes data[0, len) to 64 lowercase hex characters at out. */
+static void hash_hex(const hasher *h, const unsigned char *data, size_t len, unsigned char *out) {
+  unsigned char digest[32];
+  digest_of(h, data, len, digest);
   to_hex(digest, out);
 }
 
@@ -76,33 +78,33 @@ static void hash_hex(const hasher *h, const unsigned char *data, size_t len, uns
     }                                                     \
   } while (0)
 
-static int bytes_of(napi_env env, napi_value v, unsigned char **data, size_t *len) {
-  napi_typedarray_type type;
-  size_t length;
-  void *p;
+/*
+ * A typed array of `type`: its data and element count. Otherwise a TypeError
+ * ("expected a <what>") is thrown and 0 returned. Also used by spans.c.
+ */
+int chainlog_typed_array(napi_env env, napi_value v, napi_typedarray_type type, void **data, size_t *len, const char *what) {
+  napi_typedarray_type got;
   napi_value ab;
   size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, "CHAINLOG_NATIVE", "expected a Uint8Array");
+  char message[64];
+  if (napi_get_typedarray_info(env, v, &got, len, data, &ab, &offset) != napi_ok || got != type) {
+    snprintf(message, sizeof message, "expected a %s", what);
+    napi_throw_type_error(env, "CHAINLOG_NATIVE", message);
     return 0;
   }
-  *data = (unsigned char *)p;
-  *len = length;
   return 1;
 }
 
+static int bytes_of(napi_env env, napi_value v, unsigned char **data, size_t *len) {
+  return chainlog_typed_array(env, v, napi_uint8_array, (void **)data, len, "Uint8Array");
+}
+
 static int f64_of(napi_env env, napi_value v, double **data, size_t min) {
-  napi_typedarray_type type;
   size_t length;
-  void *p;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &offset) != napi_ok || type != napi_float64_array || length < min) {
-    napi_throw_type_error(env, "CHAINLOG_NATIVE", "expected a Float64Array state");
-    return 0;
-  }
-  *data = (double *)p;
-  return 1;
+  if (!chainlog_typed_array(env, v, napi_float64_array, (void **)data, &length, "Float64Array state")) return 0;
+  if (length >= min) return 1;
+  napi_throw_type_error(env, "CHAINLOG_NATIVE", "expected a Float64Array state");
+  return 0;
 }
 
 static int size_of(napi_env env, napi_value v, size_t *out) {
@@ -351,17 +353,8 @@ static inline uint64_t hex8(const unsigned char *p) {
 
 /* Whether the 64 characters at `found` are the lowercase hex of the hash of data[0, len); the hash goes to `digest`. */
 static int hash_matches_into(const hasher *h, const unsigned char *data, size_t len, const unsigned char *found, unsigned char *digest) {
+  digest_of(h, data, len, digest);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  SHA256_CTX ctx;
-  if (h->alg == ALG_SHA256) SHA256_Init(&ctx);
-  else ctx = h->inner;
-  SHA256_Update(&ctx, data, len);
-  SHA256_Final(digest, &ctx);
-  if (h->alg != ALG_SHA256) {
-    ctx = h->outer;
-    SHA256_Update(&ctx, digest, 32);
-    SHA256_Final(digest, &ctx);
-  }
   uint64_t diff = 0;
   for (int i = 0; i < 8; i++) {
     uint64_t want;
@@ -371,16 +364,6 @@ static int hash_matches_into(const hasher *h, const unsigned char *data, size_t 
   return diff == 0;
 #else
   unsigned char computed[HASH_HEX];
-  SHA256_CTX ctx;
-  if (h->alg == ALG_SHA256) SHA256_Init(&ctx);
-  else ctx = h->inner;
-  SHA256_Update(&ctx, data, len);
-  SHA256_Final(digest, &ctx);
-  if (h->alg != ALG_SHA256) {
-    ctx = h->outer;
-    SHA256_Update(&ctx, digest, 32);
-    SHA256_Final(digest, &ctx);
-  }
   to_hex(digest, computed);
   return memcmp(computed, found, HASH_HEX) == 0;
 #endif
@@ -506,16 +489,7 @@ static inline uint32_t be32(const unsigned char *p) {
 }
 
 static int u32_of(napi_env env, napi_value v, uint32_t **data, size_t *len) {
-  napi_typedarray_type type;
-  void *p;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, len, &p, &ab, &offset) != napi_ok || type != napi_uint32_array) {
-    napi_throw_type_error(env, "CHAINLOG_NATIVE", "expected a Uint32Array");
-    return 0;
-  }
-  *data = (uint32_t *)p;
-  return 1;
+  return chainlog_typed_array(env, v, napi_uint32_array, (void **)data, len, "Uint32Array");
 }
 
 /* Words of keys per record: 4 of prev, 4 of hash. */

@@ -13,7 +13,6 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <stdint.h>
-#include <stdio.h>
 
 /* shipped-walk.ts's SPAN_BITS, WALKERS and VISIT. */
 #define SPAN_BITS 6
@@ -23,17 +22,11 @@
 /* The end of a run, for a record that needs a visit (-1 for one that does not). */
 #define END_VISIT (-2)
 
+/* chainlog_native.c: a typed array of `type`, or a thrown TypeError and 0. */
+int chainlog_typed_array(napi_env env, napi_value v, napi_typedarray_type type, void **data, size_t *len, const char *what);
+
 static int i32_of(napi_env env, napi_value v, int32_t **data, size_t *len) {
-  napi_typedarray_type type;
-  void *p;
-  napi_value ab;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, len, &p, &ab, &offset) != napi_ok || type != napi_int32_array) {
-    napi_throw_type_error(env, "CHAINLOG_NATIVE", "followSpans: expected an Int32Array");
-    return 0;
-  }
-  *data = (int32_t *)p;
-  return 1;
+  return chainlog_typed_array(env, v, napi_int32_array, (void **)data, len, "Int32Array");
 }
 
 /*
