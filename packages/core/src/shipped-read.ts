@@ -146,16 +146,12 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
     const take = (b: Buffer, s: number, e: number, line: number) => {
       mark(s, line)
       const ordinal = source.first + line - 1
-      if (e - s >= 2 * HASH_HEX + 2 && b[s + HASH_HEX] === PIPE && b[e - HASH_HEX - 1] === PIPE) {
-        // A verbatim line that ends in its LF is checked in one call on the native path, before its keys
-        // are read; a metadata or escaped line, or one that fails there, goes through admit().
-        const alg = b[s + HASH_HEX + 1] !== BACKSLASH && e < b.length && b[e] === LF ? hashers.native(b, s, e) : -1
-        if (pass.index.parse(b, s, e - HASH_HEX, alg !== -1)) {
-          count(pass, Envelopes.RECORD)
-          if (alg !== -1) pass.index.add(ordinal, isGenesis(b, s) ? Flag.GENESIS : 0, alg)
-          else admit(b, s, e, ordinal)
-          return
-        }
+      // A record no native run took (metadata, an escaped line, another algorithm's, a fault; every record on
+      // the JS path) is checked by admit().
+      if (e - s >= 2 * HASH_HEX + 2 && b[s + HASH_HEX] === PIPE && b[e - HASH_HEX - 1] === PIPE && pass.index.parse(b, s, e - HASH_HEX)) {
+        count(pass, Envelopes.RECORD)
+        admit(b, s, e, ordinal)
+        return
       }
       handle(reader.read(b.toString('utf8', s, e), line), source.first)
     }
@@ -235,7 +231,8 @@ export async function readShipped(inputs: Array<string | NodeJS.ReadableStream>,
             continue
           }
           // With its LF, so that the line can take the native path too.
-          take(Buffer.concat([rest, chunk.subarray(0, e + 1)]), 0, rest.length + e, ++line)
+          const joined = Buffer.concat([rest, chunk.subarray(0, e + 1)])
+          if (admitRun(joined, 0, joined.length) === 0) take(joined, 0, rest.length + e, ++line)
           offset += rest.length
           s = e + 1
         }
@@ -314,8 +311,6 @@ class Hashers {
   private readonly fns: HashFn[] = []
   /** The number of the algorithm tried first. */
   current = 0
-  /** Where the native path's scan gives back its offsets. */
-  private readonly state = new Float64Array(7)
 
   constructor(
     private readonly key: Uint8Array | undefined,
@@ -333,23 +328,9 @@ class Hashers {
     return n
   }
 
-  /**
-   * The number of the current algorithm if the verbatim user record at
-   * [s, e) of `b` (with its LF at `e`) verifies under it on the native path
-   * (hash-path.ts): one call, no string of the hash made. -1 when it does not, or
-   * when the algorithm has no native path; then {@link match} decides.
-   */
   /** The current algorithm's batch hasher on the native path (hash-path.ts), or undefined. */
   batch(): BatchHasher | undefined {
     return this.fns[this.current]!.batch
-  }
-
-  native(b: Buffer, s: number, e: number): number {
-    const batch = this.fns[this.current]!.batch
-    if (batch === undefined) return -1
-    // The scan takes a line that links to `expected`: the record's own prev, so that only its hash is judged.
-    batch.scanRecords(b, s, e + 1, latin1(b, s, s + HASH_HEX), null, this.state)
-    return this.state[1] === 1 ? this.current : -1
   }
 
   /** The number of the algorithm under which `body` hashes to `found`, or -1. A header switches the first one tried. */
