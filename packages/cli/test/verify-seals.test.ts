@@ -55,7 +55,7 @@ interface SealJson {
   ok: boolean
   status: string
   breaks: { file: string; line: number; reason: string; message: string }[]
-  seals: { key: string; valid: number; sealedThrough: number; unsealed: number; lastSealTime: number | null; closed: boolean; lastKind: string | null }
+  seals: { key: string; valid: number; sealedThrough: number; unsealed: number; lastSealTime: number | null; closed: boolean; lastKind: string | null; notices?: { file: string }[] }
 }
 
 describe('verify-log --verify-key', () => {
@@ -171,7 +171,8 @@ describe('verify-log --verify-key', () => {
     expect(par.breaks.at(-1)).toMatchObject({ file, line: lastValid, reason: 'SEAL_STALE' })
     expect(par.breaks.slice(1, -1).map((b) => b.reason)).toEqual(Array(par.breaks.length - 2).fill('SEAL_MISPLACED'))
     expect(seq.breaks).toEqual(par.breaks.map((b) => ({ ...b, file: '-' })))
-    expect(par.seals).toEqual(seq.seals)
+    // A notice (CLOCK_BACK, when a seal waited for the queue while the clock moved on) names its file as each read it.
+    expect(seq.seals).toEqual({ ...par.seals, ...(par.seals.notices && { notices: par.seals.notices.map((x) => ({ ...x, file: '-' })) }) })
     expect(par.seals.valid).toBe(lines.slice(0, n - 1).filter((l) => l.includes('\\m{"t":"seal"')).length)
     expect(par.seals.valid).toBeGreaterThan(50)
   })
