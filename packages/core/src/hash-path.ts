@@ -30,8 +30,8 @@ interface NativeAddon {
   admitRecordsAsync(h: object, buf: Uint8Array, start: number, limit: number, max: number, keys: Uint32Array, words: Uint32Array, starts: Uint32Array, word: number): Promise<number[]>
   opensslVersion(): string
   extendTree(buf: Uint8Array, start: number, end: number, range: Uint8Array, state: Float64Array): void
-  linkRecords?(keyChunks: Uint32Array[], wordChunks: Uint32Array[], count: number, succ: Int32Array): { forks: Int32Array; many: Uint32Array }
-  followSpans?(succ: Int32Array, starts: Int32Array, length: Int32Array, last: Int32Array, to: Int32Array, visits: Int32Array): number
+  linkRecords(keyChunks: Uint32Array[], wordChunks: Uint32Array[], count: number, succ: Int32Array): { forks: Int32Array; many: Uint32Array }
+  followSpans(succ: Int32Array, starts: Int32Array, length: Int32Array, last: Int32Array, to: Int32Array, visits: Int32Array): number
 }
 
 /**
@@ -172,7 +172,7 @@ export type IndexLinker = (keyChunks: Uint32Array[], wordChunks: Uint32Array[], 
  */
 export function createIndexLinker(): IndexLinker | null {
   const { addon } = load()
-  return addon?.linkRecords ? addon.linkRecords : null
+  return addon ? addon.linkRecords : null
 }
 
 /**
@@ -189,5 +189,5 @@ export type SpanFollower = (succ: Int32Array, starts: Int32Array, length: Int32A
  */
 export function createSpanFollower(): SpanFollower | null {
   const { addon } = load()
-  return addon?.followSpans ? addon.followSpans : null
+  return addon ? addon.followSpans : null
 }

@@ -76,7 +76,7 @@ export type Placed = { run: Run; k: number } | null
  * Walks every run, groups the runs into chains and judges each chain.
  * `watch` names records whose place the caller wants (a checkpoint's head): `placed` gives it.
  */
-export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined, timesOf: TimesOf, watch: number[] = [], options: { spans?: boolean } = {}): Promise<{ chains: RebuiltChain[]; loose: Finding[]; placed: (i: number) => Placed }> {
+export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | undefined, timesOf: TimesOf, watch: number[] = []): Promise<{ chains: RebuiltChain[]; loose: Finding[]; placed: (i: number) => Placed }> {
   const { index } = pass
   const { succ, forks } = links
   const n = index.size
@@ -168,7 +168,7 @@ export async function rebuild(pass: ReadPass, links: Links, key: Uint8Array | un
     live++
     if (!(f & Flag.LINKED) || (branchOf.size > 0 && branchOf.has(i))) heads.push(i)
   }
-  const runs = walkRuns({ index, succ, plain, needed, gone }, heads, live, visitor, options)
+  const runs = walkRuns({ index, succ, plain, needed, gone }, heads, live, visitor)
 
   // Each run into its chain: by its own headers or seals, a branch by its parent's, the rest into the only chain if there is one.
   const ids = new Set(runs.map((r) => r.chain).filter((c) => c !== null))

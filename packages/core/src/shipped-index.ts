@@ -105,10 +105,9 @@ export class RecordIndex {
    * Reads the keys of a record whose `prev` is bytes [at, at+64) of `b` and
    * whose hash field is [hashAt, hashAt+64), for the next {@link add}: into
    * the slot that record will take, so that adding copies nothing.
-   * `verified`: the hash field was found equal to a hash computed as lowercase hex, so its rest needs no check.
    * @returns false when either is not 64 lowercase hex characters.
    */
-  parse(b: Uint8Array, at: number, hashAt: number, verified = false): boolean {
+  parse(b: Uint8Array, at: number, hashAt: number): boolean {
     const { keys, slot } = this.block()
     const o = slot * WORDS
     for (let w = 0; w < 4; w++) {
@@ -119,7 +118,7 @@ export class RecordIndex {
       keys[o + 4 + w] = h
     }
     // The rest of each field: checked, not kept.
-    return isHex(b, at + 32, 32) && (verified || isHex(b, hashAt + 32, 32))
+    return isHex(b, at + 32, 32) && isHex(b, hashAt + 32, 32)
   }
 
   /**
@@ -142,6 +141,22 @@ export class RecordIndex {
   /** Counts `k` records written in place after {@link block}. */
   grow(k: number): void {
     this.size += k
+  }
+
+  /**
+   * Adds `count` records laid out as a native run writes them from slot 0:
+   * 8 key words and one word each; their ordinals run on from `ordinal`.
+   */
+  append(keys: Uint32Array, words: Uint32Array, count: number, ordinal: number): void {
+    for (let k = 0; k < count; ) {
+      const block = this.block()
+      const n = Math.min(block.room, count - k)
+      block.keys.set(keys.subarray(k * WORDS, (k + n) * WORDS), block.slot * WORDS)
+      block.words.set(words.subarray(k, k + n), block.slot)
+      for (let i = 0; i < n; i++) block.ords[block.slot + i] = ordinal + k + i
+      this.size += n
+      k += n
+    }
   }
 
   /**

@@ -8,12 +8,11 @@
  * that is not a plain record it can vouch for), this thread goes on.
  */
 import type { BatchHasher } from './hash-path'
+import { HASH_HEX, RECORD_OVERHEAD } from './record'
 import type { RecordIndex } from './shipped-index'
 
 /** Chunks smaller than this are read in this thread alone: handing half over would cost more than it saves. */
 const MIN_BYTES = 64 * 1024
-/** The fewest bytes a record takes (prev, two separators, hash, LF). */
-const RECORD_MIN = 64 + 1 + 1 + 64 + 1
 const PIPE = 0x7c
 const LF = 0x0a
 
@@ -34,8 +33,9 @@ export class OffThread {
   start(batch: BatchHasher | undefined, b: Buffer, s: number, end: number, word: number): number {
     if (batch === undefined || end - s < MIN_BYTES) return end
     const mid = b.indexOf(LF, s + ((end - s) >>> 1)) + 1
-    if (mid <= 0 || mid >= end || b[mid + 64] !== PIPE) return end
-    const most = Math.ceil((end - mid) / RECORD_MIN)
+    if (mid <= 0 || mid >= end || b[mid + HASH_HEX] !== PIPE) return end
+    // The most records the half can hold: each takes at least RECORD_OVERHEAD bytes.
+    const most = Math.ceil((end - mid) / RECORD_OVERHEAD)
     if (this.words.length < most) {
       this.keys = new Uint32Array(most * 8)
       this.words = new Uint32Array(most)
@@ -58,15 +58,7 @@ export class OffThread {
     const [end, records] = (await this.job!) as [number, number]
     this.job = null
     for (let k = (every - (line % every)) % every; k < records; k += every) mark(this.from + this.starts[k]!, line + 1 + k)
-    for (let k = 0; k < records; ) {
-      const block = index.block()
-      const n = Math.min(block.room, records - k)
-      block.keys.set(this.keys.subarray(k * 8, (k + n) * 8), block.slot * 8)
-      block.words.set(this.words.subarray(k, k + n), block.slot)
-      for (let i = 0; i < n; i++) block.ords[block.slot + i] = ordinal + k + i
-      index.grow(n)
-      k += n
-    }
+    index.append(this.keys, this.words, records, ordinal)
     return { records, end: records === 0 ? this.from : end }
   }
 }

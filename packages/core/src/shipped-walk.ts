@@ -47,6 +47,12 @@ const WALKERS = 16
 /** The bit of a link that says its record needs a visit, while spans are followed (record numbers stay below it). */
 const VISIT = 1 << 30
 
+/** Whether record j is to be visited: not plain, or asked for. */
+function visitTest({ plain, needed }: WalkInput): (j: number) => boolean {
+  const wanted = needed.size > 0
+  return (j) => (plain[j >>> 5]! & (1 << (j & 31))) === 0 || (wanted && needed.has(j))
+}
+
 /** The spans: per span (record number >> SPAN_BITS), its length (0: not followed), last record, the record after it, and its visits as a list. */
 interface Spans {
   length: Int32Array
@@ -69,8 +75,8 @@ export function walkRuns<R>(input: WalkInput, heads: number[], live: number, vis
   const n = input.index.size
   if (options.spans === false || n <= SPAN || n > VISIT) return stepped(input, heads, visitor)
   const spans = follow(input)
-  const { succ, plain, needed } = input
-  const wanted = needed.size > 0
+  const { succ } = input
+  const toVisit = visitTest(input)
   const runs: R[] = []
   let walked = 0
   for (const start of heads) {
@@ -89,7 +95,7 @@ export function walkRuns<R>(input: WalkInput, heads: number[], live: number, vis
         j = next
         continue
       }
-      if ((plain[j >>> 5]! & (1 << (j & 31))) === 0 || (wanted && needed.has(j))) visitor.visit(run, j, k)
+      if (toVisit(j)) visitor.visit(run, j, k)
       const next = succ[j]!
       if (next === -1 || next === start || k >= n) {
         visitor.close(run, j, k + 1)
@@ -106,15 +112,13 @@ export function walkRuns<R>(input: WalkInput, heads: number[], live: number, vis
 
 /** Follows every span, WALKERS at a time, and lists the records each must visit. */
 function follow(input: WalkInput): Spans {
-  const { succ, plain, needed, gone } = input
+  const { succ, gone } = input
   const n = input.index.size
   const count = ((n - 1) >>> SPAN_BITS) + 1
   const spans: Spans = { length: new Int32Array(count), last: new Int32Array(count), to: new Int32Array(count), first: new Int32Array(count).fill(-1), record: [], distance: [], next: [] }
-  const tail = new Int32Array(count).fill(-1)
-  const wanted = needed.size > 0
   // Whether a record needs a visit goes into its link for the time of the walk (bit 30, and -2 for the end of
   // a run), so that a step waits on one load from anywhere, not two. Set and cleared in record order.
-  const toVisit = (j: number) => (plain[j >>> 5]! & (1 << (j & 31))) === 0 || (wanted && needed.has(j))
+  const toVisit = visitTest(input)
   let visits = 0
   for (let j = 0; j < n; j++) {
     if (toVisit(j)) {
@@ -123,14 +127,20 @@ function follow(input: WalkInput): Spans {
     }
   }
   try {
-    const native = createSpanFollower()
-    if (native === null) walkSpans(n, succ, spans, tail, gone)
-    else {
-      const starts: number[] = []
-      for (let j = 0; j < n; j += SPAN) if (!gone(j)) starts.push(j)
-      const found = new Int32Array(3 * visits)
-      const seen = native(succ, Int32Array.from(starts), spans.length, spans.last, spans.to, found)
-      for (let v = 0; v < seen; v++) add(spans, tail, found[3 * v]!, found[3 * v + 1]!, found[3 * v + 2]!)
+    const starts: number[] = []
+    for (let j = 0; j < n; j += SPAN) if (!gone(j)) starts.push(j)
+    const found = new Int32Array(3 * visits)
+    const seen = (createSpanFollower() ?? followSpans)(succ, Int32Array.from(starts), spans.length, spans.last, spans.to, found)
+    // Each span's visits come in its order, whatever the spans' interleaving: appended to its list.
+    const tail = new Int32Array(count).fill(-1)
+    for (let v = 0; v < seen; v++) {
+      const s = found[3 * v]!
+      const e = spans.record.push(found[3 * v + 1]!) - 1
+      spans.distance.push(found[3 * v + 2]!)
+      spans.next.push(-1)
+      if (tail[s] === -1) spans.first[s] = e
+      else spans.next[tail[s]!] = e
+      tail[s] = e
     }
   } finally {
     for (let j = 0; j < n; j++) if (toVisit(j)) succ[j] = succ[j] === -2 ? -1 : succ[j]! & ~VISIT
@@ -138,33 +148,28 @@ function follow(input: WalkInput): Spans {
   return spans
 }
 
-/** Adds record j, at distance k from span s's start, to the span's visits (a span's visits come in its order). */
-function add(spans: Spans, tail: Int32Array, s: number, j: number, k: number): void {
-  const e = spans.record.push(j) - 1
-  spans.distance.push(k)
-  spans.next.push(-1)
-  if (tail[s] === -1) spans.first[s] = e
-  else spans.next[tail[s]!] = e
-  tail[s] = e
-}
-
-/** Follows every span, WALKERS at a time, over links that carry the VISIT bit. */
-function walkSpans(n: number, succ: Int32Array, spans: Spans, tail: Int32Array, gone: (i: number) => boolean): void {
+/**
+ * The spans from each of `starts`, WALKERS at a time, over links that carry
+ * the VISIT bit: each span's length, last record and the link after it, and
+ * its visits as (span, record, distance) in `visits`; returns how many. The
+ * JS path's followSpans, with the contract of the addon's (hash-path.ts).
+ */
+function followSpans(succ: Int32Array, starts: Int32Array, length: Int32Array, last: Int32Array, to: Int32Array, visits: Int32Array): number {
+  const n = succ.length
   const at = new Int32Array(WALKERS)
   const span = new Int32Array(WALKERS).fill(-1)
   const steps = new Int32Array(WALKERS)
-  let start = 0
+  let next = 0
   let active = 0
+  let seen = 0
   const begin = (w: number) => {
-    while (start < n && gone(start)) start += SPAN
-    if (start >= n) {
+    if (next >= starts.length) {
       span[w] = -1
       return
     }
-    span[w] = start >>> SPAN_BITS
-    at[w] = start
+    at[w] = starts[next++]!
+    span[w] = at[w]! >>> SPAN_BITS
     steps[w] = 0
-    start += SPAN
     active++
   }
   for (let w = 0; w < WALKERS; w++) begin(w)
@@ -175,35 +180,41 @@ function walkSpans(n: number, succ: Int32Array, spans: Spans, tail: Int32Array, 
       const j = at[w]!
       const k = steps[w]!
       const link = succ[j]!
-      if (link < 0 ? link === -2 : (link & VISIT) !== 0) add(spans, tail, s, j, k)
-      const next = link < 0 ? -1 : link & ~VISIT
+      if (link < 0 ? link === -2 : (link & VISIT) !== 0) {
+        visits[3 * seen] = s
+        visits[3 * seen + 1] = j
+        visits[3 * seen + 2] = k
+        seen++
+      }
+      const after = link < 0 ? -1 : link & ~VISIT
       // A span ends before the next span's start (a ring of starts ends there too), or at the run's end.
-      if (next === -1 || (next & SPAN_MASK) === 0 || k >= n) {
-        spans.length[s] = k + 1
-        spans.last[s] = j
-        spans.to[s] = next
+      if (after === -1 || (after & SPAN_MASK) === 0 || k >= n) {
+        length[s] = k + 1
+        last[s] = j
+        to[s] = after
         active--
         begin(w)
       } else {
-        at[w] = next
+        at[w] = after
         steps[w] = k + 1
       }
     }
   }
+  return seen
 }
 
 /** Every run record by record, then what no run reached (rings), each from its lowest record. */
 function stepped<R>(input: WalkInput, heads: number[], visitor: RunVisitor<R>): R[] {
-  const { succ, plain, needed, gone } = input
+  const { succ, gone } = input
   const n = input.index.size
-  const wanted = needed.size > 0
+  const toVisit = visitTest(input)
   const seen = new Int32Array((n >>> 5) + 1)
   const runs: R[] = []
   const walk = (start: number) => {
     const run = visitor.open(start)
     for (let j = start, k = 0; ; k++) {
       seen[j >>> 5]! |= 1 << (j & 31)
-      if ((plain[j >>> 5]! & (1 << (j & 31))) === 0 || (wanted && needed.has(j))) visitor.visit(run, j, k)
+      if (toVisit(j)) visitor.visit(run, j, k)
       const next = succ[j]!
       // Each record follows one record at most, so a walk meets a record it has seen only on a ring
       // of links, and then at its start.
