@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config'
 // path (#17): the default projects take the native path wherever the addon is
 // built, so together both paths run the format vectors, the fixtures, the
 // tamper and the fuzz tests.
-const HASH_SUITES_CORE = ['vectors', 'tamper', 'bitflip', 'truncation', 'verifier', 'write-chunk', 'write-lines', 'hash-path', 'tree', 'shipped-walk'].map((f) => `packages/core/test/${f}.test.ts`)
+const HASH_SUITES_CORE = ['vectors', 'tamper', 'bitflip', 'truncation', 'verifier', 'write-chunk', 'write-lines', 'hash-path', 'tree', 'shipped-walk', 'queue'].map((f) => `packages/core/test/${f}.test.ts`)
 const HASH_SUITES_CLI = ['fuzz', 'parallel', 'shipped'].map((f) => `packages/cli/test/${f}.test.ts`)
 const JS_PATH = { CHAINLOG_HASH_PATH: 'js' }
 

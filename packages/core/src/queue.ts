@@ -31,11 +31,14 @@ const PIPE = 0x7c
 /** LF-terminated lines, and how far they have been appended. */
 interface Block {
   text: string
-  /** Length of the text in UTF-8. */
+  /** Length of the text in UTF-8: -1 until its UTF-8 is made (utf8()), as counting costs about as much as making it. */
   bytes: number
   /** Byte offset (in the UTF-8) of the next line to append. */
   pos: number
 }
+
+/** Bytes beyond the last character written that show a UTF-8 write was not cut short (a character takes at most 4). */
+const UTF8_SLACK = 4
 
 /** A block's UTF-8 is kept in the scratch buffer up to this size; a larger one gets a buffer of its own while it is the front. */
 const SCRATCH_MAX = 16 * 1024 * 1024
@@ -73,7 +76,7 @@ export class RecordQueue {
   private readonly state = new Float64Array(2)
   /** Where each stored line laid out for the native path ends, in `out`. */
   private ends: Float64Array<ArrayBuffer> = new Float64Array(1024)
-  /** Memory held: UTF-16 units + RECORD_OVERHEAD per stored line, UTF-8 bytes per block. */
+  /** Memory held: UTF-16 units + RECORD_OVERHEAD per stored line; per block, UTF-16 units until its UTF-8 is made, then UTF-8 bytes. */
   private held = 0
   /** Entries ever pushed / entries ever fully appended. */
   private pushed = 0
@@ -112,9 +115,9 @@ export class RecordQueue {
    */
   pushBlock(text: string): void {
     if (text.length === 0) return
-    const bytes = Buffer.byteLength(text)
-    this.entries.push({ text, bytes, pos: 0 })
-    this.held += bytes
+    // Counted as UTF-16 units until utf8() knows its bytes.
+    this.entries.push({ text, bytes: -1, pos: 0 })
+    this.held += text.length
     this.pushed++
   }
 
@@ -127,8 +130,20 @@ export class RecordQueue {
   /** The UTF-8 of a block, made once while it is at the front. */
   private utf8(block: Block): Buffer {
     if (this.scratchOf !== block) {
-      if (this.scratch.length < block.bytes || this.scratch.length > SCRATCH_MAX) this.scratch = Buffer.allocUnsafe(block.bytes)
-      this.scratch.write(block.text, 0, 'utf8')
+      // At least a byte per UTF-16 unit, and some room for more. A write that fills the buffer to within a
+      // character may have been cut short: then the text is counted and written again into a buffer its size.
+      const least = block.text.length + UTF8_SLACK
+      if (this.scratch.length < least || this.scratch.length > SCRATCH_MAX) this.scratch = Buffer.allocUnsafe(least + (block.text.length >> 4))
+      let bytes = this.scratch.write(block.text, 0, 'utf8')
+      if (bytes > this.scratch.length - UTF8_SLACK) {
+        const exact = Buffer.byteLength(block.text)
+        if (this.scratch.length < exact) this.scratch = Buffer.allocUnsafe(exact)
+        bytes = this.scratch.write(block.text, 0, 'utf8')
+      }
+      if (block.bytes < 0) {
+        this.held += bytes - block.text.length
+        block.bytes = bytes
+      }
       this.scratchOf = block
     }
     return this.scratch

@@ -88,7 +88,8 @@ export function escapeLine(line: string): string {
  * surrogate. Such a run can be queued as bytes and cut at its LFs.
  */
 export function isPlainText(text: string): boolean {
-  return text.charCodeAt(0) !== BACKSLASH && text.indexOf('\n\\') === -1 && text.indexOf('\r') === -1 && text.isWellFormed()
+  // A backslash anywhere is rare in a logger's output, and one memchr finds that: only then is each line's start looked at.
+  return text.charCodeAt(0) !== BACKSLASH && (text.indexOf('\\') === -1 || text.indexOf('\n\\') === -1) && text.indexOf('\r') === -1 && text.isWellFormed()
 }
 
 /**
