@@ -40,6 +40,11 @@ interface Block {
 /** Bytes beyond the last character written that show a UTF-8 write was not cut short (a character takes at most 4). */
 const UTF8_SLACK = 4
 
+/** A scratch size for `n` bytes of UTF-8 or more: a sixteenth more, and the slack. */
+function withRoom(n: number): number {
+  return n + (n >> 4) + UTF8_SLACK
+}
+
 /** A block's UTF-8 is kept in the scratch buffer up to this size; a larger one gets a buffer of its own while it is the front. */
 const SCRATCH_MAX = 16 * 1024 * 1024
 
@@ -131,13 +136,13 @@ export class RecordQueue {
   private utf8(block: Block): Buffer {
     if (this.scratchOf !== block) {
       // At least a byte per UTF-16 unit, and some room for more. A write that fills the buffer to within a
-      // character may have been cut short: then the text is counted and written again into a buffer its size.
+      // character may have been cut short: then the text is counted and written again, into a buffer with the
+      // same room beyond its size, so that the next blocks of such text fit at the first write.
       const least = block.text.length + UTF8_SLACK
-      if (this.scratch.length < least || this.scratch.length > SCRATCH_MAX) this.scratch = Buffer.allocUnsafe(least + (block.text.length >> 4))
+      if (this.scratch.length < least || this.scratch.length > SCRATCH_MAX) this.scratch = Buffer.allocUnsafe(withRoom(block.text.length))
       let bytes = this.scratch.write(block.text, 0, 'utf8')
       if (bytes > this.scratch.length - UTF8_SLACK) {
-        const exact = Buffer.byteLength(block.text)
-        if (this.scratch.length < exact) this.scratch = Buffer.allocUnsafe(exact)
+        this.scratch = Buffer.allocUnsafe(withRoom(Buffer.byteLength(block.text)))
         bytes = this.scratch.write(block.text, 0, 'utf8')
       }
       if (block.bytes < 0) {
