@@ -245,6 +245,31 @@ describe(`CompactTree.appendRecords on the ${hashPath()} path`, () => {
     }
   })
 
+  test('every byte value in a hash field is taken or refused as recordLeaf takes or refuses it', () => {
+    const h = hashes1000[0]!
+    for (let b = 0; b < 256; b++) {
+      if (b === 0x0a) continue
+      // Each value at a place of its own in the field, the first and last among them.
+      const at = b % 64
+      const line = Buffer.concat([Buffer.from(`${recordHash(0)}|{"i":0}|${h.slice(0, at)}`, 'latin1'), Buffer.from([b]), Buffer.from(`${h.slice(at + 1)}\n`, 'latin1')])
+      const field = line.toString('latin1', line.length - 65, line.length - 1)
+      let leaf: Uint8Array | null = null
+      try {
+        leaf = recordLeaf(field)
+      } catch {
+        // refused: below
+      }
+      const tree = new CompactTree()
+      if (leaf === null) {
+        expect(() => tree.appendRecords(line), `byte 0x${b.toString(16)}`).toThrow(RangeError)
+        expect(tree.size).toBe(0)
+      } else {
+        tree.appendRecords(line)
+        expect(tree.root(), `byte 0x${b.toString(16)}`).toEqual(Buffer.from(leaf))
+      }
+    }
+  })
+
   test('a line shorter than a hash field is refused with the same error on both paths, at the start of the buffer and after a record', () => {
     for (const buf of [Buffer.from('short|line\n'), Buffer.concat([recordsOf(hashes1000.slice(0, 1)), Buffer.from('short\n')])]) {
       const tree = new CompactTree()
