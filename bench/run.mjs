@@ -9,6 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { hashPaths } from './lib.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, only: { type: 'string' }, 'no-write': { type: 'boolean', default: false } } })
@@ -18,7 +19,11 @@ const want = (name) => !only || only.has(name)
 const fmt = (n) => Math.round(n).toLocaleString('en-US')
 
 const rows = []
-const add = (group, name, value, unit, ratio, peer, target) => rows.push({ group, name, value, unit, ratio, peer, target })
+// #17's targets are for the path chainlog takes: native where the addon is built. The JS fallback's rows
+// are printed beside them without a target, unless the addon is not built and the fallback is the path taken.
+const nativeBuilt = hashPaths().length > 1
+const FALLBACK = ' (js path)'
+const add = (group, name, value, unit, ratio, peer, target) => rows.push({ group, name, value, unit, ratio, peer, target: nativeBuilt && name.includes(FALLBACK) ? null : target })
 const loadBefore = os.loadavg()[0]
 
 if (want('pino')) {
@@ -87,6 +92,8 @@ const line = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c
 const text = [line(header), ...table.map(line)].join('\n')
 console.log(`chainlog benchmarks, median of ${rounds} runs each, on ${machine}; 1-minute load average before: ${loadBefore.toFixed(2)}\n`)
 console.log(text)
+const targetsOn = nativeBuilt ? 'Targets are checked on the native path (@chainlog/native, built at install where a C compiler is present); the js path rows are its fallback, printed beside them.' : 'The native addon is not built here: the js path is the path chainlog takes, and the targets are checked on it.'
+console.log(`\n${targetsOn}`)
 
 if (!values['no-write'] && !only) {
   const md = [
@@ -99,6 +106,8 @@ if (!values['no-write'] && !only) {
     '```',
     text,
     '```',
+    '',
+    targetsOn,
     '',
   ].join('\n')
   // Sections of benchmarks run on their own (## headings, such as bench/shipped.bench.mjs's) stay.
