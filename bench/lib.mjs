@@ -12,9 +12,23 @@ const require = createRequire(import.meta.url)
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
 
 /**
+ * The ratio of `values` to `base`, round by round (values[r] / base[r]: two
+ * runs of the same round, close in time), as its median and its spread
+ * (lowest and highest). A shared machine's speed drifts between rounds; a
+ * ratio of two runs of one round holds through that drift better than a
+ * ratio of medians taken over all the rounds. `higherIsFaster`: values are
+ * rates (lines/s); false for times, whose ratio is base / value.
+ */
+export function pairedRatio(values, base, higherIsFaster = true) {
+  const ratios = values.map((v, r) => (higherIsFaster ? v / base[r] : base[r] / v))
+  const round3 = (x) => Math.round(x * 1000) / 1000
+  return { ratio: round3(median(ratios)), spread: [round3(Math.min(...ratios)), round3(Math.max(...ratios))] }
+}
+
+/**
  * Measures every peer `rounds` times, rotating the order so that no peer
- * always runs first; returns one row per peer with its median and the ratio
- * to `baseline`'s median.
+ * always runs first; returns one row per peer with its median, and its ratio
+ * to `baseline` with the spread, from the rounds' own ratios (pairedRatio).
  */
 export async function interleaved(peers, rounds, baseline, measure) {
   const results = new Map(peers.map((p) => [p.name, []]))
@@ -24,10 +38,10 @@ export async function interleaved(peers, rounds, baseline, measure) {
       results.get(peer.name).push(await measure(peer))
     }
   }
-  const base = median(results.get(baseline))
+  const base = results.get(baseline)
   return peers.map((p) => {
-    const linesPerSec = Math.round(median(results.get(p.name)))
-    return { name: p.name, linesPerSec, ratio: Math.round((linesPerSec / base) * 1000) / 1000, peer: baseline }
+    const values = results.get(p.name)
+    return { name: p.name, linesPerSec: Math.round(median(values)), ...pairedRatio(values, base), peer: baseline }
   })
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: every benchmark, each row the median of at least 5 runs
 // and its ratio to the peer it replaces, in one table; also written to
-// bench/RESULTS.md with the machine it ran on.
+// bench/RESULTS.md with the machine it ran on. A ratio is the median of the
+// rounds' own ratios (each of two runs of one round, close in time), and the
+// spread column gives the lowest and highest of them (lib.mjs pairedRatio).
 //
 //   node bench/run.mjs [--rounds 5] [--only pino,winston,verify,writers,seal,checkpoint,storage] [--no-write]
 import * as fs from 'node:fs'
@@ -23,7 +25,7 @@ const rows = []
 // are printed beside them without a target, unless the addon is not built and the fallback is the path taken.
 const nativeBuilt = hashPaths().length > 1
 const FALLBACK = ' (js path)'
-const add = (group, name, value, unit, ratio, peer, target) => rows.push({ group, name, value, unit, ratio, peer, target: nativeBuilt && name.includes(FALLBACK) ? null : target })
+const add = (group, name, value, unit, ratio, peer, target, spread = null) => rows.push({ group, name, value, unit, ratio, spread, peer, target: nativeBuilt && name.includes(FALLBACK) ? null : target })
 const loadBefore = os.loadavg()[0]
 
 if (want('pino')) {
@@ -31,38 +33,35 @@ if (want('pino')) {
   for (const r of await run({ rounds })) {
     const base = r.name.startsWith('pino + pino-roll')
     // #17's targets: steady >= 1.0x, burst >= 0.95x pino-roll.
-    add('pino', r.name, r.linesPerSec, 'lines/s', base ? null : r.ratio, base ? null : r.peer, r.name.includes('@chainlog/pino (') ? { ratio: r.workload === 'steady' ? 1.0 : 0.95 } : null)
+    add('pino', r.name, r.linesPerSec, 'lines/s', base ? null : r.ratio, base ? null : r.peer, r.name.includes('@chainlog/pino (') ? { ratio: r.workload === 'steady' ? 1.0 : 0.95 } : null, base ? null : r.spread)
   }
 }
 if (want('winston')) {
   const { run } = await import('./winston.bench.mjs')
-  for (const r of await run({ rounds })) add('winston', r.name, r.linesPerSec, 'lines/s', r.peer && r.ratio !== 1 ? r.ratio : null, r.peer && r.ratio !== 1 ? r.peer : null, r.name.includes('@chainlog/winston') ? { ratio: 1.2 } : null)
+  for (const r of await run({ rounds })) add('winston', r.name, r.linesPerSec, 'lines/s', r.peer && r.ratio !== 1 ? r.ratio : null, r.peer && r.ratio !== 1 ? r.peer : null, r.name.includes('@chainlog/winston') ? { ratio: 1.2 } : null, r.peer && r.ratio !== 1 ? r.spread : null)
 }
 if (want('verify')) {
   const { run } = await import('./verify.bench.mjs')
   const res = await run({ rounds, log: () => {} })
-  const sha = res.find((r) => r.name === 'sha256sum')
-  const shaAll = res.find((r) => r.name.startsWith('sha256sum x'))
   for (const r of res) {
     const all = r.name.startsWith('verify-log (all')
     // #17's targets: --jobs 1 >= 2.5x sha256sum; all cores >= 2x sha256sum on every core.
     const target = r.name.startsWith('verify-log --jobs 1') ? { ratio: 2.5 } : all ? { ratio: 2 } : null
-    // Each verify-log row against SHA-256 alone on as many cores.
-    const peer = r === sha ? null : all ? shaAll : sha
-    add('verify', `${r.name}${r.peakRssMB ? ` (peak RSS ${r.peakRssMB.toFixed(0)} MB)` : ''}`, r.recordsPerSec, 'records/s', peer ? peer.seconds / r.seconds : null, peer ? peer.name : null, target)
+    // Each row against SHA-256 alone on as many cores, round by round.
+    add('verify', `${r.name}${r.peakRssMB ? ` (peak RSS ${r.peakRssMB.toFixed(0)} MB)` : ''}`, r.recordsPerSec, 'records/s', r.vsPeer?.ratio ?? null, r.vsPeer?.peer ?? null, target, r.vsPeer?.spread)
   }
 }
 if (want('writers')) {
   const { bench } = await import('./multiwriter.bench.mjs')
-  for (const r of await bench({ runs: rounds })) add('many writers', r.name, r.linesPerSec, 'lines/s', r.ratio, r.peer, r.target ? { ratio: r.target } : null)
+  for (const r of await bench({ runs: rounds })) add('many writers', r.name, r.linesPerSec, 'lines/s', r.ratio, r.peer, r.target ? { ratio: r.target } : null, r.spread)
 }
 if (want('seal') && fs.existsSync(path.join(here, 'seal.bench.mjs'))) {
   const { run } = await import('./seal.bench.mjs')
-  for (const r of await run({ rounds })) add('sealing', r.name, r.linesPerSec, 'lines/s', r.peer ? r.ratio : null, r.peer ?? null, r.peer ? { ratio: 0.95 } : null)
+  for (const r of await run({ rounds })) add('sealing', r.name, r.linesPerSec, 'lines/s', r.peer ? r.ratio : null, r.peer ?? null, r.peer ? { ratio: 0.95 } : null, r.spread)
 }
 if (want('checkpoint')) {
   const { run } = await import('./checkpoint.bench.mjs')
-  for (const r of await run({ rounds })) add('checkpoints', r.name, r.linesPerSec, 'lines/s', r.peer ? r.ratio : null, r.peer ?? null, r.peer ? { ratio: 0.9 } : null)
+  for (const r of await run({ rounds })) add('checkpoints', r.name, r.linesPerSec, 'lines/s', r.peer ? r.ratio : null, r.peer ?? null, r.peer ? { ratio: 0.9 } : null, r.spread)
 }
 
 if (want('storage')) {
@@ -77,13 +76,14 @@ if (want('storage')) {
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
 const machine = `${os.availableParallelism()} cores (${cpu.trim()}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`
-const header = ['group', 'benchmark', 'median', 'unit', 'ratio', 'to', 'target']
+const header = ['group', 'benchmark', 'median', 'unit', 'ratio', 'spread', 'to', 'target']
 const table = rows.map((r) => [
   r.group,
   r.name,
   fmt(r.value),
   r.unit,
   r.ratio == null ? '' : `${r.ratio.toFixed(2)}x`,
+  r.spread ? `${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)}x` : '',
   r.peer ?? '',
   r.target == null ? '' : r.target.ratio !== undefined ? `>= ${r.target.ratio.toFixed(2)}x ${r.ratio != null && r.ratio >= r.target.ratio ? 'met' : 'NOT met'}` : `>= ${fmt(r.target.value)} ${r.value >= r.target.value ? 'met' : 'NOT met'}`,
 ])
@@ -101,7 +101,8 @@ if (!values['no-write'] && !only) {
     '',
     `Latest \`npm run bench\`, ${new Date().toISOString().slice(0, 10)}, on ${machine}. Each row is the median of ${rounds} runs;`,
     'peers run in the same process run, interleaved. The machine is shared (1-minute load average before the',
-    `runs: ${loadBefore.toFixed(2)}), so compare the ratios rather than the absolute figures.`,
+    `runs: ${loadBefore.toFixed(2)}), so compare the ratios rather than the absolute figures. A ratio is the median`,
+    'of the rounds\' own ratios, each of two runs of the same round; the spread is the lowest and the highest of them.',
     '',
     '```',
     text,

@@ -11,7 +11,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeRecords, RECORDS } from './pino.bench.mjs'
-import { median, timePino } from './lib.mjs'
+import { median, pairedRatio, timePino } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
 const { generateSealKeys, writeSealKeys } = require('@chainlog/core')
@@ -45,8 +45,9 @@ function timeOne(sealKey, records) {
 
 /**
  * Runs both `rounds` times, alternating which goes first. Rows: the unsealed
- * transport, and the sealed one with its ratio to it; `pairedRatio` is the
- * median of each round's own ratio, `seals` the seals one run writes.
+ * transport, and the sealed one with its ratio to it: the median of each
+ * round's own ratio, with their `spread` (`ofMedians`: the ratio of the
+ * medians); `seals` the seals one run writes.
  */
 export async function run({ records = makeRecords(), rounds = ROUNDS } = {}) {
   const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'chainlog-bench-keys-'))
@@ -58,7 +59,6 @@ export async function run({ records = makeRecords(), rounds = ROUNDS } = {}) {
     await timeOne(sealKey, records.slice(0, 20_000))
     const plain = []
     const sealed = []
-    const ratios = []
     let seals = 0
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? [null, sealKey] : [sealKey, null]
@@ -70,14 +70,14 @@ export async function run({ records = makeRecords(), rounds = ROUNDS } = {}) {
       }
       plain.push(got.plain)
       sealed.push(got.sealed)
-      ratios.push(got.sealed / got.plain)
     }
     const base = median(plain)
     const withSeals = median(sealed)
-    const round2 = (x) => Math.round(x * 1000) / 1000
+    const round3 = (x) => Math.round(x * 1000) / 1000
     return [
       { name: BASELINE, linesPerSec: Math.round(base), ratio: 1, peer: null },
-      { name: SEALED, linesPerSec: Math.round(withSeals), ratio: round2(withSeals / base), peer: BASELINE, pairedRatio: round2(median(ratios)), seals },
+      // The ratio is the median of the rounds' own ratios (lib.mjs pairedRatio), with their spread; ofMedians beside it.
+      { name: SEALED, linesPerSec: Math.round(withSeals), ...pairedRatio(sealed, plain), ofMedians: round3(withSeals / base), peer: BASELINE, seals },
     ]
   } finally {
     fs.rmSync(keys, { recursive: true, force: true })
@@ -92,5 +92,5 @@ if (process.argv[1] && path.resolve(process.argv[1]) === here) {
   console.log(`${'transport'.padEnd(32)}${'lines/s'.padStart(12)}${'ratio'.padStart(8)}`)
   for (const r of rows) console.log(`${r.name.padEnd(32)}${r.linesPerSec.toLocaleString('en-US').padStart(12)}${(r.ratio.toFixed(3) + 'x').padStart(8)}`)
   const pct = (x) => `${((1 - x) * 100).toFixed(1)}%`
-  console.log(`overhead: ${pct(sealed.ratio)} (medians), ${pct(sealed.pairedRatio)} (median of the per-round ratios); ${sealed.seals} seals per run`)
+  console.log(`overhead: ${pct(sealed.ratio)} (median of the per-round ratios, ${sealed.spread[0].toFixed(3)}x to ${sealed.spread[1].toFixed(3)}x), ${pct(sealed.ofMedians)} (of the medians); ${sealed.seals} seals per run`)
 }

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { hashPaths, median } from './lib.mjs'
+import { hashPaths, median, pairedRatio } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
 const here = fileURLToPath(import.meta.url)
@@ -134,9 +134,13 @@ export async function run({ rounds = ROUNDS, log = console.log, bytes = Number(p
   })
   const sha = rows.find((r) => r.name === 'sha256sum').seconds
   const cat = rows.find((r) => r.name === 'cat > /dev/null').seconds
+  const times = (name) => results.get(name).map((x) => x.seconds)
+  const shaAll = commands.find((c) => c.name.startsWith('sha256sum x')).name
   for (const r of rows) {
     r.vsSha256sum = sha / r.seconds
     r.vsCat = cat / r.seconds
+    // Against SHA-256 alone on as many cores (sha256sum, or one per core for the all-cores rows), round by round (lib.mjs pairedRatio).
+    r.vsPeer = r.name === 'sha256sum' ? null : { peer: r.name.startsWith('verify-log (all') ? shaAll : 'sha256sum', ...pairedRatio(times(r.name), times(r.name.startsWith('verify-log (all') ? shaAll : 'sha256sum'), false) }
   }
   return rows
 }
