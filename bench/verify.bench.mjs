@@ -136,11 +136,13 @@ export async function run({ rounds = ROUNDS, log = console.log, bytes = Number(p
   const cat = rows.find((r) => r.name === 'cat > /dev/null').seconds
   const times = (name) => results.get(name).map((x) => x.seconds)
   const shaAll = commands.find((c) => c.name.startsWith('sha256sum x')).name
+  // Each row against SHA-256 alone on as many cores: sha256sum, or one per core for the all-cores rows.
+  const peerOf = (name) => (name.startsWith('verify-log (all') ? shaAll : 'sha256sum')
   for (const r of rows) {
     r.vsSha256sum = sha / r.seconds
     r.vsCat = cat / r.seconds
-    // Against SHA-256 alone on as many cores (sha256sum, or one per core for the all-cores rows), round by round (lib.mjs pairedRatio).
-    r.vsPeer = r.name === 'sha256sum' ? null : { peer: r.name.startsWith('verify-log (all') ? shaAll : 'sha256sum', ...pairedRatio(times(r.name), times(r.name.startsWith('verify-log (all') ? shaAll : 'sha256sum'), false) }
+    // Round by round (lib.mjs pairedRatio): the ratio #17's targets are checked on.
+    r.vsPeer = r.name === 'sha256sum' ? null : { peer: peerOf(r.name), ...pairedRatio(times(r.name), times(peerOf(r.name)), false) }
   }
   return rows
 }
@@ -159,7 +161,7 @@ export function formatTable(rows, title = defaultTitle(rows)) {
   const ok = (b) => (b ? 'met' : 'NOT met')
   out.push(
     `verify-log with all cores runs at ${(all.seconds > 0 ? shaAll.seconds / all.seconds : 0).toFixed(2)}x the speed of ${shaAll.name} (SHA-256 alone on every core)`,
-    `#17 targets (${one.name.includes('js path') ? 'js path: the addon is not built' : 'native path'}): --jobs 1 >= 2.5x sha256sum: ${ok(one.vsSha256sum >= 2.5)} (${one.vsSha256sum.toFixed(2)}x); all cores >= 2x ${shaAll.name}: ${ok(shaAll.seconds / all.seconds >= 2)} (${(shaAll.seconds / all.seconds).toFixed(2)}x)`,
+    `#17 targets (${one.name.includes('js path') ? 'js path: the addon is not built' : 'native path'}), on the rounds' own ratios: --jobs 1 >= 2.5x sha256sum: ${ok(one.vsPeer.ratio >= 2.5)} (${one.vsPeer.ratio.toFixed(2)}x, ${one.vsPeer.spread.map((x) => x.toFixed(2)).join('-')}x); all cores >= 2x ${shaAll.name}: ${ok(all.vsPeer.ratio >= 2)} (${all.vsPeer.ratio.toFixed(2)}x, ${all.vsPeer.spread.map((x) => x.toFixed(2)).join('-')}x)`,
     `targets (on the median): >= 2M records/s with all cores: ${ok(all.recordsPerSec >= 2e6)}; >= 1M records/s with --jobs 1: ${ok(one.recordsPerSec >= 1e6)}; peak RSS < 150 MB: ${ok([one, all].every((r) => r.peakRssMB !== null && r.peakRssMB < 150))}`,
     `1-minute load average before the runs: ${rows[0].loadBefore.toFixed(2)} (other processes on the machine slow the medians)`,
   )
