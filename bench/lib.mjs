@@ -26,22 +26,34 @@ export function pairedRatio(values, base, higherIsFaster = true) {
 }
 
 /**
- * Measures every peer `rounds` times, rotating the order so that no peer
- * always runs first; returns one row per peer with its median, and its ratio
- * to `baseline` with the spread, from the rounds' own ratios (pairedRatio).
+ * Measures every peer `rounds` times, each run next to a run of `baseline`
+ * of its own (in turn before and after it), the peers in a rotating order;
+ * returns one row per peer with its median over all its runs, and its ratio
+ * to `baseline` with the spread, from those pairs of neighbouring runs
+ * (pairedRatio): on a shared machine whose speed moves within seconds, two
+ * runs side by side see the same machine far more often than two runs a
+ * round apart.
  */
 export async function interleaved(peers, rounds, baseline, measure) {
-  const results = new Map(peers.map((p) => [p.name, []]))
+  const base = peers.find((p) => p.name === baseline)
+  const others = peers.filter((p) => p !== base)
+  const runs = new Map(peers.map((p) => [p.name, []]))
+  /** Per peer, its runs and the baseline's run beside each. */
+  const pairs = new Map(others.map((p) => [p.name, { values: [], base: [] }]))
   for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < peers.length; k++) {
-      const peer = peers[(k + r) % peers.length]
-      results.get(peer.name).push(await measure(peer))
+    for (let k = 0; k < others.length; k++) {
+      const peer = others[(k + r) % others.length]
+      const order = (r + k) % 2 === 0 ? [base, peer] : [peer, base]
+      for (const p of order) {
+        const value = await measure(p)
+        runs.get(p.name).push(value)
+        pairs.get(peer.name)[p === base ? 'base' : 'values'].push(value)
+      }
     }
   }
-  const base = results.get(baseline)
   return peers.map((p) => {
-    const values = results.get(p.name)
-    return { name: p.name, linesPerSec: Math.round(median(values)), ...pairedRatio(values, base), peer: baseline }
+    const paired = p === base ? { ratio: 1, spread: [1, 1] } : pairedRatio(pairs.get(p.name).values, pairs.get(p.name).base)
+    return { name: p.name, linesPerSec: Math.round(median(runs.get(p.name))), ...paired, peer: baseline }
   })
 }
 

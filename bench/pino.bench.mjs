@@ -113,8 +113,9 @@ function hashSeconds(records) {
 }
 
 /**
- * Runs every peer `rounds` times per workload, interleaved; reports each
- * peer's median and its ratio to pino-roll, and the burst bound.
+ * Runs every peer `rounds` times per workload, each run next to one of
+ * pino-roll (lib.mjs interleaved); reports each peer's median and its ratio
+ * to pino-roll, and the burst bound.
  */
 export async function run({ records = makeRecords(), rounds = ROUNDS } = {}) {
   const rows = []

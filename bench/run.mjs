@@ -2,8 +2,9 @@
 // `npm run bench`: every benchmark, each row the median of at least 5 runs
 // and its ratio to the peer it replaces, in one table; also written to
 // bench/RESULTS.md with the machine it ran on. A ratio is the median of the
-// rounds' own ratios (each of two runs of one round, close in time), and the
-// spread column gives the lowest and highest of them (lib.mjs pairedRatio).
+// ratios of neighbouring runs (a run and its peer's run beside it, or two
+// runs of one round), and the spread column gives the lowest and highest of
+// them (lib.mjs pairedRatio, interleaved).
 //
 //   node bench/run.mjs [--rounds 5] [--only pino,winston,verify,writers,seal,checkpoint,storage] [--no-write]
 import * as fs from 'node:fs'
@@ -38,7 +39,11 @@ if (want('pino')) {
 }
 if (want('winston')) {
   const { run } = await import('./winston.bench.mjs')
-  for (const r of await run({ rounds })) add('winston', r.name, r.linesPerSec, 'lines/s', r.peer && r.ratio !== 1 ? r.ratio : null, r.peer && r.ratio !== 1 ? r.peer : null, r.name.includes('@chainlog/winston') ? { ratio: 1.2 } : null, r.peer && r.ratio !== 1 ? r.spread : null)
+  for (const r of await run({ rounds })) {
+    // The baseline's row is its own peer.
+    const base = r.name === r.peer
+    add('winston', r.name, r.linesPerSec, 'lines/s', base ? null : r.ratio, base ? null : r.peer, r.name.includes('@chainlog/winston') ? { ratio: 1.2 } : null, base ? null : r.spread)
+  }
 }
 if (want('verify')) {
   const { run } = await import('./verify.bench.mjs')
@@ -102,7 +107,8 @@ if (!values['no-write'] && !only) {
     `Latest \`npm run bench\`, ${new Date().toISOString().slice(0, 10)}, on ${machine}. Each row is the median of ${rounds} runs;`,
     'peers run in the same process run, interleaved. The machine is shared (1-minute load average before the',
     `runs: ${loadBefore.toFixed(2)}), so compare the ratios rather than the absolute figures. A ratio is the median`,
-    'of the rounds\' own ratios, each of two runs of the same round; the spread is the lowest and the highest of them.',
+    'of the ratios of neighbouring runs (a run and its peer\'s run beside it, or two runs of one round); the spread',
+    'is the lowest and the highest of them.',
     '',
     '```',
     text,

@@ -63,7 +63,7 @@ async function timeOne(peer, records, expectedBytes) {
   }
 }
 
-/** Runs every peer ROUNDS times, interleaved; reports each peer's median. */
+/** Runs every peer ROUNDS times, each run next to one of winston-daily-rotate-file (lib.mjs interleaved); reports each peer's median and ratio. */
 export async function run({ records = makeRecords(), rounds = ROUNDS } = {}) {
   const json = winston.format.json()
   const MESSAGE = Symbol.for('message')

@@ -1,6 +1,7 @@
 import type { Transform, TransformCallback } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
 import build from 'pino-abstract-transport'
-import { ChunkFeed, forwardEvents, type ChainHead, type ChainWriter, type ChunkFeedOptions, type TypedEmitter } from '@chainlog/core'
+import { ChunkFeed, forwardEvents, type ChainHead, type ChainWriter, type ChunkFeedOptions, type ChunkSource, type TypedEmitter } from '@chainlog/core'
 import type { Emit } from './bridge'
 import { Events, FORWARDED, type ChainlogPinoEvents } from './events'
 
@@ -26,52 +27,69 @@ export interface DestinationOptions extends Pick<ChunkFeedOptions, 'headInterval
   emit?: Emit
 }
 
-/** Any object makes pino-abstract-transport pass the line on as it is (`parse: 'lines'`): the line is never parsed. */
-const KEEP = {}
 /**
- * A separator for String.prototype.split that never cuts: [the chunk, ''].
- * split2 keeps the last piece to put before the next chunk; kept empty, no
- * chunk is ever joined to one (a join, a rope of two strings, is copied whole
- * by the next search through it). Core's writeChunk() keeps a partial last
- * line instead, and joins it to the start of the next chunk alone.
- */
-const UNCUT = {
-  [Symbol.split](text: string): string[] {
-    return text === '' ? [text] : [text, '']
-  },
-}
-
-/**
- * Makes pino's output stream for `writer`: pino-abstract-transport hands on
- * pino's output in chunks, which core's ChunkFeed hands to the writer, the
- * chunks of one event-loop turn in one `writeChunk()`.
+ * Makes pino's output stream for `writer`: pino-abstract-transport's stream,
+ * whose writable side hands pino's output in chunks, as written, to core's
+ * ChunkFeed, which hands the chunks of one event-loop turn to the writer in
+ * one `writeChunk()`.
  */
 export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
-  // Set below, before the stream takes any line.
+  // Set below, before the stream takes any chunk.
   let feed: ChunkFeed
-  const stream = build((source) => void source.on('data', (run: string) => feed.take(run)), {
-    parse: 'lines',
-    parseLine: () => KEEP,
-    metadata: false,
+  // Flowing from the start, with nothing to flow but its end: the stream ends once its readable side has.
+  const stream = build((source) => void source.resume(), {
     close: (err: Error, cb: Function) => feed.close(err, cb as (err?: Error | null) => void),
-  }) as unknown as Transform & { matcher: unknown; _writableState: { decodeStrings: boolean } }
-  // split2 cuts with `text.split(stream.matcher)`, keeping the last piece. Its default, /\r?\n/, drops the CR
-  // of a CRLF, and one item per line costs far more than the hash (#18). Not cut at all: each item is a chunk of
-  // pino's output as thread-stream handed it (a CR stays in its line, and core stores it escaped), which core
-  // takes as one block, keeping the partial line at its end for the next.
-  stream.matcher = UNCUT
-  // thread-stream writes strings; left as they are, split2's decoder passes them
-  // through instead of Writable encoding each chunk to UTF-8 for split2 to decode.
+  }) as unknown as Transform & { _writableState: { decodeStrings: boolean } }
+  // The stream is split2's Transform, which would cut each chunk into lines and push them one by one to its
+  // readable side: one item per line costs far more than the hash (#18), and each push through the readable
+  // side costs as much again as the chunk's record writing in a worker fed 100 lines a turn. Each chunk goes to
+  // the feed as it is instead: core keeps a partial line at its end for the next chunk, and a CR stays in its
+  // line (core stores it escaped). Bytes (from a caller other than thread-stream) are decoded across chunks.
+  // While the writer asks to wait, the feed holds the logger back: the chunk that comes is held with its callback,
+  // and those after it wait in the stream's writable buffer, so thread-stream sees the stream full.
+  const decoder = new StringDecoder('utf8')
+  let paused = false
+  let held: { text: string; callback: TransformCallback } | null = null
+  const pass = (text: string, callback: TransformCallback) => {
+    if (text !== '') feed.take(text)
+    // The stream then writes the next chunk it holds, if any, before this returns.
+    callback()
+  }
+  stream._transform = (chunk: string | Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk)
+    if (paused) held = { text, callback }
+    else pass(text, callback)
+  }
+  const release = (): boolean => {
+    if (!held) return false
+    const { text, callback } = held
+    held = null
+    pass(text, callback)
+    return true
+  }
+  const source: ChunkSource = {
+    pause: () => void (paused = true),
+    resume: () => {
+      paused = false
+      release()
+    },
+    // The chunk held back, handed on (flush, flushSync and the end take every chunk, whatever the backpressure).
+    read: () => (release() ? true : null),
+  }
+  // thread-stream writes strings; left as they are, they reach _transform as strings instead of Writable
+  // encoding each chunk to UTF-8 to be decoded again.
   stream._writableState.decodeStrings = false
   const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
   forwardEvents(writer, FORWARDED, report)
-  feed = new ChunkFeed(writer, stream, { onHead: (head) => report(Events.HEAD, head), ...(options.headInterval !== undefined && { headInterval: options.headInterval }) })
-  // The end of pino's output: the writer keeps a last line without LF, and
-  // writes it on close; 'finish' waits until the chain is closed: as the last
-  // stage of a pipeline, 'finish' is what lets the worker exit. Deferred, as
-  // this may run inside a read() of the feed's; resumed, so that the stream ends.
-  const cut = stream._flush.bind(stream)
-  stream._flush = (callback: TransformCallback) => cut((err) => (err ? callback(err) : process.nextTick(() => feed.end(callback))))
+  feed = new ChunkFeed(writer, source, { onHead: (head) => report(Events.HEAD, head), ...(options.headInterval !== undefined && { headInterval: options.headInterval }) })
+  // The end of pino's output: what the decoder still holds, then the writer keeps a last line without LF, and
+  // writes it on close; 'finish' waits until the chain is closed: as the last stage of a pipeline, 'finish' is
+  // what lets the worker exit. Deferred, as this may run inside a call of the feed's.
+  stream._flush = (callback: TransformCallback) => {
+    const rest = decoder.end()
+    if (rest !== '') feed.take(rest)
+    process.nextTick(() => feed.end(callback))
+  }
   const destination: Omit<ChainlogDestination, keyof Transform> = {
     writer,
     flush: (callback) => feed.flush(callback),
