@@ -101,16 +101,19 @@ describe('lines that need escaping, and lines cut across writes', () => {
     expect(pythonVerify(chainFiles(d)).ok).toBe(true)
   })
 
-  test('in the main thread, pieces of lines written separately become whole records, and a last line without LF is kept at close', async () => {
+  // Short pieces are joined into one writeChunk() per turn; long ones go to core one by one (ChunkFeed).
+  test.each([
+    ['short pieces', 500, 1, 173],
+    ['long pieces', 20_000, 4097, 60_000],
+  ])('in the main thread, %s of lines written separately become whole records, and a last line without LF is kept at close', async (_, count, least, spread) => {
     const { default: chainlog } = await import('@chainlog/pino')
     const d = dir()
     const dest = await chainlog({ file: path.join(d, 'app.log') })
-    const text = Array.from({ length: 500 }, (_, i) => JSON.stringify({ i, s: 'ünïcödé ✓ 😀' })).join('\n') + '\n{"last":true}'
+    const text = Array.from({ length: count }, (_, i) => JSON.stringify({ i, s: 'ünïcödé ✓ 😀' })).join('\n') + '\n{"last":true}'
     const bytes = Buffer.from(text)
-    // Cut anywhere, including inside multi-byte characters: pino-abstract-transport's
-    // split2 decodes Buffers with a StringDecoder.
+    // Cut anywhere, including inside multi-byte characters: the transport decodes Buffers with a StringDecoder.
     for (let at = 0; at < bytes.length; ) {
-      const size = 1 + ((at * 7919) % 173)
+      const size = least + ((at * 7919) % spread)
       dest.write(bytes.subarray(at, at + size))
       at += size
     }

@@ -4,6 +4,8 @@ import type { ChainWriter } from './writer'
 
 /** Runs of lines per writeChunk() at most: a long synchronous burst (a logger in this thread) goes to core as it comes. */
 const BATCH_LINES = 1024
+/** Runs this long on average go to the writer one by one: joined, they would be copied once more for nothing, as each is a block of lines already. */
+const JOIN_BELOW = 4096
 
 /** The stream a transport reads its logger's output from, as runs of lines. */
 export interface ChunkSource {
@@ -34,7 +36,10 @@ export function parseHeadInterval(value: unknown): number | undefined {
  * What a transport that reads its logger's output as a stream hands the
  * writer. The runs of lines of one event-loop turn go to the writer in one
  * `writeChunk()`, one record per line (core hashes such a block in place; one
- * call per run costs far more CPU: bench/pino.bench.mjs, #18). The stream is
+ * call per line costs far more CPU: bench/pino.bench.mjs, #18), or one
+ * `writeChunk()` per run when the runs are long: joining them copied every
+ * byte once more (a third of the transport's own CPU time for 64 KiB chunks
+ * written in one loop, bench/RESULTS.md). The stream is
  * held back while the writer asks to wait, never while the disk fails: there
  * is no `'drain'` until it recovers, and `maxBuffered` bounds the memory, so
  * logging goes on with the disk. The head is reported after each flush, at
@@ -48,8 +53,9 @@ export class ChunkFeed {
   private stalled = false
   /** Lines went to the writer since the last head report. */
   private dirty = false
-  /** Runs of whole lines (each ending with its LF) taken since the last writeChunk(). */
+  /** Runs of whole lines (each ending with its LF) taken since the last writeChunk(), and their length in all. */
   private batch: string[] = []
+  private batchLength = 0
   private readonly timer: NodeJS.Timeout | undefined
 
   constructor(writer: ChainWriter, source: ChunkSource, options: ChunkFeedOptions) {
@@ -73,23 +79,27 @@ export class ChunkFeed {
   /** A run of the stream's output (whole lines, or a chunk cut anywhere): handed to the writer with the other runs of this turn of the event loop. */
   take(run: string): void {
     const n = this.batch.push(run)
+    this.batchLength += run.length
     if (n === 1) process.nextTick(() => this.hand())
     else if (n >= BATCH_LINES) this.hand()
   }
 
-  /** Hands the batch to the writer in one piece; while the writer asks to wait, the paused stream holds back the logger. */
+  /** Hands the batch to the writer: short runs joined in one writeChunk(), long ones one by one; while the writer asks to wait, the paused stream holds back the logger. */
   private hand(): void {
     if (this.batch.length === 0) return
     // A run may end inside a line (a chunk as a worker was handed it): the writer keeps that part until the rest comes, and writes a last line without LF on close or flushSync.
-    const text = this.batch.length === 1 ? this.batch[0]! : this.batch.join('')
+    const runs = this.batch.length === 1 || this.batchLength >= JOIN_BELOW * this.batch.length ? this.batch : [this.batch.join('')]
     this.batch = []
+    this.batchLength = 0
     this.dirty = true
     // On a failing disk past maxBuffered the writer refuses the lines without
     // throwing (a transport opens it with refuse: 'count'): it reports the
     // first refusal as 'error' and counts them for 'resume'. Failing the
     // stream would end a worker for good, and thread-stream can then lose the
     // error or throw in the application.
-    if (!this.writer.writeChunk(text) && !this.stalled) this.source.pause()
+    let ok = true
+    for (const run of runs) ok = this.writer.writeChunk(run) && ok
+    if (!ok && !this.stalled) this.source.pause()
   }
 
   /** Hands the writer every line the stream holds, whatever its backpressure (flush, flushSync, the end). */
