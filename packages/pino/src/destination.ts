@@ -38,11 +38,14 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   let feed: ChunkFeed
   // Flowing from the start, with nothing to flow but its end: the stream ends once its readable side has.
   const stream = build((source) => void source.resume(), {
+    // Without pino's metadata symbol on the stream, pino in this thread does not set lastLevel, lastObj … on it before each line.
+    metadata: false,
     close: (err: Error, cb: Function) => feed.close(err, cb as (err?: Error | null) => void),
   }) as unknown as Transform & { _writableState: { decodeStrings: boolean } }
   // The stream is split2's Transform, which would cut each chunk into lines and push them one by one to its
-  // readable side: one item per line costs far more than the hash (#18), and each push through the readable
-  // side costs as much again as the chunk's record writing in a worker fed 100 lines a turn. Each chunk goes to
+  // readable side: one item per line costs far more than the hash (#18), and even a whole chunk as one item
+  // cost about 20 ms of 200,000 lines on the way through the readable side, in a worker fed 100 lines a turn
+  // (bench/RESULTS.md). Each chunk goes to
   // the feed as it is instead: core keeps a partial line at its end for the next chunk, and a CR stays in its
   // line (core stores it escaped). Bytes (from a caller other than thread-stream) are decoded across chunks.
   // While the writer asks to wait, the feed holds the logger back: the chunk that comes is held with its callback,

@@ -87,4 +87,17 @@ describe('main-thread mode', () => {
     for (const v of loneSurrogates) expect(stored(d)).toContain(escapeLine(v.line))
     expect((await verify(path.join(d, 'app.log'))).ok).toBe(true)
   })
+
+  test("pino sets no per-line metadata on the stream (it would, for a stream marked with pino's metadata symbol)", async () => {
+    const d = dir()
+    const dest = (await chainlog({ file: path.join(d, 'app.log') })) as unknown as Record<string | symbol, unknown>
+    expect(dest[Symbol.for('pino.metadata')]).toBeUndefined()
+    const logger = pino(dest as never)
+    logger.warn({ a: 1 }, 'one line')
+    expect(dest.lastLevel).toBeUndefined()
+    expect(dest.lastObj).toBeUndefined()
+    ;(dest as never as { end(): void }).end()
+    await once(dest as never, 'finish')
+    expect(stored(d)).toHaveLength(1)
+  })
 })
