@@ -104,7 +104,7 @@ if (!values['no-write'] && !only) {
   const md = [
     '# Benchmark results',
     '',
-    `Latest \`npm run bench\`, ${new Date().toISOString().slice(0, 10)}, on ${machine}. Each row is the median of ${rounds} runs;`,
+    `Latest \`npm run bench\`, ${new Date().toISOString().slice(0, 10)}, on ${machine}. Each row is the median of ${rounds} runs or more (a baseline runs beside each of its peers);`,
     'peers run in the same process run, interleaved. The machine is shared (1-minute load average before the',
     `runs: ${loadBefore.toFixed(2)}), so compare the ratios rather than the absolute figures. A ratio is the median`,
     'of the ratios of neighbouring runs (a run and its peer\'s run beside it, or two runs of one round); the spread',
