@@ -18,6 +18,12 @@ export interface ChunkSource {
 export interface ChunkFeedOptions {
   /** Where the head goes: after each flush, at close, and every `headInterval` ms while lines arrive. */
   onHead: (head: ChainHead) => void
+  /**
+   * What the writer threw when handed lines: WRITER_CLOSED, for lines that come after it was closed under
+   * the stream. The transport fails its stream with it. Without it, the error is thrown, out of a
+   * `process.nextTick()` callback as often as not.
+   */
+  onError?: (err: Error) => void
   /** Report the head every this many milliseconds while lines arrive, after a flush, so that the head is on disk (pino: `'chainlog:head'`). */
   headInterval?: number
 }
@@ -49,6 +55,7 @@ export class ChunkFeed {
   private readonly writer: ChainWriter
   private readonly source: ChunkSource
   private readonly onHead: (head: ChainHead) => void
+  private readonly onError: ((err: Error) => void) | undefined
   /** The disk is failing: keep writing (see above). */
   private stalled = false
   /** Lines went to the writer since the last head report. */
@@ -62,6 +69,7 @@ export class ChunkFeed {
     this.writer = writer
     this.source = source
     this.onHead = options.onHead
+    this.onError = options.onError
     const resume = (failing: boolean) => void ((this.stalled = failing), source.resume())
     writer.on('drain', () => resume(false))
     writer.on('resume', () => resume(false))
@@ -98,7 +106,13 @@ export class ChunkFeed {
     // stream would end a worker for good, and thread-stream can then lose the
     // error or throw in the application.
     let ok = true
-    for (const run of runs) ok = this.writer.writeChunk(run) && ok
+    try {
+      for (const run of runs) ok = this.writer.writeChunk(run) && ok
+    } catch (err) {
+      if (!this.onError) throw err
+      this.onError(err as Error)
+      return
+    }
     if (!ok && !this.stalled) this.source.pause()
   }
 

@@ -84,7 +84,8 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   stream._writableState.decodeStrings = false
   const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
   forwardEvents(writer, FORWARDED, report)
-  feed = new ChunkFeed(writer, source, { onHead: (head) => report(Events.HEAD, head), ...(options.headInterval !== undefined && { headInterval: options.headInterval }) })
+  // Lines after the writer was closed under the stream fail the stream, with the writer's WRITER_CLOSED.
+  feed = new ChunkFeed(writer, source, { onHead: (head) => report(Events.HEAD, head), onError: (err) => stream.destroy(err), ...(options.headInterval !== undefined && { headInterval: options.headInterval }) })
   // The end of pino's output: what the decoder still holds, then the writer keeps a last line without LF, and
   // writes it on close; 'finish' waits until the chain is closed: as the last stage of a pipeline, 'finish' is
   // what lets the worker exit. Deferred, as this may run inside a call of the feed's.

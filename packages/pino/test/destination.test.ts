@@ -7,7 +7,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import pino from 'pino'
-import { createChainWriter, verify } from '@chainlog/core'
+import { createChainWriter, ErrorCodes, verify } from '@chainlog/core'
 import { escapeLine } from '@chainlog/core/format'
 import { chainlog, Events } from '../src/index'
 import { createDestination } from '../src/destination'
@@ -46,6 +46,26 @@ describe('backpressure', () => {
     expect(stored(d)).toEqual(lines)
     dest.end()
     await once(dest, 'close')
+    expect((await verify(path.join(d, 'app.log'))).ok).toBe(true)
+  })
+})
+
+describe('a writer closed under the stream', () => {
+  test.each([
+    ['one line', 1],
+    ['more lines in one turn than the feed batches (1,500)', 1500],
+  ])('%s written after it fails the stream with WRITER_CLOSED, and nothing is thrown; what was written before stays', async (_, count) => {
+    const d = dir()
+    const dest = await chainlog({ file: path.join(d, 'app.log') })
+    dest.write('{"before":true}\n')
+    await new Promise<void>((resolve, reject) => dest.flush((err) => (err ? reject(err) : resolve())))
+    await dest.writer.close()
+    const failed = once(dest, 'error')
+    for (let i = 0; i < count; i++) dest.write(`{"after":${i}}\n`)
+    const [err] = (await failed) as [NodeJS.ErrnoException]
+    expect(err.code).toBe(ErrorCodes.WRITER_CLOSED)
+    expect(dest.destroyed).toBe(true)
+    expect(stored(d)).toEqual(['{"before":true}'])
     expect((await verify(path.join(d, 'app.log'))).ok).toBe(true)
   })
 })
