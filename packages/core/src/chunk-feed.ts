@@ -11,7 +11,7 @@ const JOIN_BELOW = 4096
 export interface ChunkSource {
   pause(): unknown
   resume(): unknown
-  /** The next run the stream holds (passed to its 'data' listener as well), or null. */
+  /** Hands on the next run the stream holds back (to the feed's take(), as a stream's 'data' listener would), or returns null when it holds none. */
   read(): unknown
 }
 

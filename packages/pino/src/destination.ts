@@ -45,9 +45,9 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   // The stream is split2's Transform, which would cut each chunk into lines and push them one by one to its
   // readable side: one item per line costs far more than the hash (#18), and even a whole chunk as one item
   // cost about 20 ms of 200,000 lines on the way through the readable side, in a worker fed 100 lines a turn
-  // (bench/RESULTS.md). Each chunk goes to
-  // the feed as it is instead: core keeps a partial line at its end for the next chunk, and a CR stays in its
-  // line (core stores it escaped). Bytes (from a caller other than thread-stream) are decoded across chunks.
+  // (bench/RESULTS.md). Each chunk goes to the feed as it is instead: core keeps a partial line at its end for
+  // the next chunk, and a CR stays in its line (core stores it escaped). Bytes (from a caller other than
+  // thread-stream) are decoded across chunks.
   // While the writer asks to wait, the feed holds the logger back: the chunk that comes is held with its callback,
   // and those after it wait in the stream's writable buffer, so thread-stream sees the stream full.
   const decoder = new StringDecoder('utf8')
