@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder'
 import type { ChainHead } from './discovery'
 import { invalidOption } from './errors'
 import type { ChainWriter } from './writer'
@@ -6,14 +7,6 @@ import type { ChainWriter } from './writer'
 const BATCH_LINES = 1024
 /** Runs this long on average go to the writer one by one: joined, they would be copied once more for nothing, as each is a block of lines already. */
 const JOIN_BELOW = 4096
-
-/** The stream a transport reads its logger's output from, as runs of lines. */
-export interface ChunkSource {
-  pause(): unknown
-  resume(): unknown
-  /** Hands on the next run the stream holds back (to the feed's take(), as a stream's 'data' listener would), or returns null when it holds none. */
-  read(): unknown
-}
 
 export interface ChunkFeedOptions {
   /** Where the head goes: after each flush, at close, and every `headInterval` ms while lines arrive. */
@@ -39,38 +32,50 @@ export function parseHeadInterval(value: unknown): number | undefined {
 }
 
 /**
- * What a transport that reads its logger's output as a stream hands the
- * writer. The runs of lines of one event-loop turn go to the writer in one
+ * What a transport whose logger writes to a stream hands the writer: the
+ * stream's write() gives each chunk to {@link ChunkFeed.write} with its
+ * callback. The chunks of one event-loop turn go to the writer in one
  * `writeChunk()`, one record per line (core hashes such a block in place; one
  * call per line costs far more CPU: bench/pino.bench.mjs, #18), or one
- * `writeChunk()` per run when the runs are long: joining them copied every
+ * `writeChunk()` per chunk when the chunks are long: joining them copied every
  * byte once more (a third of the transport's own CPU time for 64 KiB chunks
- * written in one loop, bench/RESULTS.md). The stream is
- * held back while the writer asks to wait, never while the disk fails: there
- * is no `'drain'` until it recovers, and `maxBuffered` bounds the memory, so
- * logging goes on with the disk. The head is reported after each flush, at
- * close, and every `headInterval` ms while lines arrive.
+ * written in one loop, bench/RESULTS.md). A chunk may end inside a line, or
+ * (bytes) inside a character: the rest comes with the next.
+ *
+ * While the writer asks to wait, the logger is held back: the chunk that
+ * comes is kept with its callback until the writer drains, and the stream
+ * keeps those after it. Never while the disk fails: there is no `'drain'`
+ * until it recovers, and `maxBuffered` bounds the memory, so logging goes on
+ * with the disk. The head is reported after each flush, at close, and every
+ * `headInterval` ms while lines arrive.
  */
 export class ChunkFeed {
   private readonly writer: ChainWriter
-  private readonly source: ChunkSource
   private readonly onHead: (head: ChainHead) => void
   private readonly onError: ((err: Error) => void) | undefined
+  private readonly decoder = new StringDecoder('utf8')
   /** The disk is failing: keep writing (see above). */
   private stalled = false
+  /** The writer asked to wait: the next chunk is held. */
+  private paused = false
+  /** The chunk that came while paused, and its callback. */
+  private held: { text: string; callback: () => void } | null = null
   /** Lines went to the writer since the last head report. */
   private dirty = false
-  /** Runs of whole lines (each ending with its LF) taken since the last writeChunk(), and their length in all. */
+  /** Chunks taken since the last writeChunk(), and their length in all. */
   private batch: string[] = []
   private batchLength = 0
   private readonly timer: NodeJS.Timeout | undefined
 
-  constructor(writer: ChainWriter, source: ChunkSource, options: ChunkFeedOptions) {
+  constructor(writer: ChainWriter, options: ChunkFeedOptions) {
     this.writer = writer
-    this.source = source
     this.onHead = options.onHead
     this.onError = options.onError
-    const resume = (failing: boolean) => void ((this.stalled = failing), source.resume())
+    const resume = (failing: boolean) => {
+      this.stalled = failing
+      this.paused = false
+      this.release()
+    }
     writer.on('drain', () => resume(false))
     writer.on('resume', () => resume(false))
     writer.on('error', () => resume(true))
@@ -84,18 +89,45 @@ export class ChunkFeed {
       : undefined
   }
 
-  /** A run of the stream's output (whole lines, or a chunk cut anywhere): handed to the writer with the other runs of this turn of the event loop. */
-  take(run: string): void {
+  /**
+   * A chunk of the logger's output, as the stream was given it: taken at
+   * once and `callback` called, or, while the writer asks to wait, kept with
+   * `callback` until it drains (a stream writes its next chunk only after the
+   * callback, so the chunks after this one wait in the stream).
+   */
+  write(chunk: string | Buffer, callback: () => void): void {
+    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
+    if (this.paused) this.held = { text, callback }
+    else this.pass(text, callback)
+  }
+
+  private pass(text: string, callback: () => void): void {
+    if (text !== '') this.take(text)
+    // A stream writes the next chunk it holds, if any, before this returns.
+    callback()
+  }
+
+  /** Takes the chunk held back, if any; tells whether there was one. */
+  private release(): boolean {
+    const held = this.held
+    if (!held) return false
+    this.held = null
+    this.pass(held.text, held.callback)
+    return true
+  }
+
+  /** A chunk handed to the writer with the other chunks of this turn of the event loop. */
+  private take(run: string): void {
     const n = this.batch.push(run)
     this.batchLength += run.length
     if (n === 1) process.nextTick(() => this.hand())
     else if (n >= BATCH_LINES) this.hand()
   }
 
-  /** Hands the batch to the writer: short runs joined in one writeChunk(), long ones one by one; while the writer asks to wait, the paused stream holds back the logger. */
+  /** Hands the batch to the writer: short chunks joined in one writeChunk(), long ones one by one; pauses while the writer asks to wait. */
   private hand(): void {
     if (this.batch.length === 0) return
-    // A run may end inside a line (a chunk as a worker was handed it): the writer keeps that part until the rest comes, and writes a last line without LF on close or flushSync.
+    // A chunk may end inside a line: the writer keeps that part until the rest comes, and writes a last line without LF on close or flushSync.
     const runs = this.batch.length === 1 || this.batchLength >= JOIN_BELOW * this.batch.length ? this.batch : [this.batch.join('')]
     this.batch = []
     this.batchLength = 0
@@ -113,13 +145,13 @@ export class ChunkFeed {
       this.onError(err as Error)
       return
     }
-    if (!ok && !this.stalled) this.source.pause()
+    if (!ok && !this.stalled) this.paused = true
   }
 
-  /** Hands the writer every line the stream holds, whatever its backpressure (flush, flushSync, the end). */
+  /** Hands the writer every chunk the stream holds, whatever the backpressure (flush, flushSync, the end). */
   private drain(): void {
-    // Each read() passes a run to the 'data' listener, and runs writes the stream still holds.
-    while (this.source.read() !== null);
+    // Each release takes the held chunk, and its callback lets the stream write the next, which may be held in turn.
+    while (this.release());
     this.hand()
   }
 
@@ -154,10 +186,11 @@ export class ChunkFeed {
     this.writer.flushSync()
   }
 
-  /** The end of the output: every line the stream holds goes to the writer, the stream is resumed so that it ends, and the writer closes. */
+  /** The end of the output: what the decoder still holds and every chunk the stream holds go to the writer, and the writer closes. */
   end(callback: (err?: Error | null) => void): void {
+    const rest = this.decoder.end()
+    if (rest !== '') this.take(rest)
     this.drain()
-    this.source.resume()
     this.close(null, callback)
   }
 

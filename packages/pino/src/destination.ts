@@ -1,7 +1,6 @@
 import type { Transform, TransformCallback } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import build from 'pino-abstract-transport'
-import { ChunkFeed, forwardEvents, type ChainHead, type ChainWriter, type ChunkFeedOptions, type ChunkSource, type TypedEmitter } from '@chainlog/core'
+import { ChunkFeed, forwardEvents, type ChainHead, type ChainWriter, type ChunkFeedOptions, type TypedEmitter } from '@chainlog/core'
 import type { Emit } from './bridge'
 import { Events, FORWARDED, type ChainlogPinoEvents } from './events'
 
@@ -31,7 +30,7 @@ export interface DestinationOptions extends Pick<ChunkFeedOptions, 'headInterval
  * Makes pino's output stream for `writer`: pino-abstract-transport's stream,
  * whose writable side hands pino's output in chunks, as written, to core's
  * ChunkFeed, which hands the chunks of one event-loop turn to the writer in
- * one `writeChunk()`.
+ * one `writeChunk()` and holds pino back while the writer asks to wait.
  */
 export function createDestination(writer: ChainWriter, options: DestinationOptions = {}): ChainlogDestination {
   // Set below, before the stream takes any chunk.
@@ -46,54 +45,19 @@ export function createDestination(writer: ChainWriter, options: DestinationOptio
   // readable side: one item per line costs far more than the hash (#18), and even a whole chunk as one item
   // cost about 20 ms of 200,000 lines on the way through the readable side, in a worker fed 100 lines a turn
   // (bench/RESULTS.md). Each chunk goes to the feed as it is instead: core keeps a partial line at its end for
-  // the next chunk, and a CR stays in its line (core stores it escaped). Bytes (from a caller other than
-  // thread-stream) are decoded across chunks.
-  // While the writer asks to wait, the feed holds the logger back: the chunk that comes is held with its callback,
-  // and those after it wait in the stream's writable buffer, so thread-stream sees the stream full.
-  const decoder = new StringDecoder('utf8')
-  let paused = false
-  let held: { text: string; callback: TransformCallback } | null = null
-  const pass = (text: string, callback: TransformCallback) => {
-    if (text !== '') feed.take(text)
-    // The stream then writes the next chunk it holds, if any, before this returns.
-    callback()
-  }
-  stream._transform = (chunk: string | Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
-    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk)
-    if (paused) held = { text, callback }
-    else pass(text, callback)
-  }
-  const release = (): boolean => {
-    if (!held) return false
-    const { text, callback } = held
-    held = null
-    pass(text, callback)
-    return true
-  }
-  const source: ChunkSource = {
-    pause: () => void (paused = true),
-    resume: () => {
-      paused = false
-      release()
-    },
-    // The chunk held back, handed on (flush, flushSync and the end take every chunk, whatever the backpressure).
-    read: () => (release() ? true : null),
-  }
+  // the next chunk, and a CR stays in its line (core stores it escaped).
+  stream._transform = (chunk: string | Buffer, _encoding: BufferEncoding, callback: TransformCallback) => feed.write(chunk, callback)
   // thread-stream writes strings; left as they are, they reach _transform as strings instead of Writable
   // encoding each chunk to UTF-8 to be decoded again.
   stream._writableState.decodeStrings = false
   const report: Emit = options.emit ?? ((name, ...args) => void stream.emit(name, ...args))
   forwardEvents(writer, FORWARDED, report)
   // Lines after the writer was closed under the stream fail the stream, with the writer's WRITER_CLOSED.
-  feed = new ChunkFeed(writer, source, { onHead: (head) => report(Events.HEAD, head), onError: (err) => stream.destroy(err), ...(options.headInterval !== undefined && { headInterval: options.headInterval }) })
-  // The end of pino's output: what the decoder still holds, then the writer keeps a last line without LF, and
-  // writes it on close; 'finish' waits until the chain is closed: as the last stage of a pipeline, 'finish' is
-  // what lets the worker exit. Deferred, as this may run inside a call of the feed's.
-  stream._flush = (callback: TransformCallback) => {
-    const rest = decoder.end()
-    if (rest !== '') feed.take(rest)
-    process.nextTick(() => feed.end(callback))
-  }
+  feed = new ChunkFeed(writer, { onHead: (head) => report(Events.HEAD, head), onError: (err) => stream.destroy(err), ...(options.headInterval !== undefined && { headInterval: options.headInterval }) })
+  // The end of pino's output: the writer keeps a last line without LF, and writes it on close; 'finish' waits
+  // until the chain is closed: as the last stage of a pipeline, 'finish' is what lets the worker exit. Deferred,
+  // as this may run inside a call of the feed's.
+  stream._flush = (callback: TransformCallback) => void process.nextTick(() => feed.end(callback))
   const destination: Omit<ChainlogDestination, keyof Transform> = {
     writer,
     flush: (callback) => feed.flush(callback),
