@@ -32,7 +32,8 @@ const loadBefore = os.loadavg()[0]
 if (want('pino')) {
   const { run } = await import('./pino.bench.mjs')
   for (const r of await run({ rounds })) {
-    const base = r.name.startsWith('pino + pino-roll')
+    // The baseline's row is its own peer.
+    const base = r.name === r.peer
     // #17's targets: steady >= 1.0x, burst >= 0.95x pino-roll.
     add('pino', r.name, r.linesPerSec, 'lines/s', base ? null : r.ratio, base ? null : r.peer, r.name.includes('@chainlog/pino (') ? { ratio: r.workload === 'steady' ? 1.0 : 0.95 } : null, base ? null : r.spread)
   }

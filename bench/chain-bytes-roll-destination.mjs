@@ -1,0 +1,31 @@
+// A row of bench/pino.bench.mjs: pino-roll writing as many bytes as a chain
+// holds for the same lines (each line 130 bytes longer: `prev|`, `|hash`), with
+// no hashing at all. A chained file is about twice pino-roll's, and where
+// writing fresh pages to the page cache is slow, those bytes cost time that no
+// hashing path can win back: this row is what writing them costs in the same
+// run. Not a supported transport.
+import pinoRoll from 'pino-roll'
+
+/** Bytes a record adds to its line: a 64-character prev, a 64-character hash and two separators (docs/FORMAT.md). */
+const RECORD_OVERHEAD = 64 + 1 + 1 + 64
+const PAD = 'f'.repeat(RECORD_OVERHEAD * 4096)
+
+/** The number of LFs in `text`. */
+function lines(text) {
+  let n = 0
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) n++
+  return n
+}
+
+export default async function chainBytesRoll(options) {
+  const destination = await pinoRoll(options)
+  const write = destination.write.bind(destination)
+  destination.write = (chunk) => {
+    const text = String(chunk)
+    let pad = RECORD_OVERHEAD * lines(text)
+    let out = text
+    for (; pad > PAD.length; pad -= PAD.length) out += PAD
+    return write(out + PAD.slice(0, pad))
+  }
+  return destination
+}
