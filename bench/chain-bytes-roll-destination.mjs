@@ -4,11 +4,12 @@
 // writing fresh pages to the page cache is slow, those bytes cost time that no
 // hashing path can win back: this row is what writing them costs in the same
 // run. Not a supported transport.
+import { RECORD_OVERHEAD } from '@chainlog/core/format'
 import pinoRoll from 'pino-roll'
 
-/** Bytes a record adds to its line: a 64-character prev, a 64-character hash and two separators (docs/FORMAT.md). */
-const RECORD_OVERHEAD = 64 + 1 + 1 + 64
-const PAD = 'f'.repeat(RECORD_OVERHEAD * 4096)
+/** Bytes a record adds to a line that has its LF already: prev, hash and two separators (docs/FORMAT.md). */
+const ADDED = RECORD_OVERHEAD - 1
+const PAD = 'f'.repeat(ADDED * 4096)
 
 /** The number of LFs in `text`. */
 function lines(text) {
@@ -22,7 +23,7 @@ export default async function chainBytesRoll(options) {
   const write = destination.write.bind(destination)
   destination.write = (chunk) => {
     const text = String(chunk)
-    let pad = RECORD_OVERHEAD * lines(text)
+    let pad = ADDED * lines(text)
     let out = text
     for (; pad > PAD.length; pad -= PAD.length) out += PAD
     return write(out + PAD.slice(0, pad))
