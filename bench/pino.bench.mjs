@@ -49,6 +49,7 @@ export function makeRecords(n = RECORDS) {
 }
 
 const chained = (dir) => ({ file: path.join(dir, 'app.log'), size: '10m' })
+const rolled = (dir) => ({ file: path.join(dir, 'app'), extension: '.log', size: '10m' })
 const peers = [
   // Each hash path of #17 (native where it is built, and the JS fallback).
   ...hashPaths().map((p) => ({ name: `pino + @chainlog/pino${p.suffix}`, target: '@chainlog/pino', options: chained, env: p.env })),
@@ -56,9 +57,9 @@ const peers = [
   { name: 'pino + @chainlog/pino before #18', target: path.join(path.dirname(here), 'legacy-destination.mjs'), options: chained },
   { name: 'pino + @chainlog/pino, one write per line', target: path.join(path.dirname(here), 'per-line-destination.mjs'), options: chained },
   // What writing a chain's bytes costs here, without the chain: pino-roll with each line made as long as its record.
-  { name: 'pino + pino-roll writing a chain\'s bytes (no hashing)', target: path.join(path.dirname(here), 'chain-bytes-roll-destination.mjs'), options: (dir) => ({ file: path.join(dir, 'app'), extension: '.log', size: '10m' }) },
+  { name: 'pino + pino-roll writing a chain\'s bytes (no hashing)', target: path.join(path.dirname(here), 'chain-bytes-roll-destination.mjs'), options: rolled },
   { name: 'pino + pino/file', target: 'pino/file', options: (dir) => ({ destination: path.join(dir, 'app.log') }) },
-  { name: BASELINE, target: 'pino-roll', options: (dir) => ({ file: path.join(dir, 'app'), extension: '.log', size: '10m' }) },
+  { name: BASELINE, target: 'pino-roll', options: rolled },
 ]
 
 const BEFORE = 'before #18: hand-written stream'
@@ -131,7 +132,8 @@ export async function run({ records = makeRecords(), rounds = ROUNDS } = {}) {
     const res = await interleaved(named, rounds, `${BASELINE}, ${workload}`, async (peer) => (await timePino({ target: peer.target, options: peer.options, records, caller: here, turn, env: peer.env })).linesPerSec)
     rows.push(...res.map((r) => ({ ...r, workload })))
     if (turn === 0) {
-      const roll = res.find((r) => r.name === `${BASELINE}, ${workload}`)
+      // The baseline's row is its own peer.
+      const roll = res.find((r) => r.name === r.peer)
       const seconds = records.length / roll.linesPerSec + hashSeconds(records)
       const linesPerSec = Math.round(records.length / seconds)
       rows.push({ name: 'bound: pino-roll + SHA-256 of every record, burst', linesPerSec, ratio: Math.round((linesPerSec / roll.linesPerSec) * 1000) / 1000, peer: roll.name, workload, bound: true })
